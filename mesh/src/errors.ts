@@ -1,0 +1,65 @@
+/** Base of every error the runtime knows how to explain in one line. */
+export class MeshError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A manifest under deploy/ is unreadable, not YAML, or misses a field the runtime uses. */
+export class ManifestError extends MeshError {
+  readonly file: string;
+  readonly field: string | undefined;
+
+  constructor(file: string, field: string | undefined, message: string, options?: ErrorOptions) {
+    super('MANIFEST_INVALID', field === undefined ? `${file}: ${message}` : `${file}: ${field}: ${message}`, options);
+    this.file = file;
+    this.field = field;
+  }
+}
+
+/** The manifests are each valid but do not fit together (unknown image, secret without a local value...). */
+export class TopologyError extends MeshError {
+  constructor(message: string) {
+    super('TOPOLOGY_INVALID', message);
+  }
+}
+
+export class PortInUseError extends MeshError {
+  readonly port: number;
+
+  constructor(port: number, what: string) {
+    super('PORT_IN_USE', `port ${port} (${what}) is already in use; pick another one with --port`);
+    this.port = port;
+  }
+}
+
+export class DatabaseError extends MeshError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('DATABASE_FAILED', message, options);
+  }
+}
+
+export class WorkloadError extends MeshError {
+  constructor(message: string) {
+    super('WORKLOAD_FAILED', message);
+  }
+}
+
+export class StartupTimeoutError extends MeshError {
+  constructor(waitingFor: readonly string[], timeoutMs: number) {
+    super(
+      'STARTUP_TIMEOUT',
+      `no ready endpoint after ${Math.round(timeoutMs / 1000)} s for Service(s): ${waitingFor.join(', ')}`,
+    );
+  }
+}
+
+export class UsageError extends MeshError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}

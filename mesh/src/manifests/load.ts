@@ -1,0 +1,83 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ManifestError } from '../errors.ts';
+import { FieldReader } from './fields.ts';
+import { parseGateway, parseVirtualService } from './istio.ts';
+import { parseDeployment, parseService } from './kubernetes.ts';
+import type { Deployment, Gateway, OtherResource, Service, Source, Topology, VirtualService } from './model.ts';
+
+/** The folders a cluster gets applied from, in the order a reader applies them. */
+export const manifestFolders = ['kubernetes', 'istio'] as const;
+
+/** Reads every YAML document under `<deployDir>/kubernetes` and `<deployDir>/istio`. */
+export async function loadTopology(deployDir: string): Promise<Topology> {
+  const files: string[] = [];
+  for (const folder of manifestFolders) files.push(...(await yamlFiles(join(deployDir, folder))));
+  const documents: FieldReader[] = [];
+  for (const file of files) {
+    documents.push(...parseYaml(relative(deployDir, file), await readFile(file, 'utf8')));
+  }
+  return buildTopology(documents);
+}
+
+async function yamlFiles(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    },
+  );
+  return entries
+    .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name) && !/^kustomization\.ya?ml$/.test(entry.name))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** One FieldReader per non-empty document of a multi-document YAML file. */
+export function parseYaml(file: string, text: string): FieldReader[] {
+  return parseAllDocuments(text).flatMap((doc, index) => {
+    const error = doc.errors[0];
+    if (error) throw new ManifestError(file, undefined, `invalid YAML: ${error.message.split('\n')[0]}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return [];
+    return [new FieldReader(index === 0 ? file : `${file} (document ${index + 1})`, '', value)];
+  });
+}
+
+export function buildTopology(documents: readonly FieldReader[]): Topology {
+  const deployments: Deployment[] = [];
+  const services: Service[] = [];
+  const gateways: Gateway[] = [];
+  const virtualServices: VirtualService[] = [];
+  const others: OtherResource[] = [];
+  const seen = new Set<string>();
+  for (const doc of documents) {
+    doc.record();
+    const apiVersion = doc.string('apiVersion');
+    const kind = doc.string('kind');
+    const metadata = doc.child('metadata');
+    const source: Source = {
+      file: doc.file,
+      name: metadata.string('name'),
+      namespace: metadata.optionalString('namespace') ?? 'default',
+    };
+    const key = `${kind}/${source.namespace}/${source.name}`;
+    if (seen.has(key)) doc.fail(`${kind} ${source.namespace}/${source.name} is defined twice`, 'metadata.name');
+    seen.add(key);
+    if (kind === 'Deployment') deployments.push(parseDeployment(doc, source));
+    else if (kind === 'Service') services.push(parseService(doc, source));
+    else if (kind === 'Gateway' && apiVersion.startsWith('networking.istio.io/')) {
+      gateways.push(parseGateway(doc, source));
+    } else if (kind === 'VirtualService' && apiVersion.startsWith('networking.istio.io/')) {
+      virtualServices.push(parseVirtualService(doc, source));
+    } else others.push(Object.freeze({ ...source, kind, apiVersion }));
+  }
+  return Object.freeze({
+    deployments: Object.freeze(deployments),
+    services: Object.freeze(services),
+    gateways: Object.freeze(gateways),
+    virtualServices: Object.freeze(virtualServices),
+    others: Object.freeze(others),
+  });
+}

@@ -1,0 +1,20 @@
+export { parseEnv } from './config.ts';
+export { createPool, isUniqueViolation, type Migration, migrate, ping } from './database.ts';
+export {
+  ConfigError,
+  ConflictError,
+  type FieldError,
+  ForbiddenError,
+  HttpError,
+  NotFoundError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  ValidationError,
+} from './errors.ts';
+export { registerHealth } from './health.ts';
+export { registerMetrics } from './metrics.ts';
+export { linkHeader, type PageQuery, pageQuery, parseSort, type Sort } from './paging.ts';
+export { fieldErrors, registerProblemHandler } from './problem.ts';
+export { validatorCompiler } from './validation.ts';
+export { exitOnStartupError, listenUntilSignal } from './server.ts';

@@ -1,0 +1,147 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type FieldError, HttpError } from './errors.ts';
+
+const PROBLEM = 'application/problem+json';
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: string;
+  errors?: readonly FieldError[];
+}
+
+/**
+ * The one place where errors become RFC 9457 problem documents. Known errors keep their status and
+ * message; Fastify's own 4xx (bad JSON, wrong content type, body too large, schema validation) are
+ * translated with the offending field named; anything else is a 500 whose details stay in the log.
+ */
+export function registerProblemHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error, request);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (error instanceof HttpError) reply.headers(error.headers);
+    void sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void sendProblem(reply, {
+      type: 'about:blank',
+      title: 'Not found',
+      status: 404,
+      detail: `No route for ${request.method} ${request.url.split('?')[0]}.`,
+      instance: request.url,
+      code: 'NOT_FOUND',
+    });
+  });
+}
+
+function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM).send(problem);
+}
+
+function toProblem(error: FastifyError, request: FastifyRequest): Problem {
+  const instance = request.url;
+  if (error instanceof HttpError) {
+    return {
+      type: typeOf(error.code),
+      title: error.title,
+      status: error.statusCode,
+      detail: error.message,
+      instance,
+      code: error.code,
+      ...(error.errors.length > 0 ? { errors: error.errors } : {}),
+    };
+  }
+  if (error.validation) {
+    const errors = fieldErrors(error.validation, error.validationContext);
+    return {
+      type: typeOf('VALIDATION_FAILED'),
+      title: 'Invalid request',
+      status: 400,
+      detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+      instance,
+      code: 'VALIDATION_FAILED',
+      errors,
+    };
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = FASTIFY_CODES[error.code] ?? 'BAD_REQUEST';
+    return { type: typeOf(code), title: TITLES[code] ?? 'Bad request', status, detail: error.message, instance, code };
+  }
+  return {
+    type: typeOf('INTERNAL'),
+    title: 'Internal error',
+    status: status >= 500 && status < 600 ? status : 500,
+    detail: 'The server could not complete the request. It has been logged.',
+    instance,
+    code: 'INTERNAL',
+  };
+}
+
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+};
+
+const TITLES: Record<string, string> = {
+  MALFORMED_JSON: 'Malformed JSON',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+};
+
+function typeOf(code: string): string {
+  return `urn:music:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+interface SchemaError {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Names the field each schema error is about: `durationMs`, `page`, `title`... */
+export function fieldErrors(validation: readonly SchemaError[], part = 'body'): FieldError[] {
+  const seen = new Set<string>();
+  const errors: FieldError[] = [];
+  for (const error of validation) {
+    for (const field of fieldsOf(error, part)) {
+      if (seen.has(field)) continue;
+      seen.add(field);
+      errors.push({ field, message: messageOf(error) });
+    }
+  }
+  return errors;
+}
+
+function fieldsOf(error: SchemaError, part: string): string[] {
+  const path = (error.instancePath ?? '').split('/').filter(Boolean).join('.');
+  const params = error.params ?? {};
+  const join = (name: string) => (path ? `${path}.${name}` : name);
+  if (error.keyword === 'required') {
+    const names = (params.requiredProperties ?? [params.missingProperty]) as string[];
+    return names.filter(Boolean).map(join);
+  }
+  if (error.keyword === 'additionalProperties') {
+    const names = (params.additionalProperties ?? [params.additionalProperty]) as string[];
+    return names.filter(Boolean).map(join);
+  }
+  return [path || part];
+}
+
+function messageOf(error: SchemaError): string {
+  switch (error.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not allowed';
+    default:
+      return error.message ?? 'is invalid';
+  }
+}

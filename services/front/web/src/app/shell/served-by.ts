@@ -1,0 +1,36 @@
+import { HttpErrorResponse, type HttpInterceptorFn, HttpResponse } from '@angular/common/http';
+import { Injectable, inject, signal } from '@angular/core';
+import { tap } from 'rxjs';
+
+/** Which back instance (`X-Served-By`, e.g. back-v1) answered last: shows the mesh's traffic split. */
+@Injectable({ providedIn: 'root' })
+export class ServedBy {
+  readonly last = signal<string | undefined>(undefined);
+}
+
+export const servedByInterceptor: HttpInterceptorFn = (req, next) => {
+  if (!req.url.startsWith('/back/')) {
+    return next(req);
+  }
+  const servedBy = inject(ServedBy);
+  const record = (response: HttpResponse<unknown> | HttpErrorResponse) => {
+    const name = response.headers.get('X-Served-By');
+    if (name !== null) {
+      servedBy.last.set(name);
+    }
+  };
+  return next(req).pipe(
+    tap({
+      next: (event) => {
+        if (event instanceof HttpResponse) {
+          record(event);
+        }
+      },
+      error: (error: unknown) => {
+        if (error instanceof HttpErrorResponse) {
+          record(error);
+        }
+      },
+    }),
+  );
+};

@@ -1,0 +1,59 @@
+import type { AbstractControl, ValidationErrors } from '@angular/forms';
+
+export interface Track {
+  readonly id: string;
+  readonly title: string;
+  readonly artist: string;
+  readonly album?: string | null;
+  readonly durationMs?: number | null;
+  readonly createdBy: string;
+  readonly createdAt: string;
+}
+
+export interface TrackInput {
+  readonly title: string;
+  readonly artist: string;
+  readonly album: string;
+  readonly durationMs?: number;
+}
+
+export const tracksUrl = '/back/api/tracks';
+
+export function trackUrl(id: string): string {
+  return `${tracksUrl}/${encodeURIComponent(id)}`;
+}
+
+const minutesSeconds = /^(\d+):([0-5]\d)$/;
+const milliseconds = /^\d+$/;
+
+/** Reads `m:ss` (3:45) or whole milliseconds (225000); undefined for an empty or malformed text. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  const parts = minutesSeconds.exec(trimmed);
+  if (parts) {
+    return (Number(parts[1]) * 60 + Number(parts[2])) * 1000;
+  }
+  return milliseconds.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+/** `m:ss`, with the milliseconds when the duration is not a whole number of seconds. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) {
+    return '';
+  }
+  if (ms % 1000 !== 0) {
+    return String(ms);
+  }
+  const seconds = ms / 1000;
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+export function durationValidator(control: AbstractControl<string>): ValidationErrors | null {
+  if (control.value.trim() === '') {
+    return null;
+  }
+  const ms = parseDuration(control.value);
+  return ms !== undefined && ms > 0 && Number.isSafeInteger(ms)
+    ? null
+    : { duration: 'A positive duration, as m:ss (3:45) or milliseconds (225000).' };
+}

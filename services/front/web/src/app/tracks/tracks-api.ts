@@ -1,0 +1,22 @@
+import { HttpClient } from '@angular/common/http';
+import { Injectable, inject } from '@angular/core';
+import type { Observable } from 'rxjs';
+import { type Track, type TrackInput, trackUrl, tracksUrl } from './track';
+
+/** The track commands; pages and single tracks are read with httpResource where they are shown. */
+@Injectable({ providedIn: 'root' })
+export class TracksApi {
+  private readonly http = inject(HttpClient);
+
+  create(track: TrackInput): Observable<Track> {
+    return this.http.post<Track>(tracksUrl, track);
+  }
+
+  update(id: string, track: TrackInput): Observable<Track> {
+    return this.http.put<Track>(trackUrl(id), track);
+  }
+
+  remove(id: string): Observable<void> {
+    return this.http.delete<void>(trackUrl(id));
+  }
+}
