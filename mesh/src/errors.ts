@@ -15,7 +15,11 @@ export class ManifestError extends MeshError {
   readonly field: string | undefined;
 
   constructor(file: string, field: string | undefined, message: string, options?: ErrorOptions) {
-    super('MANIFEST_INVALID', field === undefined ? `${file}: ${message}` : `${file}: ${field}: ${message}`, options);
+    super(
+      'MANIFEST_INVALID',
+      field === undefined ? `${file}: ${message}` : `${file}: ${field}: ${message}`,
+      options,
+    );
     this.file = file;
     this.field = field;
   }
@@ -55,6 +59,12 @@ export class StartupTimeoutError extends MeshError {
       'STARTUP_TIMEOUT',
       `no ready endpoint after ${Math.round(timeoutMs / 1000)} s for Service(s): ${waitingFor.join(', ')}`,
     );
+  }
+}
+
+export class StartupAbortedError extends MeshError {
+  constructor() {
+    super('STARTUP_ABORTED', 'start-up was interrupted');
   }
 }
 

@@ -12,8 +12,6 @@ export interface Logger {
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
 export function isLogLevel(value: string): value is LogLevel {
   return value in rank;
 }

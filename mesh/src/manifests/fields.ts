@@ -15,8 +15,9 @@ export class FieldReader {
     this.value = value;
   }
 
-  fail(message: string, field = this.path): never {
-    throw new ManifestError(this.file, field || undefined, message);
+  /** The error to throw for this field (or a named sub-field). */
+  error(message: string, field = this.path): ManifestError {
+    return new ManifestError(this.file, field || undefined, message);
   }
 
   has(key: string): boolean {
@@ -29,14 +30,16 @@ export class FieldReader {
   }
 
   record(): Record<string, unknown> {
-    if (!isRecord(this.value)) this.fail(this.value === undefined ? 'is required' : 'must be a mapping');
-    return this.value;
+    const value = this.value;
+    if (!isRecord(value)) throw this.error(value === undefined ? 'is required' : 'must be a mapping');
+    return value;
   }
 
   string(key: string): string {
     const field = this.child(key);
-    if (typeof field.value !== 'string' || field.value === '') field.fail('must be a non-empty string');
-    return field.value;
+    const value = field.value;
+    if (typeof value !== 'string' || value === '') throw field.error('must be a non-empty string');
+    return value;
   }
 
   optionalString(key: string): string | undefined {
@@ -45,10 +48,11 @@ export class FieldReader {
 
   integer(key: string, min = 0): number {
     const field = this.child(key);
-    if (typeof field.value !== 'number' || !Number.isInteger(field.value) || field.value < min) {
-      field.fail(`must be an integer >= ${min}`);
+    const value = field.value;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      throw field.error(`must be an integer >= ${min}`);
     }
-    return field.value;
+    return value;
   }
 
   optionalInteger(key: string, fallback: number, min = 0): number {
@@ -57,8 +61,9 @@ export class FieldReader {
 
   list(key: string): FieldReader[] {
     const field = this.child(key);
-    if (!Array.isArray(field.value)) field.fail(field.value === undefined ? 'is required' : 'must be a list');
-    return field.value.map((item, index) => new FieldReader(this.file, `${field.path}[${index}]`, item));
+    const value = field.value;
+    if (!Array.isArray(value)) throw field.error(value === undefined ? 'is required' : 'must be a list');
+    return value.map((item: unknown, index) => new FieldReader(this.file, `${field.path}[${index}]`, item));
   }
 
   optionalList(key: string): FieldReader[] {
@@ -67,8 +72,9 @@ export class FieldReader {
 
   stringList(key: string): string[] {
     return this.list(key).map((item) => {
-      if (typeof item.value !== 'string' || item.value === '') item.fail('must be a non-empty string');
-      return item.value;
+      const value = item.value;
+      if (typeof value !== 'string' || value === '') throw item.error('must be a non-empty string');
+      return value;
     });
   }
 
@@ -78,7 +84,7 @@ export class FieldReader {
     const field = this.child(key);
     const labels: Record<string, string> = {};
     for (const [name, value] of Object.entries(field.record())) {
-      if (typeof value !== 'string') field.fail('must be a string', `${field.path}.${name}`);
+      if (typeof value !== 'string') throw field.error('must be a string', `${field.path}.${name}`);
       labels[name] = value;
     }
     return Object.freeze(labels);
@@ -87,7 +93,7 @@ export class FieldReader {
   /** Fails on keys the runtime does not implement yet, rather than silently ignoring them. */
   only(keys: readonly string[], why: string): void {
     for (const key of Object.keys(this.record())) {
-      if (!keys.includes(key)) this.fail(why, this.path ? `${this.path}.${key}` : key);
+      if (!keys.includes(key)) throw this.error(why, this.path ? `${this.path}.${key}` : key);
     }
   }
 }

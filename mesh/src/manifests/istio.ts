@@ -43,7 +43,7 @@ export function parseVirtualService(doc: FieldReader, source: Source): VirtualSe
 function parseHttpRoute(route: FieldReader): HttpRoute {
   route.only(['name', 'match', 'route'], notYet);
   const destinations = route.list('route').map(parseDestination);
-  if (destinations.length === 0) route.fail('needs at least one destination', `${route.path}.route`);
+  if (destinations.length === 0) throw route.error('needs at least one destination', `${route.path}.route`);
   return Object.freeze({
     name: route.optionalString('name'),
     match: Object.freeze(route.optionalList('match').map(parseMatch)),
@@ -62,9 +62,9 @@ function parseMatch(match: FieldReader): HttpMatchRequest {
 function parseStringMatch(field: FieldReader): StringMatch {
   field.only(['exact', 'prefix'], notYet);
   const keys = Object.keys(field.record());
-  if (keys.length !== 1) field.fail('needs exactly one of exact, prefix');
+  if (keys.length !== 1) throw field.error('needs exactly one of exact, prefix');
   const value = field.child(keys[0] as string).value;
-  if (typeof value !== 'string') field.fail('must be a string', `${field.path}.${keys[0]}`);
+  if (typeof value !== 'string') throw field.error('must be a string', `${field.path}.${keys[0]}`);
   return keys[0] === 'exact' ? { exact: value } : { prefix: value };
 }
 

@@ -8,11 +8,12 @@ export function parseDeployment(doc: FieldReader, source: Source): Deployment {
   const matchLabels = spec.child('selector').labels('matchLabels');
   for (const [key, value] of Object.entries(matchLabels)) {
     if (podLabels[key] !== value) {
-      spec.fail(`selector.matchLabels ${key}=${value} does not match the pod template's labels`);
+      throw spec.error(`selector.matchLabels ${key}=${value} does not match the pod template's labels`);
     }
   }
   const containers = template.child('spec').list('containers').map(parseContainer);
-  if (containers.length === 0) template.fail('needs at least one container', `${template.path}.spec.containers`);
+  if (containers.length === 0)
+    throw template.error('needs at least one container', `${template.path}.spec.containers`);
   return Object.freeze({
     kind: 'Deployment',
     ...source,
@@ -42,7 +43,7 @@ function parseEnvVar(env: FieldReader): EnvVar {
   const name = env.string('name');
   if (!env.has('valueFrom')) {
     const value = env.child('value').value ?? '';
-    if (typeof value !== 'string') env.fail('must be a string (quote numbers)', `${env.path}.value`);
+    if (typeof value !== 'string') throw env.error('must be a string (quote numbers)', `${env.path}.value`);
     return { name, value };
   }
   const valueFrom = env.child('valueFrom');
@@ -58,7 +59,7 @@ function parseProbe(container: FieldReader, key: string): HttpGetProbe | undefin
   const httpGet = probe.child('httpGet');
   const port = httpGet.child('port').value;
   if (!(typeof port === 'string' && port !== '') && !(typeof port === 'number' && Number.isInteger(port))) {
-    httpGet.fail('must be a port number or a port name', `${httpGet.path}.port`);
+    throw httpGet.error('must be a port number or a port name', `${httpGet.path}.port`);
   }
   return Object.freeze({
     path: httpGet.optionalString('path') ?? '/',
@@ -76,7 +77,7 @@ export function parseService(doc: FieldReader, source: Source): Service {
     const number = port.integer('port', 1);
     const target = port.has('targetPort') ? port.child('targetPort').value : number;
     if (typeof target !== 'string' && typeof target !== 'number') {
-      port.fail('must be a port number or a port name', `${port.path}.targetPort`);
+      throw port.error('must be a port number or a port name', `${port.path}.targetPort`);
     }
     return Object.freeze({ name: port.optionalString('name'), port: number, targetPort: target });
   });

@@ -5,7 +5,15 @@ import { ManifestError } from '../errors.ts';
 import { FieldReader } from './fields.ts';
 import { parseGateway, parseVirtualService } from './istio.ts';
 import { parseDeployment, parseService } from './kubernetes.ts';
-import type { Deployment, Gateway, OtherResource, Service, Source, Topology, VirtualService } from './model.ts';
+import type {
+  Deployment,
+  Gateway,
+  OtherResource,
+  Service,
+  Source,
+  Topology,
+  VirtualService,
+} from './model.ts';
 
 /** The folders a cluster gets applied from, in the order a reader applies them. */
 export const manifestFolders = ['kubernetes', 'istio'] as const;
@@ -29,7 +37,9 @@ async function yamlFiles(folder: string): Promise<string[]> {
     },
   );
   return entries
-    .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name) && !/^kustomization\.ya?ml$/.test(entry.name))
+    .filter(
+      (entry) => entry.isFile() && /\.ya?ml$/.test(entry.name) && !/^kustomization\.ya?ml$/.test(entry.name),
+    )
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
 }
@@ -63,7 +73,8 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
       namespace: metadata.optionalString('namespace') ?? 'default',
     };
     const key = `${kind}/${source.namespace}/${source.name}`;
-    if (seen.has(key)) doc.fail(`${kind} ${source.namespace}/${source.name} is defined twice`, 'metadata.name');
+    if (seen.has(key))
+      throw doc.error(`${kind} ${source.namespace}/${source.name} is defined twice`, 'metadata.name');
     seen.add(key);
     if (kind === 'Deployment') deployments.push(parseDeployment(doc, source));
     else if (kind === 'Service') services.push(parseService(doc, source));

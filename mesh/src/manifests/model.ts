@@ -61,9 +61,7 @@ export interface Gateway extends Source {
   readonly servers: readonly GatewayServer[];
 }
 
-export type StringMatch =
-  | { readonly exact: string }
-  | { readonly prefix: string };
+export type StringMatch = { readonly exact: string } | { readonly prefix: string };
 
 /** All conditions of one match must hold; later issues add headers, method, queryParams... */
 export interface HttpMatchRequest {

@@ -53,7 +53,8 @@ function toProblem(response: HttpErrorResponse): ApiProblem {
   if (response.status === 0) {
     return new ApiProblem({ status: 0, code: 'NETWORK', detail: 'The server cannot be reached.' });
   }
-  const body: ProblemBody = typeof response.error === 'object' && response.error !== null ? response.error : {};
+  const body: ProblemBody =
+    typeof response.error === 'object' && response.error !== null ? response.error : {};
   const text = (value: unknown): string | undefined =>
     typeof value === 'string' && value !== '' ? value : undefined;
   const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);

@@ -26,7 +26,10 @@ export const authInterceptor: HttpInterceptorFn = (req, next) => {
   return next(authorized).pipe(
     catchError((error: unknown) => {
       if (error instanceof ApiProblem && error.status === 401 && req.url !== authenticateUrl) {
-        session.logout(router.url.startsWith('/login') ? undefined : router.url);
+        // Mid-navigation (a guard loading the account), come back to where that navigation was going.
+        const navigation = router.currentNavigation();
+        const url = navigation === null ? router.url : router.serializeUrl(navigation.extractedUrl);
+        session.logout(url.startsWith('/login') ? undefined : url);
       }
       return throwError(() => error);
     }),

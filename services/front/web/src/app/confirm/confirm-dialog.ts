@@ -2,7 +2,7 @@ import { Component, inject } from '@angular/core';
 import { MatButton } from '@angular/material/button';
 import {
   MAT_DIALOG_DATA,
-  MatDialog,
+  type MatDialog,
   MatDialogActions,
   MatDialogClose,
   MatDialogContent,

@@ -8,7 +8,14 @@ import { MatSnackBar } from '@angular/material/snack-bar';
 import { Router, RouterLink } from '@angular/router';
 import { FieldErrorPipe, showFieldErrors } from '../api/field-errors';
 import { ApiProblem, problemMessage } from '../api/problem';
-import { durationValidator, formatDuration, parseDuration, type Track, type TrackInput, trackUrl } from './track';
+import {
+  durationValidator,
+  formatDuration,
+  parseDuration,
+  type Track,
+  type TrackInput,
+  trackUrl,
+} from './track';
 import { TracksApi } from './tracks-api';
 
 /** Creates a track (/tracks/new) or edits one (/tracks/:id/edit). */
@@ -69,7 +76,12 @@ export class TrackForm {
     }
     const { title, artist, album, durationMs } = this.form.getRawValue();
     const duration = parseDuration(durationMs);
-    const body: TrackInput = { title, artist, album, ...(duration === undefined ? {} : { durationMs: duration }) };
+    const body: TrackInput = {
+      title,
+      artist,
+      album,
+      ...(duration === undefined ? {} : { durationMs: duration }),
+    };
     const id = this.id();
     this.saving.set(true);
     this.error.set(undefined);
@@ -79,7 +91,9 @@ export class TrackForm {
         void this.router.navigate(['/tracks']);
       },
       error: (error: unknown) => {
-        this.error.set(error instanceof ApiProblem ? showFieldErrors(this.form, error) : problemMessage(error));
+        this.error.set(
+          error instanceof ApiProblem ? showFieldErrors(this.form, error) : problemMessage(error),
+        );
         this.saving.set(false);
       },
     });

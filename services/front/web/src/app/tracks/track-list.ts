@@ -9,7 +9,15 @@ import { MatSort, MatSortHeader } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { RouterLink } from '@angular/router';
 import { filter, switchMap } from 'rxjs';
-import { firstPage, type PageQuery, pageParams, pageSizes, totalCount, withPage, withSort } from '../api/page';
+import {
+  firstPage,
+  type PageQuery,
+  pageParams,
+  pageSizes,
+  totalCount,
+  withPage,
+  withSort,
+} from '../api/page';
 import { problemMessage } from '../api/problem';
 import { confirmDeletion } from '../confirm/confirm-dialog';
 import { formatDuration, type Track, tracksUrl } from './track';
@@ -30,7 +38,10 @@ export class TrackList {
   protected readonly formatDuration = formatDuration;
 
   protected readonly query = signal<PageQuery>(firstPage);
-  protected readonly tracks = httpResource<Track[]>(() => ({ url: tracksUrl, params: pageParams(this.query()) }));
+  protected readonly tracks = httpResource<Track[]>(() => ({
+    url: tracksUrl,
+    params: pageParams(this.query()),
+  }));
   protected readonly rows = computed(() => (this.tracks.hasValue() ? this.tracks.value() : []));
   protected readonly total = computed(() => totalCount(this.tracks.headers()));
   protected readonly loadError = computed(() => {
@@ -42,7 +53,10 @@ export class TrackList {
   protected readonly withSort = withSort;
 
   protected remove(track: Track): void {
-    confirmDeletion(this.dialog, { title: 'Delete track', message: `Delete "${track.title}" by ${track.artist}?` })
+    confirmDeletion(this.dialog, {
+      title: 'Delete track',
+      message: `Delete "${track.title}" by ${track.artist}?`,
+    })
       .pipe(
         filter(Boolean),
         switchMap(() => this.api.remove(track.id)),

@@ -1,7 +1,7 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import type { Observable } from 'rxjs';
-import { type Track, type TrackInput, trackUrl, tracksUrl } from './track';
+import { type Track, type TrackInput, tracksUrl, trackUrl } from './track';
 
 /** The track commands; pages and single tracks are read with httpResource where they are shown. */
 @Injectable({ providedIn: 'root' })

@@ -9,7 +9,15 @@ import { MatSort, MatSortHeader } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { RouterLink } from '@angular/router';
 import { filter, switchMap } from 'rxjs';
-import { firstPage, type PageQuery, pageParams, pageSizes, totalCount, withPage, withSort } from '../api/page';
+import {
+  firstPage,
+  type PageQuery,
+  pageParams,
+  pageSizes,
+  totalCount,
+  withPage,
+  withSort,
+} from '../api/page';
 import { problemMessage } from '../api/problem';
 import { confirmDeletion } from '../confirm/confirm-dialog';
 import { type User, usersUrl } from './user';
@@ -29,7 +37,10 @@ export class UserList {
   protected readonly pageSizes = pageSizes;
 
   protected readonly query = signal<PageQuery>(firstPage);
-  protected readonly users = httpResource<User[]>(() => ({ url: usersUrl, params: pageParams(this.query()) }));
+  protected readonly users = httpResource<User[]>(() => ({
+    url: usersUrl,
+    params: pageParams(this.query()),
+  }));
   protected readonly rows = computed(() => (this.users.hasValue() ? this.users.value() : []));
   protected readonly total = computed(() => totalCount(this.users.headers()));
   protected readonly loadError = computed(() => {

@@ -1,7 +1,7 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import type { Observable } from 'rxjs';
-import { type User, type UserInput, userUrl, usersUrl } from './user';
+import { type User, type UserInput, usersUrl, userUrl } from './user';
 
 /** The user administration commands; pages and single users are read with httpResource where shown. */
 @Injectable({ providedIn: 'root' })

@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parsePort, repoRoot } from '../config.ts';
+import { MeshError, UsageError } from '../errors.ts';
+import { createLogger, isLogLevel } from '../log.ts';
+import { type Runtime, startRuntime } from '../runtime.ts';
+
+/** The command's options, in the order --help lists them. */
+const options = {
+  port: {
+    type: 'string',
+    short: 'p',
+    description: 'ingress port (default MUSIC_PORT or 8080; 0 = any free port)',
+  },
+  'data-dir': {
+    type: 'string',
+    description: 'where the database and keys live (default MUSIC_DATA_DIR or <repo>/.data)',
+  },
+  'log-level': { type: 'string', description: 'debug, info, warn or error (default LOG_LEVEL or info)' },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+} as const;
+
+function usage(): string {
+  const lines = Object.entries(options).map(([name, option]) => {
+    const flag = `${'short' in option ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ' <value>' : ''}`;
+    return `  ${flag.padEnd(26)}${option.description}`;
+  });
+  return [
+    'Usage: npm start -- [options]   (node mesh/src/cli/start.ts [options])',
+    '',
+    'Runs Music locally from deploy/ (Kubernetes + Istio YAML): PostgreSQL, every replica, and an',
+    'ingress that routes like the Istio gateway. Ctrl-C stops everything.',
+    '',
+    ...lines,
+    '',
+    'Environment: DATABASE_URL uses an existing PostgreSQL instead of starting one.',
+  ].join('\n');
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  let args: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
+  try {
+    args = parseArgs({ options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message} (see --help)`);
+  }
+  if (args.help) {
+    out(usage());
+    return 0;
+  }
+  const logLevel = args['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
+  if (!isLogLevel(logLevel))
+    throw new UsageError(`--log-level must be debug, info, warn or error (got ${logLevel})`);
+  const port = parsePort(args.port, '--port');
+  const log = createLogger(out, logLevel);
+
+  if (!existsSync(join(repoRoot, 'services/front/dist/web/browser/index.html'))) {
+    log.warn(
+      'the web app is not built; run `npm run build -w services/front` for the UI (the APIs work without it)',
+    );
+  }
+
+  const aborter = new AbortController();
+  let runtime: Runtime | undefined;
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      out(`${signal} again: killing everything now`);
+      // The supervisor's exit hook SIGKILLs every replica's process group.
+      process.exit(130);
+    }
+    stopping = true;
+    out(`${signal}: stopping (press Ctrl-C again to kill immediately)`);
+    if (runtime) {
+      void runtime.stop().then(() => {
+        out('stopped');
+        process.exit(0);
+      });
+    } else aborter.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    runtime = await startRuntime({ port, dataDir: args['data-dir'], log, logLevel, signal: aborter.signal });
+  } catch (error) {
+    if (!stopping) throw error;
+    out('stopped');
+    return 0;
+  }
+  const shown = runtime.url.replace('127.0.0.1', 'localhost');
+  out('');
+  out(`Music is up at ${shown} — log in as admin/admin (or user/user)`);
+  out(
+    `Data directory: ${runtime.dataDir}${runtime.databaseDirectory ? ` (PostgreSQL in ${runtime.databaseDirectory})` : ''}`,
+  );
+  out('Press Ctrl-C to stop.');
+  out('');
+  // Keep running until a signal stops us.
+  return new Promise<number>(() => {});
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof MeshError) console.error(`error: ${error.message}`);
+    else console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,107 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from './errors.ts';
+import { isLogLevel, type Logger, type LogLevel, silentLogger } from './log.ts';
+import { type ImageTable, localImages } from './workloads/images.ts';
+import { defaultTiming, type ReplicaTiming } from './workloads/replica.ts';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface RuntimeOptions {
+  /** Ingress port; 0 picks a free one. Default MUSIC_PORT, else 8080. */
+  readonly port?: number | undefined;
+  /** Interface the ingress listens on. Default 127.0.0.1. */
+  readonly host?: string | undefined;
+  /** Default MUSIC_DATA_DIR, else `<repo>/.data`. */
+  readonly dataDir?: string | undefined;
+  /** An existing PostgreSQL; default DATABASE_URL, else the runtime starts its own. */
+  readonly databaseUrl?: string | undefined;
+  /** Port of the runtime's own PostgreSQL; default 5433 when free, else any free port. */
+  readonly databasePort?: number | undefined;
+  /** Default `<repo>/deploy`. */
+  readonly deployDir?: string | undefined;
+  readonly log?: Logger | undefined;
+  /** LOG_LEVEL handed to the services. Default LOG_LEVEL, else info. */
+  readonly logLevel?: LogLevel | undefined;
+  /** How long start-up waits for every Service to get a ready endpoint. Default 60 s. */
+  readonly readyTimeoutMs?: number | undefined;
+  /** Aborting it during start-up stops what was started and rejects. */
+  readonly signal?: AbortSignal | undefined;
+  /** Image → local program; tests swap in fixtures. */
+  readonly images?: ImageTable | undefined;
+  readonly timing?: ReplicaTiming | undefined;
+}
+
+export interface RuntimeConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly databasePort: number | undefined;
+  readonly deployDir: string;
+  readonly repoRoot: string;
+  readonly log: Logger;
+  readonly logLevel: LogLevel;
+  readonly readyTimeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly images: ImageTable;
+  readonly timing: ReplicaTiming;
+  readonly inheritedEnv: Readonly<Record<string, string>>;
+}
+
+/** What replicas inherit from the runtime's environment; the rest comes from the manifests. */
+const inheritedNames = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
+];
+
+/** Options win over the environment, the environment over defaults; read once, frozen. */
+export function resolveRuntimeConfig(
+  options: RuntimeOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): RuntimeConfig {
+  const logLevel = options.logLevel ?? env.LOG_LEVEL ?? 'info';
+  if (!isLogLevel(logLevel))
+    throw new UsageError(`LOG_LEVEL must be one of debug, info, warn, error (got ${logLevel})`);
+  const inheritedEnv: Record<string, string> = {};
+  for (const name of inheritedNames) {
+    const value = env[name];
+    if (value !== undefined) inheritedEnv[name] = value;
+  }
+  return Object.freeze({
+    port: options.port ?? parsePort(env.MUSIC_PORT, 'MUSIC_PORT') ?? 8080,
+    host: options.host ?? '127.0.0.1',
+    dataDir: absolute(options.dataDir ?? env.MUSIC_DATA_DIR ?? join(repoRoot, '.data')),
+    databaseUrl: options.databaseUrl ?? (env.DATABASE_URL || undefined),
+    databasePort: options.databasePort,
+    deployDir: absolute(options.deployDir ?? join(repoRoot, 'deploy')),
+    repoRoot,
+    log: options.log ?? silentLogger,
+    logLevel,
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    signal: options.signal,
+    images: options.images ?? localImages,
+    timing: options.timing ?? defaultTiming,
+    inheritedEnv: Object.freeze(inheritedEnv),
+  });
+}
+
+export function parsePort(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new UsageError(`${name} must be a port number from 0 to 65535 (got ${value})`);
+  }
+  return port;
+}
+
+function absolute(path: string): string {
+  return isAbsolute(path) ? path : resolve(path);
+}

@@ -1,0 +1,14 @@
+export { type RuntimeOptions, repoRoot } from './config.ts';
+export {
+  DatabaseError,
+  ManifestError,
+  MeshError,
+  PortInUseError,
+  StartupAbortedError,
+  StartupTimeoutError,
+  TopologyError,
+  UsageError,
+  WorkloadError,
+} from './errors.ts';
+export { createLogger, type Logger, type LogLevel } from './log.ts';
+export { type Runtime, startRuntime } from './runtime.ts';

@@ -1,0 +1,143 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ManifestError } from '../errors.ts';
+import { buildTopology, loadTopology, parseYaml } from './load.ts';
+
+const deployDir = fileURLToPath(new URL('../../../deploy/', import.meta.url));
+
+function load(yaml: string) {
+  return buildTopology(parseYaml('deploy/kubernetes/test.yaml', yaml));
+}
+
+function errorOf(yaml: string): ManifestError {
+  try {
+    load(yaml);
+  } catch (error) {
+    if (error instanceof ManifestError) return error;
+    throw error;
+  }
+  throw new Error('expected a ManifestError');
+}
+
+const deployment = (spec: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: back-v1, namespace: music }
+spec:
+${spec}`;
+
+describe('loadTopology', () => {
+  it('reads the repository deploy/ folder: the tutorial names, workloads and routes', async () => {
+    const topology = await loadTopology(deployDir);
+    expect(topology.deployments.map((d) => [d.name, d.podLabels, d.containers[0]?.image])).toEqual([
+      ['back-v1', { app: 'back', version: 'v1' }, 'music/back:0.1.0'],
+      ['front', { app: 'front', version: 'v1' }, 'music/front:0.1.0'],
+      ['postgres', { app: 'postgres', version: 'v1' }, 'postgres:18'],
+    ]);
+    expect(topology.services.map((s) => [s.name, s.ports[0]?.name, s.ports[0]?.port])).toEqual([
+      ['back', 'http', 8080],
+      ['front', 'http', 8080],
+      ['postgres', 'tcp-postgres', 5432],
+    ]);
+    expect(topology.gateways.map((g) => `${g.namespace}/${g.name}`)).toEqual(['music/music-gateway']);
+    const [vs] = topology.virtualServices;
+    expect(vs?.name).toBe('back-gw-virtualservice');
+    expect(vs?.gateways).toEqual(['music-gateway']);
+    expect(vs?.http.map((route) => route.match[0]?.uri)).toEqual([{ prefix: '/back' }, { prefix: '/' }]);
+    expect(topology.others.map((o) => o.kind).sort()).toEqual([
+      'Namespace',
+      'PersistentVolumeClaim',
+      'ServiceAccount',
+      'ServiceAccount',
+      'ServiceAccount',
+    ]);
+  });
+
+  it('reads the probes and the env of a container, secrets included', async () => {
+    const topology = await loadTopology(deployDir);
+    const back = topology.deployments.find((d) => d.name === 'back-v1')?.containers[0];
+    expect(back?.readinessProbe).toMatchObject({ path: '/back/management/health/readiness', port: 'http' });
+    expect(back?.env).toContainEqual({
+      name: 'DATABASE_URL',
+      secretKeyRef: { name: 'music-db', key: 'url' },
+    });
+    expect(back?.env).toContainEqual({ name: 'APP_VERSION', value: 'v1' });
+  });
+
+  it('keeps every document of a multi-document file and skips empty ones', () => {
+    const topology = load(`
+apiVersion: v1
+kind: Service
+metadata: { name: a }
+spec: { selector: { app: a }, ports: [{ port: 80 }] }
+---
+---
+apiVersion: v1
+kind: Service
+metadata: { name: b, namespace: music }
+spec: { selector: { app: b }, ports: [{ port: 80, targetPort: http }] }
+`);
+    expect(topology.services.map((s) => `${s.namespace}/${s.name}:${s.ports[0]?.targetPort}`)).toEqual([
+      'default/a:80',
+      'music/b:http',
+    ]);
+  });
+});
+
+describe('manifest validation', () => {
+  it('names the file and the field when a required field is missing', () => {
+    const error = errorOf(
+      deployment(
+        '  template: { metadata: { labels: { app: back } }, spec: { containers: [{ name: back }] } }',
+      ),
+    );
+    expect(error.message).toBe(
+      'deploy/kubernetes/test.yaml: spec.template.spec.containers[0].image: must be a non-empty string',
+    );
+    expect(error.code).toBe('MANIFEST_INVALID');
+  });
+
+  it('names the field holding a value of the wrong type', () => {
+    const error = errorOf(`
+apiVersion: v1
+kind: Service
+metadata: { name: back }
+spec: { ports: [{ port: "8080" }] }
+`);
+    expect(error.message).toBe('deploy/kubernetes/test.yaml: spec.ports[0].port: must be an integer >= 1');
+  });
+
+  it('rejects a selector that does not match the pod template', () => {
+    const error = errorOf(
+      deployment(`  selector: { matchLabels: { app: front } }
+  template: { metadata: { labels: { app: back } }, spec: { containers: [{ name: back, image: music/back }] } }`),
+    );
+    expect(error.field).toBe('spec');
+    expect(error.message).toMatch(/app=front does not match/);
+  });
+
+  it('reports broken YAML with the file name', () => {
+    expect(() => parseYaml('deploy/istio/bad.yaml', 'kind: [unclosed')).toThrow(
+      /^deploy\/istio\/bad.yaml: invalid YAML/,
+    );
+  });
+
+  it('refuses VirtualService features the runtime does not implement yet instead of ignoring them', () => {
+    const error = errorOf(`
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: vs }
+spec:
+  hosts: ["*"]
+  http:
+    - match: [{ uri: { regex: "/back.*" } }]
+      route: [{ destination: { host: back } }]
+`);
+    expect(error.field).toBe('spec.http[0].match[0].uri.regex');
+  });
+
+  it('refuses an object defined twice', () => {
+    const service = 'apiVersion: v1\nkind: Service\nmetadata: { name: a }\nspec: { ports: [{ port: 80 }] }\n';
+    expect(() => load(`${service}---\n${service}`)).toThrow(/defined twice/);
+  });
+});

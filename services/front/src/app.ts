@@ -1,0 +1,86 @@
+import { resolve } from 'node:path';
+import {
+  ping,
+  registerHealth,
+  registerMetrics,
+  registerProblemHandler,
+  validatorCompiler,
+} from '@music/service-kit';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type pg from 'pg';
+import { createSigningKey } from './auth/keys.ts';
+import { LoginThrottle } from './auth/login-throttle.ts';
+import { guard, ROLE_ADMIN } from './auth/principal.ts';
+import { authRoutes } from './auth/routes.ts';
+import { SignIn } from './auth/sign-in.ts';
+import { createTokens } from './auth/tokens.ts';
+import type { Config } from './config.ts';
+import { metricsRoutes } from './metrics/routes.ts';
+import { MetricsSampler } from './metrics/sampler.ts';
+import { localSource, remoteSource } from './metrics/sources.ts';
+import { UserAdministration } from './users/administration.ts';
+import { UserRepository } from './users/repository.ts';
+import { userRoutes } from './users/routes.ts';
+import { registerWebApp } from './web/web-app.ts';
+
+export interface AppDependencies {
+  db: pg.Pool;
+  logger?: FastifyServerOptions['logger'];
+  /** How often `/api/metrics` figures are sampled; tests shorten it. */
+  metricsIntervalMs?: number;
+}
+
+/**
+ * Builds front (never listens): sign-in, accounts and user administration under `/api`, the JWKS,
+ * the metrics overview, management under `/management`, and the Angular app for everything else.
+ */
+export async function buildApp(config: Readonly<Config>, deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: config.BODY_LIMIT,
+    requestIdHeader: 'x-request-id',
+  }).setValidatorCompiler(validatorCompiler);
+  // JSON only: a text body would otherwise reach validation as a string and read as a 400, not a 415.
+  app.removeContentTypeParser('text/plain');
+  registerProblemHandler(app);
+
+  const ready = () => ping(deps.db);
+  const registry = registerMetrics(app, {
+    prefix: '/management',
+    labels: { app: config.APP_NAME, version: config.APP_VERSION },
+  });
+  registerHealth(app, { prefix: '/management', readiness: { db: ready } });
+
+  const key = createSigningKey(config.JWT_PRIVATE_KEY);
+  if (key.ephemeral) {
+    app.log.warn(
+      'JWT_PRIVATE_KEY is not set: signing with a key generated at start; tokens end with this process',
+    );
+  }
+  const tokens = createTokens(key, { issuer: config.JWT_ISSUER, ttlSeconds: config.JWT_TTL_SECONDS });
+  const users = new UserRepository(deps.db);
+  const throttle = new LoginThrottle({
+    maxFailures: config.LOGIN_MAX_FAILURES,
+    lockMs: config.LOGIN_LOCK_SECONDS * 1000,
+  });
+
+  const sampler = new MetricsSampler(
+    [localSource('front', registry, ready), remoteSource('back', `${config.BACK_URL}/back/management`)],
+    { intervalMs: deps.metricsIntervalMs ?? 5_000, log: app.log },
+  );
+  app.addHook('onReady', async () => sampler.start());
+  app.addHook('onClose', () => sampler.stop());
+
+  app.decorateRequest('principal', null);
+  await app.register(authRoutes, { signIn: new SignIn(users, tokens, throttle), tokens, users, key });
+  await app.register(
+    async (admin) => {
+      admin.addHook('onRequest', guard(tokens, ROLE_ADMIN));
+      await admin.register(userRoutes, { administration: new UserAdministration(users) });
+    },
+    { prefix: '/api/admin/users' },
+  );
+  await app.register(metricsRoutes, { sampler, tokens });
+  await registerWebApp(app, resolve(config.WEB_ROOT));
+  return app;
+}

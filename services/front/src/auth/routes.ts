@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { UnauthorizedError } from '@music/service-kit';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { UserRepository } from '../users/repository.ts';
+import { User } from '../users/schema.ts';
+import type { SigningKey } from './keys.ts';
+import { guard, requirePrincipal } from './principal.ts';
+import type { SignIn } from './sign-in.ts';
+import type { Tokens } from './tokens.ts';
+
+const Credentials = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 254 }),
+  password: Type.String({ minLength: 1, maxLength: 1000 }),
+});
+
+export interface AuthRoutesOptions {
+  signIn: SignIn;
+  tokens: Tokens;
+  users: UserRepository;
+  key: SigningKey;
+}
+
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
+  app,
+  { signIn, tokens, users, key },
+) => {
+  app.post(
+    '/api/authenticate',
+    { schema: { body: Credentials, response: { 200: Type.Object({ id_token: Type.String() }) } } },
+    async (request) => ({ id_token: await signIn.signIn({ ...request.body, clientIp: clientIp(request) }) }),
+  );
+
+  app.get(
+    '/api/account',
+    { onRequest: guard(tokens), schema: { response: { 200: User } } },
+    async (request) => {
+      const user = await users.find(requirePrincipal(request).login);
+      if (!user?.activated) throw new UnauthorizedError('The account no longer exists or is deactivated.');
+      return user;
+    },
+  );
+
+  const jwks = { keys: [key.jwk] };
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return jwks;
+  });
+};
+
+/** The ingress appends the caller to X-Forwarded-For; its first entry is the browser's address. */
+function clientIp(request: FastifyRequest): string {
+  const forwarded = request.headers['x-forwarded-for'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return first || request.socket.remoteAddress || 'unknown';
+}

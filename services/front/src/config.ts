@@ -1,0 +1,45 @@
+import { fileURLToPath } from 'node:url';
+import { ConfigError, parseEnv } from '@music/service-kit';
+import { type Static, Type } from 'typebox';
+import { parsePrivateKey } from './auth/keys.ts';
+
+export const ConfigSchema = Type.Object({
+  APP_NAME: Type.String({ default: 'front', pattern: '^[a-z0-9-]+$' }),
+  APP_VERSION: Type.String({ default: 'v1', pattern: '^v[0-9]+$' }),
+  HOST: Type.String({ default: '0.0.0.0' }),
+  PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
+  /** Local development only: seeds admin/admin and user/user and allows a generated signing key. */
+  MUSIC_DEV_DEFAULTS: Type.Boolean({ default: false }),
+  JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_ISSUER: Type.String({ default: 'music-front', minLength: 1 }),
+  JWT_TTL_SECONDS: Type.Integer({ default: 86_400, minimum: 60, maximum: 2_592_000 }),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 100 })),
+  BACK_URL: Type.String({ default: 'http://back:8080', pattern: '^https?://[^/]+$' }),
+  WEB_ROOT: Type.String({
+    default: fileURLToPath(new URL('../dist/web/browser', import.meta.url)),
+    minLength: 1,
+  }),
+  LOGIN_MAX_FAILURES: Type.Integer({ default: 5, minimum: 1, maximum: 1000 }),
+  LOGIN_LOCK_SECONDS: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+  BODY_LIMIT: Type.Integer({ default: 65_536, minimum: 1024 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Parses front's environment; the signing key and admin password may only be left out in local development. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const config = parseEnv(ConfigSchema, env);
+  if (!config.MUSIC_DEV_DEFAULTS) {
+    for (const name of ['JWT_PRIVATE_KEY', 'ADMIN_PASSWORD'] as const) {
+      if (config[name] === undefined)
+        throw new ConfigError(name, 'is required unless MUSIC_DEV_DEFAULTS=true');
+    }
+  }
+  if (config.JWT_PRIVATE_KEY !== undefined) parsePrivateKey(config.JWT_PRIVATE_KEY);
+  return config;
+}

@@ -1,0 +1,130 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { parsePrometheusText } from './prometheus-text.ts';
+import {
+  type RequestCounters,
+  type RequestFigures,
+  requestCounters,
+  requestFigures,
+} from './request-figures.ts';
+
+export type Health = 'UP' | 'DOWN' | 'UNKNOWN';
+
+/** Where one service's figures come from. Both calls must honour the signal. */
+export interface MetricsSource {
+  name: string;
+  prometheusText(signal: AbortSignal): Promise<string>;
+  health(signal: AbortSignal): Promise<Health>;
+}
+
+export interface ServiceFigures extends RequestFigures {
+  name: string;
+  health: Health;
+  sampledAt: string;
+}
+
+interface SourceState {
+  health: Health;
+  sampledAt: number;
+  previous?: RequestCounters | undefined;
+  current?: RequestCounters;
+  /** The last scrape failed: the counters are old, so rates read 0 until a scrape succeeds again. */
+  stale: boolean;
+}
+
+export interface SamplerOptions {
+  intervalMs: number;
+  log: FastifyBaseLogger;
+}
+
+/**
+ * Scrapes every source on an interval and keeps the last two scrapes of each, so `/api/metrics`
+ * answers from memory instead of fanning out per request.
+ */
+export class MetricsSampler {
+  readonly #sources: readonly MetricsSource[];
+  readonly #options: SamplerOptions;
+  readonly #states = new Map<string, SourceState>();
+  readonly #stopping = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #round: Promise<void> | undefined;
+  #firstRound: Promise<void> | undefined;
+
+  constructor(sources: readonly MetricsSource[], options: SamplerOptions) {
+    this.#sources = sources;
+    this.#options = options;
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#firstRound = this.#sampleOnce();
+    this.#timer = setInterval(() => void this.#sampleOnce(), this.#options.intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#stopping.abort();
+    await this.#round;
+  }
+
+  /** Figures per source, waiting for the first round when the sampler has just started. */
+  async figures(): Promise<ServiceFigures[]> {
+    await this.#firstRound;
+    return this.#sources.map(({ name }) => {
+      const state = this.#states.get(name);
+      if (!state?.current) {
+        const figures = {
+          requestsTotal: 0,
+          requestRate: 0,
+          errorRate: 0,
+          latencyP50Ms: null,
+          latencyP99Ms: null,
+        };
+        return {
+          name,
+          health: state?.health ?? 'UNKNOWN',
+          ...figures,
+          sampledAt: new Date(state?.sampledAt ?? Date.now()).toISOString(),
+        };
+      }
+      const figures = requestFigures(state.stale ? undefined : state.previous, state.current);
+      return { name, health: state.health, ...figures, sampledAt: new Date(state.sampledAt).toISOString() };
+    });
+  }
+
+  /** One round at a time: a slow source delays the next round instead of piling rounds up. */
+  #sampleOnce(): Promise<void> {
+    this.#round ??= Promise.all(this.#sources.map((source) => this.#sample(source))).then(() => {
+      this.#round = undefined;
+    });
+    return this.#round;
+  }
+
+  async #sample(source: MetricsSource): Promise<void> {
+    const signal = AbortSignal.any([
+      this.#stopping.signal,
+      AbortSignal.timeout(Math.min(this.#options.intervalMs, 3_000)),
+    ]);
+    const [health, text] = await Promise.allSettled([source.health(signal), source.prometheusText(signal)]);
+    if (this.#stopping.signal.aborted) return;
+    const at = Date.now();
+    const state = this.#states.get(source.name) ?? { health: 'UNKNOWN', sampledAt: at, stale: false };
+    state.health = health.status === 'fulfilled' ? health.value : 'DOWN';
+    state.sampledAt = at;
+    if (text.status === 'fulfilled') {
+      state.previous = state.current;
+      state.current = requestCounters(parsePrometheusText(text.value), at);
+      state.stale = false;
+    } else if (!state.stale) {
+      state.stale = true;
+      this.#options.log.warn({ source: source.name, reason: describe(text.reason) }, 'metrics scrape failed');
+    }
+    this.#states.set(source.name, state);
+  }
+}
+
+/** One line for the log, a stack every 5 s would drown it: fetch hides the useful part in `cause`. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
+}

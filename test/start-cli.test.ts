@@ -1,0 +1,81 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDataDir, temporaryDataDir } from './support/music.ts';
+
+/** Every process started, directly or not, by `pid`: replicas, PostgreSQL and its workers. */
+function descendants(pid: number): number[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift();
+    for (const [child, ppid] of rows) {
+      if (ppid === parent) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await temporaryDataDir();
+  });
+  afterAll(() => removeDataDir(dataDir));
+
+  it('prints the URL and credentials, serves the app, and Ctrl-C leaves nothing running', async () => {
+    const child = spawn(process.execPath, ['mesh/src/cli/start.ts', '--port', '0', '--data-dir', dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DATABASE_URL: '' },
+    });
+    let output = '';
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start-up line in:\n${output}`)), 90_000);
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        const match = /Music is up at (http:\/\/\S+?)[\s—]/.exec(output);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+    });
+    expect(output).toContain('admin/admin');
+    expect(output).toContain(dataDir);
+
+    const login = await fetch(`${url}/api/authenticate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'admin' }),
+    });
+    expect(login.status).toBe(200);
+    expect(output).not.toContain((await login.json()).id_token);
+
+    const started = descendants(child.pid ?? 0);
+    expect(started.length).toBeGreaterThanOrEqual(3);
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(started.filter(alive)).toEqual([]);
+  });
+});
