@@ -47,12 +47,15 @@ describe.each([
   });
 
   it('lets admin create, list, edit and delete a track through the ingress', async () => {
-    const created = await api('/back/api/tracks', { method: 'POST', json: { title: 'Karma Police', artist: 'Radiohead' } });
+    const created = await api('/back/api/tracks', {
+      method: 'POST',
+      json: { title: 'Karma Police', artist: 'Radiohead' },
+    });
     expect(created.status).toBe(201);
-    const track = await created.json();
+    const track = (await created.json()) as { id: string; createdBy: string };
     expect(track.createdBy).toBe('admin');
-    const listed = await (await api('/back/api/tracks?size=100')).json();
-    expect(listed.map((t: { id: string }) => t.id)).toContain(track.id);
+    const listed = (await (await api('/back/api/tracks?size=100')).json()) as Array<{ id: string }>;
+    expect(listed.map((t) => t.id)).toContain(track.id);
     const edited = await api(`/back/api/tracks/${track.id}`, {
       method: 'PUT',
       json: { title: 'Karma Police (Live)', artist: 'Radiohead', album: 'OK Computer' },
@@ -73,7 +76,10 @@ describe.each([
   it('answers bad input with 4xx problems, never 5xx', async () => {
     const cases: Array<[string, RequestInit & { json?: unknown }]> = [
       ['/back/api/tracks', { method: 'POST', json: { title: '', artist: 'x' } }],
-      ['/back/api/tracks', { method: 'POST', body: '{oops', headers: { 'content-type': 'application/json' } }],
+      [
+        '/back/api/tracks',
+        { method: 'POST', body: '{oops', headers: { 'content-type': 'application/json' } },
+      ],
       ['/back/api/tracks', { method: 'POST', json: { title: 'x', artist: 'y'.repeat(200_000) } }],
       ['/back/api/tracks?size=-1', {}],
       ['/back/api/tracks/not-an-id', {}],
@@ -93,7 +99,9 @@ describe.each([
     expect((await api('/api/admin/users', { token: user })).status).toBe(403);
     const users = await api('/api/admin/users');
     expect(users.status).toBe(200);
-    expect((await users.json()).map((u: { login: string }) => u.login)).toEqual(expect.arrayContaining(['admin', 'user']));
+    expect(((await users.json()) as Array<{ login: string }>).map((u) => u.login)).toEqual(
+      expect.arrayContaining(['admin', 'user']),
+    );
   });
 });
 
@@ -108,13 +116,15 @@ describe('the local runtime', () => {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ title: 'Survives restarts', artist: 'Persistence' }),
       });
-      const { id } = await created.json();
+      const { id } = (await created.json()) as { id: string };
       await music.stop();
 
       music = await startMusic({ dataDir });
       try {
         token = await login(music.url, 'admin', 'admin');
-        const fetched = await fetch(`${music.url}/back/api/tracks/${id}`, { headers: { authorization: `Bearer ${token}` } });
+        const fetched = await fetch(`${music.url}/back/api/tracks/${id}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         expect(fetched.status).toBe(200);
         expect(await fetched.json()).toMatchObject({ title: 'Survives restarts' });
       } finally {

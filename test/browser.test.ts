@@ -61,7 +61,10 @@ describe('the Music app in a browser', () => {
     await page.locator('input[name="title"]').fill('   ');
     await page.locator('input[name="artist"]').fill('Nobody');
     await page.getByTestId('track-save').click();
-    const error = page.locator('mat-form-field').filter({ has: page.locator('input[name="title"]') }).locator('mat-error');
+    const error = page
+      .locator('mat-form-field')
+      .filter({ has: page.locator('input[name="title"]') })
+      .locator('mat-error');
     await expect.poll(() => error.textContent()).toMatch(/blank/);
     await page.close();
   });

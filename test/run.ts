@@ -9,6 +9,12 @@ if (!existsSync(webIndex)) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const args = ['vitest', 'run', '--reporter=default', '--reporter=./test/support/totals-reporter.ts', ...process.argv.slice(2)];
+const args = [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=./test/support/totals-reporter.ts',
+  ...process.argv.slice(2),
+];
 const result = spawnSync('npx', args, { stdio: 'inherit' });
 process.exit(result.status ?? 1);

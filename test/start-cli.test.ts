@@ -69,7 +69,8 @@ describe('npm start', () => {
       body: JSON.stringify({ username: 'admin', password: 'admin' }),
     });
     expect(login.status).toBe(200);
-    expect(output).not.toContain((await login.json()).id_token);
+    const { id_token: token } = (await login.json()) as { id_token: string };
+    expect(output).not.toContain(token);
 
     const started = descendants(child.pid ?? 0);
     expect(started.length).toBeGreaterThanOrEqual(3);

@@ -21,7 +21,7 @@ export interface Runtime {
   /** Where PostgreSQL keeps its files, or undefined with an outside DATABASE_URL. */
   readonly databaseDirectory: string | undefined;
   /** Origins (`http://127.0.0.1:<port>`) of a Service's ready endpoints, e.g. to bypass the ingress in benchmarks. */
-  endpoints(service: string): string[];
+  endpoints(service: string, namespace?: string): string[];
   /** Stops the ingress, every replica (SIGTERM, then SIGKILL) and the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -97,7 +97,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       databaseUrl: database.url,
       dataDir: config.dataDir,
       databaseDirectory: database.directory,
-      endpoints: (service) => endpoints.endpoints(service).map((endpoint) => endpoint.origin),
+      endpoints: (service, namespace = 'music') =>
+        endpoints.endpoints(serviceFqdn(service, namespace)).map((endpoint) => endpoint.origin),
       stop,
     };
   } catch (error) {

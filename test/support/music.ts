@@ -13,14 +13,18 @@ export interface RunningMusic {
  * The whole app as `npm start` runs it (ingress, front, back, database) from deploy/, on a free port
  * and a temporary data directory. With `databaseUrl`, that server is used and none is started.
  */
-export async function startMusic(options: { dataDir?: string; databaseUrl?: string } = {}): Promise<RunningMusic> {
+export async function startMusic(
+  options: { dataDir?: string; databaseUrl?: string } = {},
+): Promise<RunningMusic> {
   const dataDir = options.dataDir ?? (await temporaryDataDir());
   const runtime = await startRuntime({
     port: 0,
     dataDir,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     // MUSIC_TEST_LOG=1 shows the runtime's and the services' output while debugging a test.
-    ...(process.env.MUSIC_TEST_LOG ? { log: createLogger((line) => process.stderr.write(`${line}\n`), 'debug') } : {}),
+    ...(process.env.MUSIC_TEST_LOG
+      ? { log: createLogger((line) => process.stderr.write(`${line}\n`), 'debug') }
+      : {}),
   });
   return { url: runtime.url, dataDir, stop: () => runtime.stop() };
 }

@@ -82,7 +82,12 @@ async function login(url: string): Promise<string> {
 }
 
 async function measure(url: string, token: string) {
-  const result = await autocannon({ url, connections, duration, headers: { authorization: `Bearer ${token}` } });
+  const result = await autocannon({
+    url,
+    connections,
+    duration,
+    headers: { authorization: `Bearer ${token}` },
+  });
   return {
     rps: result.requests.average,
     p50: result.latency.p50,

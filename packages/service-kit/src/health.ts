@@ -18,9 +18,13 @@ export function registerHealth(app: FastifyInstance, options: HealthOptions): vo
 
   const check = async () => {
     const entries = await Promise.all(
-      Object.entries(options.readiness).map(async ([name, probe]) => [name, await probe().catch(() => false)] as const),
+      Object.entries(options.readiness).map(
+        async ([name, probe]) => [name, await probe().catch(() => false)] as const,
+      ),
     );
-    const components = Object.fromEntries(entries.map(([name, up]) => [name, { status: up ? 'UP' : 'DOWN' }]));
+    const components = Object.fromEntries(
+      entries.map(([name, up]) => [name, { status: up ? 'UP' : 'DOWN' }]),
+    );
     const up = !draining && entries.every(([, ok]) => ok);
     return { status: up ? 'UP' : 'DOWN', components };
   };

@@ -16,5 +16,5 @@ export { registerHealth } from './health.ts';
 export { registerMetrics } from './metrics.ts';
 export { linkHeader, type PageQuery, pageQuery, parseSort, type Sort } from './paging.ts';
 export { fieldErrors, registerProblemHandler } from './problem.ts';
-export { validatorCompiler } from './validation.ts';
 export { exitOnStartupError, listenUntilSignal } from './server.ts';
+export { validatorCompiler } from './validation.ts';

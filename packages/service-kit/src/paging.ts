@@ -1,7 +1,10 @@
 import { type Static, Type } from 'typebox';
 
 /** `?page=0&size=20&sort=title,asc`, as Spring Data and JHipster clients send it. */
-export function pageQuery<const F extends readonly string[]>(sortFields: F, defaultSort: `${F[number]},${'asc' | 'desc'}`) {
+export function pageQuery<const F extends readonly string[]>(
+  sortFields: F,
+  defaultSort: `${F[number]},${'asc' | 'desc'}`,
+) {
   const pattern = `^(${sortFields.join('|')})(,(asc|desc))?$`;
   return Type.Object(
     {
@@ -26,7 +29,13 @@ export function parseSort<F extends string>(sort: string): Sort<F> {
 }
 
 /** RFC 8288 `Link` header with first/prev/next/last, keeping the other query parameters. */
-export function linkHeader(path: string, query: Record<string, unknown>, page: number, size: number, total: number): string {
+export function linkHeader(
+  path: string,
+  query: Record<string, unknown>,
+  page: number,
+  size: number,
+  total: number,
+): string {
   const last = Math.max(0, Math.ceil(total / size) - 1);
   const url = (p: number) => {
     const params = new URLSearchParams();

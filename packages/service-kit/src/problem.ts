@@ -69,7 +69,14 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code = FASTIFY_CODES[error.code] ?? 'BAD_REQUEST';
-    return { type: typeOf(code), title: TITLES[code] ?? 'Bad request', status, detail: error.message, instance, code };
+    return {
+      type: typeOf(code),
+      title: TITLES[code] ?? 'Bad request',
+      status,
+      detail: error.message,
+      instance,
+      code,
+    };
   }
   return {
     type: typeOf('INTERNAL'),

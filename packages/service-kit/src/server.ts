@@ -37,7 +37,8 @@ export async function listenUntilSignal(app: FastifyInstance, options: ListenOpt
 
 /** Start-up failed before the server could run: one line, no stack for known configuration errors. */
 export function exitOnStartupError(error: unknown): never {
-  const message = error instanceof Error && 'code' in error && error.code === 'CONFIG_INVALID' ? error.message : error;
+  const message =
+    error instanceof Error && 'code' in error && error.code === 'CONFIG_INVALID' ? error.message : error;
   console.error('start-up failed:', message);
   process.exit(1);
 }

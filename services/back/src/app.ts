@@ -1,4 +1,10 @@
-import { ping, registerHealth, registerMetrics, registerProblemHandler, validatorCompiler } from '@music/service-kit';
+import {
+  ping,
+  registerHealth,
+  registerMetrics,
+  registerProblemHandler,
+  validatorCompiler,
+} from '@music/service-kit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
 import { createTokenVerifier, type TokenVerifier } from './auth.ts';
@@ -18,7 +24,6 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
     logger: deps.logger ?? false,
     bodyLimit: config.BODY_LIMIT,
     requestIdHeader: 'x-request-id',
-    disableRequestLogging: false,
   }).setValidatorCompiler(validatorCompiler);
   // JSON only: a text body would otherwise reach validation as a string and read as a 400, not a 415.
   app.removeContentTypeParser('text/plain');
@@ -28,10 +33,14 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
     reply.header('x-served-by', servedBy);
   });
   registerProblemHandler(app);
-  registerMetrics(app, { prefix: '/back/management', labels: { app: config.APP_NAME, version: config.APP_VERSION } });
+  registerMetrics(app, {
+    prefix: '/back/management',
+    labels: { app: config.APP_NAME, version: config.APP_VERSION },
+  });
   registerHealth(app, { prefix: '/back/management', readiness: { db: () => ping(deps.db) } });
 
-  const verifyToken = deps.verifyToken ?? createTokenVerifier({ jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER });
+  const verifyToken =
+    deps.verifyToken ?? createTokenVerifier({ jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER });
   app.decorateRequest('principal', null);
   await app.register(
     async (api) => {

@@ -21,12 +21,16 @@ export type TokenVerifier = (authorization: string | undefined) => Promise<Princ
  * unknown `kid`, so front can rotate keys without restarting back.
  */
 export function createTokenVerifier(options: { jwksUrl: string; issuer: string }): TokenVerifier {
-  const keys = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 5_000 });
+  const keys = createRemoteJWKSet(new URL(options.jwksUrl), {
+    timeoutDuration: 3_000,
+    cooldownDuration: 5_000,
+  });
   return async (authorization) => {
     const token = bearerToken(authorization);
     try {
       const { payload } = await jwtVerify(token, keys, { issuer: options.issuer, algorithms: ['ES256'] });
-      if (typeof payload.sub !== 'string' || payload.sub === '') throw new UnauthorizedError('The token names no user.');
+      if (typeof payload.sub !== 'string' || payload.sub === '')
+        throw new UnauthorizedError('The token names no user.');
       const auth = typeof payload.auth === 'string' ? payload.auth.split(' ').filter(Boolean) : [];
       return { login: payload.sub, authorities: auth };
     } catch (error) {

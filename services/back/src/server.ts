@@ -5,7 +5,11 @@ import { migrations } from './migrations.ts';
 
 try {
   const config = loadConfig();
-  const db = createPool({ url: config.DATABASE_URL, schema: 'back', applicationName: `${config.APP_NAME}-${config.APP_VERSION}` });
+  const db = createPool({
+    url: config.DATABASE_URL,
+    schema: 'back',
+    applicationName: `${config.APP_NAME}-${config.APP_VERSION}`,
+  });
   await migrate(db, 'back', migrations);
   const app = await buildApp(config, {
     db,

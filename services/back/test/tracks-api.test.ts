@@ -8,6 +8,18 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { migrations } from '../src/migrations.ts';
 
+interface Track {
+  id: string;
+  title: string;
+}
+
+interface Problem {
+  status: number;
+  code: string;
+  detail: string;
+  errors: Array<{ field: string; message: string }>;
+}
+
 let app: FastifyInstance;
 let db: pg.Pool;
 let issuer: TokenIssuer;
@@ -46,7 +58,7 @@ function call(path: string, init: RequestInit & { json?: unknown } = {}, bearer:
 async function create(track: Record<string, unknown>) {
   const response = await call('/back/api/tracks', { method: 'POST', json: track });
   expect(response.status).toBe(201);
-  return (await response.json()) as { id: string; title: string };
+  return (await response.json()) as Track;
 }
 
 describe('tracks API', () => {
@@ -56,7 +68,7 @@ describe('tracks API', () => {
       json: { title: 'Paranoid Android', artist: 'Radiohead', album: 'OK Computer', durationMs: 383_000 },
     });
     expect(response.status).toBe(201);
-    const track = await response.json();
+    const track = (await response.json()) as Track;
     expect(response.headers.get('location')).toBe(`/back/api/tracks/${track.id}`);
     expect(track).toMatchObject({ title: 'Paranoid Android', artist: 'Radiohead', createdBy: 'admin' });
     const fetched = await call(`/back/api/tracks/${track.id}`);
@@ -77,22 +89,25 @@ describe('tracks API', () => {
     expect(gone.status).toBe(404);
     expect(gone.headers.get('content-type')).toContain('application/problem+json');
     expect((await call(`/back/api/tracks/${id}`, { method: 'DELETE' })).status).toBe(404);
-    expect((await call(`/back/api/tracks/${id}`, { method: 'PUT', json: { title: 'x', artist: 'y' } })).status).toBe(404);
+    expect(
+      (await call(`/back/api/tracks/${id}`, { method: 'PUT', json: { title: 'x', artist: 'y' } })).status,
+    ).toBe(404);
   });
 
   it('pages and sorts the list with X-Total-Count and Link headers', async () => {
-    for (const title of ['delta', 'Alpha', 'charlie', 'Bravo', 'echo']) await create({ title, artist: 'NATO' });
+    for (const title of ['delta', 'Alpha', 'charlie', 'Bravo', 'echo'])
+      await create({ title, artist: 'NATO' });
     const response = await call('/back/api/tracks?page=1&size=2&sort=title,asc');
     expect(response.status).toBe(200);
     expect(response.headers.get('x-total-count')).toBe('5');
-    expect((await response.json()).map((t: { title: string }) => t.title)).toEqual(['charlie', 'delta']);
+    expect(((await response.json()) as Track[]).map((t) => t.title)).toEqual(['charlie', 'delta']);
     const link = response.headers.get('link') ?? '';
     expect(link).toContain('page=0&size=2>; rel="first"');
     expect(link).toContain('page=0&size=2>; rel="prev"');
     expect(link).toContain('page=2&size=2>; rel="next"');
     expect(link).toContain('page=2&size=2>; rel="last"');
     const desc = await call('/back/api/tracks?sort=title,desc&size=1');
-    expect((await desc.json())[0].title).toBe('echo');
+    expect(((await desc.json()) as Track[])[0]?.title).toBe('echo');
   });
 
   it('labels every response with the version that served it', async () => {
@@ -121,9 +136,9 @@ describe('bad input', () => {
     const response = await call('/back/api/tracks', { method: 'POST', json: body });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
-    const problem = await response.json();
+    const problem = (await response.json()) as Problem;
     expect(problem).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
-    expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(problem.errors.map((e) => e.field)).toContain(field);
     expect((await call('/back/api/tracks')).headers.get('x-total-count')).toBe('0');
   });
 
@@ -136,7 +151,7 @@ describe('bad input', () => {
   ])('rejects the query %s naming %s', async (query, field) => {
     const response = await call(`/back/api/tracks?${query}`);
     expect(response.status).toBe(400);
-    expect((await response.json()).errors[0].field).toBe(field);
+    expect(((await response.json()) as Problem).errors[0]?.field).toBe(field);
   });
 
   it('answers 4xx, never 5xx, to malformed JSON, a non-object, a wrong content type and a huge body', async () => {
@@ -150,14 +165,14 @@ describe('bad input', () => {
     expect((await post('title=x', 'text/plain')).status).toBe(415);
     const huge = await post(JSON.stringify({ title: 'x', artist: 'y'.repeat(10_000) }));
     expect(huge.status).toBe(413);
-    expect((await huge.json()).code).toBe('PAYLOAD_TOO_LARGE');
+    expect(((await huge.json()) as Problem).code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('answers 400 for an id that is not a UUID and 404 for an unknown one', async () => {
     expect((await call('/back/api/tracks/42')).status).toBe(400);
     const unknown = await call('/back/api/tracks/00000000-0000-4000-8000-000000000000');
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).detail).toContain('does not exist');
+    expect(((await unknown.json()) as Problem).detail).toContain('does not exist');
   });
 });
 
@@ -165,9 +180,9 @@ describe('authentication', () => {
   it('answers 401 without a token, with an expired, tampered, foreign or alg:none token', async () => {
     const expired = await issuer.sign({ sub: 'admin', expiresIn: Math.floor(Date.now() / 1000) - 60 });
     const [header, payload, signature] = token.split('.');
-    const forged = Buffer.from(JSON.stringify({ sub: 'root', auth: 'ROLE_ADMIN', iss: 'music-front' })).toString(
-      'base64url',
-    );
+    const forged = Buffer.from(
+      JSON.stringify({ sub: 'root', auth: 'ROLE_ADMIN', iss: 'music-front' }),
+    ).toString('base64url');
     const tampered = `${header}.${forged}.${signature}`;
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
     const foreign = await issuer.sign({ sub: 'admin', issuer: 'someone-else' });
@@ -176,7 +191,7 @@ describe('authentication', () => {
       expect(response.status, String(bad)).toBe(401);
       expect(response.headers.get('content-type')).toContain('application/problem+json');
     }
-    const expiredProblem = await (await call('/back/api/tracks', {}, expired)).json();
+    const expiredProblem = (await (await call('/back/api/tracks', {}, expired)).json()) as Problem;
     expect(expiredProblem.detail).toMatch(/expired/);
   });
 
@@ -193,7 +208,9 @@ describe('management', () => {
     await call('/back/api/tracks');
     await call('/back/api/tracks/00000000-0000-4000-8000-000000000000');
     const text = await (await call('/back/management/prometheus', {}, null)).text();
-    expect(text).toMatch(/http_server_requests_total\{[^}]*route="\/back\/api\/tracks\/:id"[^}]*status="404"[^}]*\} 1/);
+    expect(text).toMatch(
+      /http_server_requests_total\{[^}]*route="\/back\/api\/tracks\/:id"[^}]*status="404"[^}]*\} 1/,
+    );
     expect(text).toMatch(/http_server_request_duration_seconds_bucket\{[^}]*route="\/back\/api\/tracks"/);
     expect(text).not.toContain('00000000-0000-4000');
   });

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, type RunningFront, startFront } from './front-server.ts';
+import { ADMIN_PASSWORD, type Problem, type RunningFront, startFront } from './front-server.ts';
+
+interface User {
+  login: string;
+  createdDate: string;
+  lastModifiedDate: string;
+}
 
 let front: RunningFront;
 let adminToken: string;
@@ -24,7 +30,7 @@ async function create(user: Record<string, unknown>) {
     json: { password: 'a-password', ...user },
   });
   expect(response.status).toBe(201);
-  return response.json();
+  return (await response.json()) as User;
 }
 
 describe('user administration', () => {
@@ -84,7 +90,7 @@ describe('user administration', () => {
       },
     });
     expect(response.status).toBe(200);
-    const user = await response.json();
+    const user = (await response.json()) as User;
     expect(user).toMatchObject({
       firstName: 'Heidi',
       lastName: 'Klum',
@@ -109,7 +115,7 @@ describe('user administration', () => {
     const gone = await admin('/api/admin/users/ivan');
     expect(gone.status).toBe(404);
     expect(gone.headers.get('content-type')).toContain('application/problem+json');
-    expect((await gone.json()).detail).toBe('User ivan does not exist.');
+    expect(((await gone.json()) as Problem).detail).toBe('User ivan does not exist.');
     expect((await admin('/api/admin/users/ivan', { method: 'DELETE' })).status).toBe(404);
     expect((await admin('/api/admin/users/ivan', { method: 'PUT', json: { firstName: 'x' } })).status).toBe(
       404,
@@ -128,16 +134,16 @@ describe('user administration', () => {
     const response = await admin('/api/admin/users?page=1&size=2&sort=lastName,asc');
     expect(response.status).toBe(200);
     expect(response.headers.get('x-total-count')).toBe('5');
-    expect((await response.json()).map((u: { login: string }) => u.login)).toEqual(['u3', 'u1']);
+    expect(((await response.json()) as User[]).map((u) => u.login)).toEqual(['u3', 'u1']);
     const link = response.headers.get('link') ?? '';
     expect(link).toContain('</api/admin/users?sort=lastName%2Casc&page=0&size=2>; rel="first"');
     expect(link).toContain('page=0&size=2>; rel="prev"');
     expect(link).toContain('page=2&size=2>; rel="next"');
     expect(link).toContain('page=2&size=2>; rel="last"');
-    const byLogin = await (await admin('/api/admin/users?sort=login,desc&size=1')).json();
-    expect(byLogin.map((u: { login: string }) => u.login)).toEqual(['u4']);
-    const first = await (await admin('/api/admin/users')).json();
-    expect(first[0].login).toBe('admin');
+    const byLogin = (await (await admin('/api/admin/users?sort=login,desc&size=1')).json()) as User[];
+    expect(byLogin.map((u) => u.login)).toEqual(['u4']);
+    const first = (await (await admin('/api/admin/users')).json()) as User[];
+    expect(first[0]?.login).toBe('admin');
   });
 
   it('answers 409 naming the login when it exists', async () => {
@@ -167,13 +173,13 @@ describe('user administration', () => {
   it('keeps an admin from deleting, deactivating or demoting themself', async () => {
     const remove = await admin('/api/admin/users/admin', { method: 'DELETE' });
     expect(remove.status).toBe(400);
-    const removeProblem = await remove.json();
-    expect(removeProblem.errors[0].field).toBe('login');
+    const removeProblem = (await remove.json()) as Problem;
+    expect(removeProblem.errors[0]?.field).toBe('login');
     expect(removeProblem.detail).toContain('admin');
 
     const deactivate = await admin('/api/admin/users/admin', { method: 'PUT', json: { activated: false } });
     expect(deactivate.status).toBe(400);
-    expect((await deactivate.json()).errors[0]).toMatchObject({
+    expect(((await deactivate.json()) as Problem).errors[0]).toMatchObject({
       field: 'activated',
       message: expect.stringContaining('admin'),
     });
@@ -183,7 +189,7 @@ describe('user administration', () => {
       json: { authorities: ['ROLE_USER'] },
     });
     expect(demote.status).toBe(400);
-    expect((await demote.json()).errors[0].field).toBe('authorities');
+    expect(((await demote.json()) as Problem).errors[0]?.field).toBe('authorities');
     expect(await front.signIn('admin', ADMIN_PASSWORD)).toBeTruthy();
   });
 });
@@ -207,9 +213,9 @@ describe('validation', () => {
     const response = await admin('/api/admin/users', { method: 'POST', json: body });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
-    const problem = await response.json();
+    const problem = (await response.json()) as Problem;
     expect(problem).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
-    expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(problem.errors.map((e) => e.field)).toContain(field);
     expect((await admin('/api/admin/users')).headers.get('x-total-count')).toBe('1');
   });
 
@@ -221,7 +227,7 @@ describe('validation', () => {
     await create({ login: 'nina' });
     const response = await admin('/api/admin/users/nina', { method: 'PUT', json: body });
     expect(response.status).toBe(400);
-    expect((await response.json()).errors[0].field).toBe(field);
+    expect(((await response.json()) as Problem).errors[0]?.field).toBe(field);
   });
 
   it.each([
@@ -231,7 +237,7 @@ describe('validation', () => {
   ])('rejects the query %s naming %s', async (query, field) => {
     const response = await admin(`/api/admin/users?${query}`);
     expect(response.status).toBe(400);
-    expect((await response.json()).errors[0].field).toBe(field);
+    expect(((await response.json()) as Problem).errors[0]?.field).toBe(field);
   });
 });
 

@@ -9,7 +9,7 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, type RunningFront, startFront } from './front-server.ts';
+import { ADMIN_PASSWORD, type Problem, type RunningFront, startFront } from './front-server.ts';
 
 let front: RunningFront;
 let adminToken: string;
@@ -72,7 +72,9 @@ describe('POST /api/authenticate', () => {
     const [key] = keys;
     expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(key).not.toHaveProperty('d');
-    expect(key?.kid).toBe(await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: key?.x, y: key?.y }));
+    expect(key?.kid).toBe(
+      await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: key?.x ?? '', y: key?.y ?? '' }),
+    );
     expect(decodeProtectedHeader(adminToken).kid).toBe(key?.kid);
   });
 
@@ -83,7 +85,8 @@ describe('POST /api/authenticate', () => {
     expect(wrong.status).toBe(401);
     expect(unknown.headers.get('content-type')).toContain('application/problem+json');
     const strip = (problem: Record<string, unknown>) => ({ ...problem, instance: undefined });
-    expect(strip(await unknown.json())).toEqual(strip(await wrong.json()));
+    const body = async (response: Response) => (await response.json()) as Record<string, unknown>;
+    expect(strip(await body(unknown))).toEqual(strip(await body(wrong)));
   });
 
   it('answers that same 401 to a deactivated user with the right password', async () => {
@@ -94,7 +97,7 @@ describe('POST /api/authenticate', () => {
     );
     const response = await authenticate({ username: 'dave', password: 'dave-password' });
     expect(response.status).toBe(401);
-    expect((await response.json()).code).toBe('UNAUTHORIZED');
+    expect(((await response.json()) as Problem).code).toBe('UNAUTHORIZED');
   });
 
   it('accepts the username in any case, as logins are lower case', async () => {
@@ -129,7 +132,9 @@ describe('POST /api/authenticate', () => {
   it('rejects a body without a password, naming the field', async () => {
     const response = await authenticate({ username: 'admin' });
     expect(response.status).toBe(400);
-    expect((await response.json()).errors).toEqual([{ field: 'password', message: 'is required' }]);
+    expect(((await response.json()) as Problem).errors).toEqual([
+      { field: 'password', message: 'is required' },
+    ]);
   });
 });
 
@@ -138,7 +143,7 @@ describe('GET /api/account', () => {
     const token = await front.signIn('carol', 'carol-password');
     const response = await front.call('/api/account', {}, token);
     expect(response.status).toBe(200);
-    const account = await response.json();
+    const account = (await response.json()) as Record<string, unknown>;
     expect(account).toMatchObject({
       login: 'carol',
       firstName: 'Carol',
@@ -204,7 +209,7 @@ describe('GET /api/account', () => {
       await sign('music-front', Math.floor(Date.now() / 1000) - 60),
     );
     expect(expired.status).toBe(401);
-    expect((await expired.json()).detail).toMatch(/expired/);
+    expect(((await expired.json()) as Problem).detail).toMatch(/expired/);
     expect((await front.call('/api/account', {}, await sign('someone-else', '1h'))).status).toBe(401);
   });
 

@@ -3,6 +3,10 @@ import { UserRepository } from '../src/users/repository.ts';
 import { seedUsers } from '../src/users/seed.ts';
 import { type RunningFront, startFront } from './front-server.ts';
 
+interface Account {
+  authorities: string[];
+}
+
 let front: RunningFront;
 
 beforeAll(async () => {
@@ -15,15 +19,17 @@ afterAll(() => front?.close());
 describe('dev defaults', () => {
   it('seeds admin/admin as ROLE_ADMIN and ROLE_USER and user/user as ROLE_USER, past the password rule', async () => {
     const adminToken = await front.signIn('admin', 'admin');
-    const admin = await (await front.call('/api/account', {}, adminToken)).json();
+    const admin = (await (await front.call('/api/account', {}, adminToken)).json()) as Account;
     expect(admin.authorities).toEqual(['ROLE_ADMIN', 'ROLE_USER']);
     const userToken = await front.signIn('user', 'user');
-    const user = await (await front.call('/api/account', {}, userToken)).json();
+    const user = (await (await front.call('/api/account', {}, userToken)).json()) as Account;
     expect(user.authorities).toEqual(['ROLE_USER']);
   });
 
   it('signs with a generated key that the JWKS publishes', async () => {
-    const { keys } = await (await front.call('/.well-known/jwks.json')).json();
+    const { keys } = (await (await front.call('/.well-known/jwks.json')).json()) as {
+      keys: Record<string, unknown>[];
+    };
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', kid: expect.any(String) });
   });

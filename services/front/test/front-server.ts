@@ -11,6 +11,14 @@ import { seedUsers } from '../src/users/seed.ts';
 
 export const ADMIN_PASSWORD = 'admin-secret-1';
 
+/** An application/problem+json body, as the tests read it. */
+export interface Problem {
+  status: number;
+  code: string;
+  detail: string;
+  errors: Array<{ field: string; message: string }>;
+}
+
 export interface RunningFront {
   app: FastifyInstance;
   db: pg.Pool;

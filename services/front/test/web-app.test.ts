@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningFront, startFront } from './front-server.ts';
+import { type Problem, type RunningFront, startFront } from './front-server.ts';
 
 const INDEX =
   '<!doctype html><html><body><app-root></app-root><script src="main-AB12CD34.js"></script></body></html>';
@@ -73,7 +73,7 @@ describe('the Angular app', () => {
     }
     const post = await front.call('/api/nothing', { method: 'POST', json: {} });
     expect(post.status).toBe(404);
-    expect((await post.json()).code).toBe('NOT_FOUND');
+    expect(((await post.json()) as Problem).code).toBe('NOT_FOUND');
   });
 
   it('never serves dotfiles or files outside its root', async () => {
@@ -99,7 +99,7 @@ describe('the Angular app', () => {
     for (const path of ['/', '/tracks']) {
       const response = await unbuilt.call(path, html);
       expect(response.status, path).toBe(503);
-      const problem = await response.json();
+      const problem = (await response.json()) as Problem;
       expect(problem).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
       expect(problem.detail).toContain('npm run build -w services/front');
     }

@@ -39,7 +39,10 @@ export class TrackRepository {
   async page(page: number, size: number, sort: Sort<SortField>): Promise<{ items: Track[]; total: number }> {
     const order = `${COLUMNS[sort.field]} ${sort.direction === 'desc' ? 'DESC' : 'ASC'} NULLS LAST, id`;
     const [rows, count] = await Promise.all([
-      this.#db.query<TrackRow>(`SELECT * FROM tracks ORDER BY ${order} LIMIT $1 OFFSET $2`, [size, page * size]),
+      this.#db.query<TrackRow>(`SELECT * FROM tracks ORDER BY ${order} LIMIT $1 OFFSET $2`, [
+        size,
+        page * size,
+      ]),
       this.#db.query<{ total: string }>('SELECT count(*) AS total FROM tracks'),
     ]);
     return { items: rows.rows.map(toTrack), total: Number(count.rows[0]?.total ?? 0) };

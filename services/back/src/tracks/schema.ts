@@ -20,7 +20,9 @@ export const TrackInput = Type.Object(
     title: text(200),
     artist: text(200),
     album: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
-    durationMs: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()])),
+    durationMs: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()]),
+    ),
     id: Type.Optional(Type.Unknown()),
     createdBy: Type.Optional(Type.Unknown()),
     createdAt: Type.Optional(Type.Unknown()),
@@ -30,7 +32,9 @@ export const TrackInput = Type.Object(
 export type TrackInput = Static<typeof TrackInput>;
 
 export const TrackParams = Type.Object({
-  id: Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }),
+  id: Type.String({
+    pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  }),
 });
 
 export const SORT_FIELDS = ['title', 'artist', 'album', 'durationMs', 'createdAt'] as const;

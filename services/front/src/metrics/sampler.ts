@@ -31,6 +31,14 @@ interface SourceState {
   stale: boolean;
 }
 
+const NOT_SCRAPED: RequestFigures = {
+  requestsTotal: 0,
+  requestRate: 0,
+  errorRate: 0,
+  latencyP50Ms: null,
+  latencyP99Ms: null,
+};
+
 export interface SamplerOptions {
   intervalMs: number;
   log: FastifyBaseLogger;
@@ -72,23 +80,11 @@ export class MetricsSampler {
     await this.#firstRound;
     return this.#sources.map(({ name }) => {
       const state = this.#states.get(name);
-      if (!state?.current) {
-        const figures = {
-          requestsTotal: 0,
-          requestRate: 0,
-          errorRate: 0,
-          latencyP50Ms: null,
-          latencyP99Ms: null,
-        };
-        return {
-          name,
-          health: state?.health ?? 'UNKNOWN',
-          ...figures,
-          sampledAt: new Date(state?.sampledAt ?? Date.now()).toISOString(),
-        };
-      }
-      const figures = requestFigures(state.stale ? undefined : state.previous, state.current);
-      return { name, health: state.health, ...figures, sampledAt: new Date(state.sampledAt).toISOString() };
+      const figures = state?.current
+        ? requestFigures(state.stale ? undefined : state.previous, state.current)
+        : NOT_SCRAPED;
+      const sampledAt = new Date(state?.sampledAt ?? Date.now()).toISOString();
+      return { name, health: state?.health ?? 'UNKNOWN', ...figures, sampledAt };
     });
   }
 
