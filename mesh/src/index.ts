@@ -10,5 +10,6 @@ export {
   UsageError,
   WorkloadError,
 } from './errors.ts';
-export { createLogger, type Logger, type LogLevel } from './log.ts';
+export { createLogger, type Logger, type LogLevel, silentLogger } from './log.ts';
 export { type Runtime, startRuntime } from './runtime.ts';
+export { makeReachableByPostgres } from './database/embedded.ts';

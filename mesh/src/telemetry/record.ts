@@ -1,0 +1,58 @@
+import { channel } from 'node:diagnostics_channel';
+
+/** A workload as Istio's telemetry labels it (source_* and destination_* labels). */
+export interface WorkloadIdentity {
+  /** Deployment name, e.g. `back-v1`; `istio-ingressgateway` for the ingress; `unknown` otherwise. */
+  readonly workload: string;
+  readonly namespace: string;
+  readonly app: string;
+  readonly version: string;
+}
+
+/**
+ * What the data path reports once per finished request (mirrored copies included, with `mirror`
+ * set). Telemetry turns it into Istio's standard metrics and the access log; nothing else reads it.
+ * Build it only when the channel has subscribers.
+ */
+export interface RequestRecord {
+  /** Epoch milliseconds when the request arrived. */
+  readonly startTime: number;
+  /** Arrival to last response byte, milliseconds with sub-millisecond precision. */
+  readonly durationMs: number;
+  /** Time the upstream took to answer headers (Envoy's x-envoy-upstream-service-time), if one answered. */
+  readonly upstreamServiceTimeMs: number | undefined;
+  readonly method: string;
+  /** Path as received, before any rewrite. */
+  readonly path: string;
+  /** `HTTP/1.1`, `HTTP/2`... as Envoy's %PROTOCOL%; telemetry maps it to request_protocol `http`/`grpc`. */
+  readonly protocol: string;
+  readonly authority: string;
+  readonly status: number;
+  /** Envoy response flags, comma-separated (`UH`, `UF,URX`, `NR`, `UO`, `FI`, `UT`, `NC`, `DI`...), or `-`. */
+  readonly responseFlags: string;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  readonly requestId: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly forwardedFor: string | undefined;
+  /** `ip:port` of the endpoint that answered, if any. */
+  readonly upstreamHost: string | undefined;
+  /** Envoy cluster name, `outbound|8080|v1|back.music.svc.cluster.local`, if a destination was chosen. */
+  readonly upstreamCluster: string | undefined;
+  /** `<virtualservice>.<namespace>/<route name or index>`-style name of the matched route, if any. */
+  readonly routeName: string | undefined;
+  readonly source: WorkloadIdentity;
+  /** Undefined when no destination Service was chosen (no route). */
+  readonly destination:
+    | (WorkloadIdentity & {
+        /** Service FQDN, e.g. `back.music.svc.cluster.local` (Istio's destination_service). */
+        readonly service: string;
+        readonly serviceName: string;
+      })
+    | undefined;
+  /** True for the fire-and-forget copy sent by a `mirror`. */
+  readonly mirror: boolean;
+}
+
+/** The data path publishes every finished request here. */
+export const requestChannel = channel('music-mesh:request');
