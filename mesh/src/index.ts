@@ -1,4 +1,5 @@
 export { type RuntimeOptions, repoRoot } from './config.ts';
+export { makeReachableByPostgres } from './database/embedded.ts';
 export {
   DatabaseError,
   ManifestError,
@@ -12,4 +13,3 @@ export {
 } from './errors.ts';
 export { createLogger, type Logger, type LogLevel, silentLogger } from './log.ts';
 export { type Runtime, startRuntime } from './runtime.ts';
-export { makeReachableByPostgres } from './database/embedded.ts';

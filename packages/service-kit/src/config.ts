@@ -1,4 +1,4 @@
-import type { Static, TObject } from 'typebox';
+import { type Static, type TObject, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { ConfigError } from './errors.ts';
 
@@ -31,4 +31,20 @@ function variableOf(error: { instancePath: string; keyword: string; params: obje
     return name;
   }
   return error.instancePath.split('/')[1];
+}
+
+/** The variables every service reads the same way; spread into a service's own schema. */
+export function serviceEnvProperties(appName: string) {
+  return {
+    APP_NAME: Type.String({ default: appName, pattern: '^[a-z0-9-]+$' }),
+    APP_VERSION: Type.String({ default: 'v1', pattern: '^v[0-9]+$' }),
+    HOST: Type.String({ default: '0.0.0.0' }),
+    PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+    DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
+    BODY_LIMIT: Type.Integer({ default: 65_536, minimum: 1024 }),
+    LOG_LEVEL: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+      { default: 'info' },
+    ),
+  };
 }

@@ -1,4 +1,5 @@
-export { parseEnv } from './config.ts';
+export { createServiceApp, type ServiceAppOptions } from './app.ts';
+export { parseEnv, serviceEnvProperties } from './config.ts';
 export { createPool, isUniqueViolation, type Migration, migrate, ping } from './database.ts';
 export {
   ConfigError,
@@ -15,6 +16,7 @@ export {
 export { registerHealth } from './health.ts';
 export { registerMetrics } from './metrics.ts';
 export { linkHeader, type PageQuery, pageQuery, parseSort, type Sort } from './paging.ts';
+export { type Principal, requireAuthority, requirePrincipal, verifyBearer } from './principal.ts';
 export { fieldErrors, registerProblemHandler } from './problem.ts';
 export { exitOnStartupError, listenUntilSignal } from './server.ts';
 export { validatorCompiler } from './validation.ts';

@@ -1,11 +1,5 @@
-import {
-  ping,
-  registerHealth,
-  registerMetrics,
-  registerProblemHandler,
-  validatorCompiler,
-} from '@music/service-kit';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createServiceApp, ping, registerHealth, registerMetrics } from '@music/service-kit';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
 import { createTokenVerifier, type TokenVerifier } from './auth.ts';
 import type { Config } from './config.ts';
@@ -20,19 +14,12 @@ export interface AppDependencies {
 
 /** Builds back (never listens): tracks API under `/back/api`, management under `/back/management`. */
 export async function buildApp(config: Readonly<Config>, deps: AppDependencies): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: deps.logger ?? false,
-    bodyLimit: config.BODY_LIMIT,
-    requestIdHeader: 'x-request-id',
-  }).setValidatorCompiler(validatorCompiler);
-  // JSON only: a text body would otherwise reach validation as a string and read as a 400, not a 415.
-  app.removeContentTypeParser('text/plain');
+  const app = createServiceApp({ bodyLimit: config.BODY_LIMIT, logger: deps.logger });
 
   const servedBy = `${config.APP_NAME}-${config.APP_VERSION}`;
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('x-served-by', servedBy);
   });
-  registerProblemHandler(app);
   registerMetrics(app, {
     prefix: '/back/management',
     labels: { app: config.APP_NAME, version: config.APP_VERSION },

@@ -1,12 +1,6 @@
 import { resolve } from 'node:path';
-import {
-  ping,
-  registerHealth,
-  registerMetrics,
-  registerProblemHandler,
-  validatorCompiler,
-} from '@music/service-kit';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createServiceApp, ping, registerHealth, registerMetrics } from '@music/service-kit';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
 import { createSigningKey } from './auth/keys.ts';
 import { LoginThrottle } from './auth/login-throttle.ts';
@@ -35,14 +29,7 @@ export interface AppDependencies {
  * the metrics overview, management under `/management`, and the Angular app for everything else.
  */
 export async function buildApp(config: Readonly<Config>, deps: AppDependencies): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: deps.logger ?? false,
-    bodyLimit: config.BODY_LIMIT,
-    requestIdHeader: 'x-request-id',
-  }).setValidatorCompiler(validatorCompiler);
-  // JSON only: a text body would otherwise reach validation as a string and read as a 400, not a 415.
-  app.removeContentTypeParser('text/plain');
-  registerProblemHandler(app);
+  const app = createServiceApp({ bodyLimit: config.BODY_LIMIT, logger: deps.logger });
 
   const ready = () => ping(deps.db);
   const registry = registerMetrics(app, {

@@ -1,14 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { ConfigError, parseEnv } from '@music/service-kit';
+import { ConfigError, parseEnv, serviceEnvProperties } from '@music/service-kit';
 import { type Static, Type } from 'typebox';
 import { parsePrivateKey } from './auth/keys.ts';
 
 export const ConfigSchema = Type.Object({
-  APP_NAME: Type.String({ default: 'front', pattern: '^[a-z0-9-]+$' }),
-  APP_VERSION: Type.String({ default: 'v1', pattern: '^v[0-9]+$' }),
-  HOST: Type.String({ default: '0.0.0.0' }),
-  PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
-  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
+  ...serviceEnvProperties('front'),
   /** Local development only: seeds admin/admin and user/user and allows a generated signing key. */
   MUSIC_DEV_DEFAULTS: Type.Boolean({ default: false }),
   JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -22,11 +18,6 @@ export const ConfigSchema = Type.Object({
   }),
   LOGIN_MAX_FAILURES: Type.Integer({ default: 5, minimum: 1, maximum: 1000 }),
   LOGIN_LOCK_SECONDS: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
-  BODY_LIMIT: Type.Integer({ default: 65_536, minimum: 1024 }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

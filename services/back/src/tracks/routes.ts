@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { linkHeader, NotFoundError, parseSort } from '@music/service-kit';
+import { linkHeader, NotFoundError, parseSort, requirePrincipal } from '@music/service-kit';
 import { Type } from 'typebox';
-import { requirePrincipal } from '../auth.ts';
 import { normalizeTrack } from './input.ts';
 import type { TrackRepository } from './repository.ts';
 import { type SortField, Track, TrackInput, TrackParams, TrackQuery } from './schema.ts';
