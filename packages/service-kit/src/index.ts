@@ -19,4 +19,5 @@ export { linkHeader, type PageQuery, pageQuery, parseSort, type Sort } from './p
 export { type Principal, requireAuthority, requirePrincipal, verifyBearer } from './principal.ts';
 export { fieldErrors, registerProblemHandler } from './problem.ts';
 export { exitOnStartupError, listenUntilSignal } from './server.ts';
+export { traceHeaderNames, traceHeaders } from './trace-context.ts';
 export { validatorCompiler } from './validation.ts';
