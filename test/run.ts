@@ -1,5 +1,5 @@
 // `npm test`: every project (unit, integration, end-to-end) in one vitest run, closing with the totals.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const webIndex = new URL('../services/front/dist/web/browser/index.html', import.meta.url);
@@ -16,5 +16,19 @@ const args = [
   '--reporter=./test/support/totals-reporter.ts',
   ...process.argv.slice(2),
 ];
-const result = spawnSync('npx', args, { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const vitest = spawn('npx', args, { stdio: ['inherit', 'pipe', 'inherit'] });
+let tail = '';
+vitest.stdout.on('data', (chunk: Buffer) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk.toString()).slice(-4096);
+});
+vitest.on('exit', (code, signal) => {
+  // The totals line is the verdict too: a run that times out while closing can exit 0 after failures.
+  const totals = /(\d+) passed, (\d+) failed/.exec(tail);
+  const failed = totals ? Number(totals[2]) : Number.NaN;
+  if (code !== 0 || signal || !(failed === 0)) {
+    if (code === 0)
+      console.error(totals ? `${failed} test(s) failed` : 'the test run ended without its totals line');
+    process.exit(code || 1);
+  }
+});
