@@ -30,6 +30,18 @@ export interface RuntimeOptions {
   /** Image → local program; tests swap in fixtures. */
   readonly images?: ImageTable | undefined;
   readonly timing?: ReplicaTiming | undefined;
+  /** Admin API port (what `npm run mesh` talks to); 0 picks a free one. Default MUSIC_ADMIN_PORT, else 15000 (a free port when taken). */
+  readonly adminPort?: number | undefined;
+  /** Istio metrics (Envoy's :15090/stats/prometheus); 0 picks a free one. Default MUSIC_STATS_PORT, else 15090 (a free port when taken). */
+  readonly statsPort?: number | undefined;
+  /** How long a rolling update waits for each new replica. Default 60 s. */
+  readonly rolloutTimeoutMs?: number | undefined;
+  /**
+   * Each Deployment gets an outbound listener (its replicas' HTTP_PROXY), so cluster URLs such as
+   * `http://back:8080` go through the mesh as written. Off: they are replaced by the ingress URL.
+   * Default MUSIC_MESH_OUTBOUND (`true`/`false`), else true.
+   */
+  readonly meshOutbound?: boolean | undefined;
 }
 
 export interface RuntimeConfig {
@@ -47,6 +59,24 @@ export interface RuntimeConfig {
   readonly images: ImageTable;
   readonly timing: ReplicaTiming;
   readonly inheritedEnv: Readonly<Record<string, string>>;
+  readonly adminPort: number;
+  /** Set explicitly (option or MUSIC_ADMIN_PORT): start-up fails rather than pick another port. */
+  readonly adminPortStrict: boolean;
+  readonly statsPort: number;
+  /** Set explicitly (option or MUSIC_STATS_PORT): start-up fails rather than pick another port. */
+  readonly statsPortStrict: boolean;
+  readonly rolloutTimeoutMs: number;
+  readonly meshOutbound: boolean;
+}
+
+/** Envoy's admin port, for the same role. */
+export const defaultAdminPort = 15000;
+/** Envoy's Prometheus port, where Istio's standard metrics are scraped. */
+export const defaultStatsPort = 15090;
+
+/** Where the CLI looks for admin.json when not told: the runtime's default data directory. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return absolute(env.MUSIC_DATA_DIR ?? join(repoRoot, '.data'));
 }
 
 /** What replicas inherit from the runtime's environment; the rest comes from the manifests. */
@@ -70,6 +100,8 @@ export function resolveRuntimeConfig(
   const logLevel = options.logLevel ?? env.LOG_LEVEL ?? 'info';
   if (!isLogLevel(logLevel))
     throw new UsageError(`LOG_LEVEL must be one of debug, info, warn, error (got ${logLevel})`);
+  const adminPort = options.adminPort ?? parsePort(env.MUSIC_ADMIN_PORT, 'MUSIC_ADMIN_PORT');
+  const statsPort = options.statsPort ?? parsePort(env.MUSIC_STATS_PORT, 'MUSIC_STATS_PORT');
   const inheritedEnv: Record<string, string> = {};
   for (const name of inheritedNames) {
     const value = env[name];
@@ -90,6 +122,13 @@ export function resolveRuntimeConfig(
     images: options.images ?? localImages,
     timing: options.timing ?? defaultTiming,
     inheritedEnv: Object.freeze(inheritedEnv),
+    adminPort: adminPort ?? defaultAdminPort,
+    adminPortStrict: adminPort !== undefined && adminPort !== 0,
+    statsPort: statsPort ?? defaultStatsPort,
+    statsPortStrict: statsPort !== undefined && statsPort !== 0,
+    rolloutTimeoutMs: options.rolloutTimeoutMs ?? 60_000,
+    meshOutbound:
+      options.meshOutbound ?? parseBoolean(env.MUSIC_MESH_OUTBOUND, 'MUSIC_MESH_OUTBOUND') ?? true,
   });
 }
 
@@ -100,6 +139,13 @@ export function parsePort(value: string | undefined, name: string): number | und
     throw new UsageError(`${name} must be a port number from 0 to 65535 (got ${value})`);
   }
   return port;
+}
+
+function parseBoolean(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new UsageError(`${name} must be true or false (got ${value})`);
 }
 
 function absolute(path: string): string {

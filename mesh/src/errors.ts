@@ -35,8 +35,8 @@ export class TopologyError extends MeshError {
 export class PortInUseError extends MeshError {
   readonly port: number;
 
-  constructor(port: number, what: string) {
-    super('PORT_IN_USE', `port ${port} (${what}) is already in use; pick another one with --port`);
+  constructor(port: number, what: string, flag = '--port') {
+    super('PORT_IN_USE', `port ${port} (${what}) is already in use; pick another one with ${flag}`);
     this.port = port;
   }
 }
@@ -71,5 +71,22 @@ export class StartupAbortedError extends MeshError {
 export class UsageError extends MeshError {
   constructor(message: string) {
     super('USAGE', message);
+  }
+}
+
+/** The CLI found no admin API to talk to. */
+export class NoRuntimeError extends MeshError {
+  constructor() {
+    super('NO_RUNTIME', 'no mesh runtime is running (start it with npm start)');
+  }
+}
+
+/** The admin API refused a request; the message is its one-line answer. */
+export class AdminApiError extends MeshError {
+  readonly status: number;
+
+  constructor(code: string, status: number, message: string) {
+    super(code, message);
+    this.status = status;
   }
 }

@@ -1,17 +1,34 @@
 import { join } from 'node:path';
 import { type RuntimeOptions, resolveRuntimeConfig } from './config.ts';
+import { type AdminServer, type Explain, startAdmin } from './control/admin.ts';
+import { outboundListeners, type StartListener } from './control/outbound.ts';
+import { type ChangeResult, ControlPlane } from './control/plane.ts';
 import { type RunningDatabase, startEmbeddedDatabase } from './database/embedded.ts';
 import { EndpointRegistry } from './endpoints/registry.ts';
 import { StartupAbortedError, StartupTimeoutError } from './errors.ts';
-import { formatAccessLog } from './ingress/outcome.ts';
 import { type Ingress, RoutingState, startIngress } from './ingress/server.ts';
 import { loadOrCreateJwtPrivateKey } from './keys/jwt-signing-key.ts';
 import type { Logger } from './log.ts';
-import { loadTopology } from './manifests/load.ts';
+import { buildTopology, loadDocuments, parseYaml } from './manifests/load.ts';
 import type { Deployment, Service } from './manifests/model.ts';
+import { isPortFree } from './net/ports.ts';
+import { startListener } from './proxy/listener.ts';
+import { explainRequest } from './routing/explain.ts';
 import { serviceFqdn } from './routing/hosts.ts';
-import { compileRoutingTable } from './routing/table.ts';
+import { compileRoutingTable, type RoutingTable } from './routing/table.ts';
+import { startTelemetry, type Telemetry } from './telemetry/server.ts';
 import { planWorkloads, Supervisor } from './workloads/supervisor.ts';
+
+/** What only code can pass: the data plane's pieces the control plane wires in. */
+export interface StartRuntimeOptions extends RuntimeOptions {
+  /**
+   * The data plane's outbound listener. With it every Deployment gets one, its replicas get it as
+   * HTTP_PROXY, and cluster URLs (`http://back:8080`) are no longer replaced by local ones.
+   */
+  readonly startListener?: StartListener | undefined;
+  /** The data plane's `explainRequest`, for `mesh explain`. */
+  readonly explain?: Explain<RoutingTable> | undefined;
+}
 
 export interface Runtime {
   /** The ingress (`http://127.0.0.1:<port>`); every Service had a ready endpoint when this resolved. */
@@ -20,6 +37,12 @@ export interface Runtime {
   readonly dataDir: string;
   /** Where PostgreSQL keeps its files, or undefined with an outside DATABASE_URL. */
   readonly databaseDirectory: string | undefined;
+  /** The admin API (`http://127.0.0.1:<port>`), also written to `<dataDir>/admin.json`. */
+  readonly adminUrl: string;
+  /** Istio's standard metrics in Prometheus text (`http://127.0.0.1:15090/stats/prometheus`). */
+  readonly statsUrl: string;
+  /** `mesh apply` without the CLI: YAML text, all documents or none. */
+  apply(file: string, yaml: string): Promise<ChangeResult[]>;
   /** Origins (`http://127.0.0.1:<port>`) of a Service's ready endpoints, e.g. to bypass the ingress in benchmarks. */
   endpoints(service: string, namespace?: string): string[];
   /** Stops the ingress, every replica (SIGTERM, then SIGKILL) and the database. Idempotent. */
@@ -27,13 +50,14 @@ export interface Runtime {
 }
 
 /** Runs the app from deploy/: database, one process per replica, and the ingress gateway. */
-export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+export async function startRuntime(options: StartRuntimeOptions = {}): Promise<Runtime> {
   const config = resolveRuntimeConfig(options);
   const { log, signal } = config;
-  const topology = await loadTopology(config.deployDir);
-  const table = compileRoutingTable(topology);
-  for (const warning of table.warnings) log.warn(warning);
-  const plan = await planWorkloads(topology, config.images, config.repoRoot);
+  const documents = await loadDocuments(config.deployDir);
+  // Checked before anything starts; the control plane checks it all again when it applies it.
+  const topology = buildTopology(documents);
+  for (const warning of compileRoutingTable(topology).warnings) log.debug(warning);
+  await planWorkloads(topology, config.images, config.repoRoot);
 
   const cleanups: (() => Promise<void>)[] = [];
   let stopped: Promise<void> | undefined;
@@ -51,27 +75,36 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   try {
     checkAborted();
-    const endpoints = new EndpointRegistry(topology.services);
+    const endpoints = new EndpointRegistry([]);
     cleanups.push(() => endpoints.close());
+    // Telemetry subscribes to the data path's request channel: metrics and the access log.
+    const telemetry = await startStats(config.statsPort, config.statsPortStrict, log);
+    cleanups.push(() => telemetry.close());
+    const routing = new RoutingState(compileRoutingTable(buildTopology([])));
     const ingress: Ingress = await startIngress({
       port: config.port,
       host: config.host,
-      routing: new RoutingState(table),
+      routing,
       endpoints,
-      onRequestEnd: (record) => log.info(formatAccessLog(record)),
     });
     cleanups.push(() => ingress.close());
 
     checkAborted();
     const database = await startDatabase(config.databaseUrl, config.dataDir, config.databasePort, log);
     cleanups.push(() => database.stop());
-    registerDatabaseEndpoints(plan.databases, database, endpoints);
 
     const jwtPrivateKey = await loadOrCreateJwtPrivateKey(join(config.dataDir, 'jwt-private-key.pem'));
     checkAborted();
+    // The one switch between cluster URLs through the mesh and local replacements (local-env.ts).
+    const startOutbound: StartListener | undefined =
+      options.startListener ?? (config.meshOutbound ? startListener : undefined);
+    const outbound = startOutbound ? outboundListeners(startOutbound, routing, endpoints) : undefined;
+    if (outbound) cleanups.push(() => outbound.closeAll());
     const supervisor = new Supervisor({
-      plan,
+      images: config.images,
+      repoRoot: config.repoRoot,
       endpoints,
+      databaseOrigin: `tcp://127.0.0.1:${database.port}`,
       values: {
         ingressUrl: ingress.url,
         databaseUrl: database.url,
@@ -82,9 +115,55 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       cwd: config.repoRoot,
       log,
       timing: config.timing,
+      outbound,
+      rolloutTimeoutMs: config.rolloutTimeoutMs,
     });
     cleanups.push(() => supervisor.stop());
-    await supervisor.start();
+    const plane = new ControlPlane<RoutingTable>({
+      compile: (applied) => compileRoutingTable(applied),
+      install: (table) => routing.replace(table),
+      workloads: supervisor,
+      services: endpoints,
+      log,
+    });
+    await plane.apply(documents);
+
+    const admin: AdminServer = await startAdmin(
+      {
+        port: config.adminPort,
+        host: '127.0.0.1',
+        dataDir: config.dataDir,
+        strictPort: config.adminPortStrict,
+      },
+      {
+        plane,
+        workloads: supervisor,
+        endpoints: (fqdn) => endpoints.endpoints(fqdn).map((endpoint) => endpoint.origin),
+        explain:
+          options.explain ??
+          ((table, request) =>
+            explainRequest(table, {
+              context: request.from
+                ? {
+                    kind: 'mesh',
+                    source: {
+                      workload: request.from.name,
+                      namespace: request.from.namespace,
+                      app: request.from.labels.app ?? request.from.name,
+                      version: request.from.labels.version ?? 'unknown',
+                    },
+                  }
+                : { kind: 'gateway' },
+              url: request.url,
+              method: request.method,
+              headers: request.headers,
+              endpoints,
+            })),
+        info: { ingress: ingress.url, dataDir: config.dataDir },
+        log,
+      },
+    );
+    cleanups.push(() => admin.close());
 
     await waitForEndpoints(
       awaitedServices(topology.services, topology.deployments),
@@ -97,6 +176,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       databaseUrl: database.url,
       dataDir: config.dataDir,
       databaseDirectory: database.directory,
+      adminUrl: admin.url,
+      statsUrl: telemetry.url,
+      apply: (file, yaml) => plane.apply(parseYaml(file, yaml)),
       endpoints: (service, namespace = 'music') =>
         endpoints.endpoints(serviceFqdn(service, namespace)).map((endpoint) => endpoint.origin),
       stop,
@@ -105,6 +187,21 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     await stop();
     throw error;
   }
+}
+
+async function startStats(port: number, strict: boolean, log: Logger): Promise<Telemetry> {
+  let chosen = port;
+  if (port !== 0 && !strict && !(await isPortFree(port, '127.0.0.1'))) {
+    log.warn(`stats port ${port} is in use; using a free port`);
+    chosen = 0;
+  }
+  const telemetry = await startTelemetry({
+    statsPort: chosen,
+    host: '127.0.0.1',
+    accessLog: (line) => log.info(line),
+  });
+  log.info(`telemetry: Istio metrics at ${telemetry.url}`);
+  return telemetry;
 }
 
 interface Database {
@@ -128,22 +225,6 @@ async function startDatabase(
   const running: RunningDatabase = await startEmbeddedDatabase({ dataDir, port, database: 'music', log });
   log.info(`database: PostgreSQL ready on 127.0.0.1:${running.port}, data in ${running.directory}`);
   return running;
-}
-
-/** The database stands in for the postgres Deployment's pods, so its Service has an endpoint like any other. */
-function registerDatabaseEndpoints(
-  deployments: readonly Deployment[],
-  database: Database,
-  endpoints: EndpointRegistry,
-) {
-  for (const deployment of deployments) {
-    endpoints.add({
-      name: `${deployment.name}-0`,
-      namespace: deployment.namespace,
-      origin: `tcp://127.0.0.1:${database.port}`,
-      labels: deployment.podLabels,
-    });
-  }
 }
 
 /** Services that select at least one Deployment with replicas; the others could never get an endpoint. */

@@ -61,7 +61,12 @@ describe('runtime on a fixture deploy directory', () => {
 
   it('resolves once the Service has a ready endpoint and routes to both replicas in turn', async () => {
     const served = new Set<string>();
-    for (let i = 0; i < 4; i++) {
+    // Both replicas start together; the second may get ready a moment after the first.
+    const deadline = Date.now() + 5_000;
+    while (runtime.endpoints('echo').length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    // Istio's default balancing (LEAST_REQUEST) picks between ties at random.
+    for (let i = 0; i < 40 && served.size < 2; i++) {
       const res = await get(`${runtime.url}/echo/pid`);
       expect(res.status).toBe(200);
       served.add(String(res.body.pid));
@@ -70,16 +75,19 @@ describe('runtime on a fixture deploy directory', () => {
     expect(served.size).toBe(2);
   });
 
-  it('gives replicas the manifest env with local values for Secrets and cluster hosts', async () => {
+  it('gives replicas the manifest env with local Secrets, and their outbound listener as HTTP_PROXY', async () => {
     const env = (await get(`${runtime.url}/echo/env`)).body;
     expect(env).toMatchObject({
       APP_NAME: 'echo',
       APP_VERSION: 'v1',
       HOST: '127.0.0.1',
-      BACK_URL: runtime.url,
+      BACK_URL: 'http://back:8080',
+      NODE_USE_ENV_PROXY: '1',
+      NO_PROXY: '127.0.0.1,localhost',
       DATABASE_URL: runtime.databaseUrl,
       MUSIC_DEV_DEFAULTS: 'true',
     });
+    expect(env.HTTP_PROXY).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(env.PORT).not.toBe('8080');
     expect(env.JWT_PRIVATE_KEY).toBeUndefined();
     expect((await stat(join(dataDir, 'jwt-private-key.pem'))).mode & 0o777).toBe(0o600);

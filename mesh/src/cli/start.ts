@@ -13,6 +13,14 @@ const options = {
     short: 'p',
     description: 'ingress port (default MUSIC_PORT or 8080; 0 = any free port)',
   },
+  'admin-port': {
+    type: 'string',
+    description: 'admin API port for `npm run mesh` (default MUSIC_ADMIN_PORT or 15000; 0 = any)',
+  },
+  'stats-port': {
+    type: 'string',
+    description: 'Istio metrics port, /stats/prometheus (default MUSIC_STATS_PORT or 15090; 0 = any)',
+  },
   'data-dir': {
     type: 'string',
     description: 'where the database and keys live (default MUSIC_DATA_DIR or <repo>/.data)',
@@ -85,7 +93,15 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
-    runtime = await startRuntime({ port, dataDir: args['data-dir'], log, logLevel, signal: aborter.signal });
+    runtime = await startRuntime({
+      port,
+      adminPort: parsePort(args['admin-port'], '--admin-port'),
+      statsPort: parsePort(args['stats-port'], '--stats-port'),
+      dataDir: args['data-dir'],
+      log,
+      logLevel,
+      signal: aborter.signal,
+    });
   } catch (error) {
     if (!stopping) throw error;
     out('stopped');
@@ -97,6 +113,8 @@ async function main(): Promise<number> {
   out(
     `Data directory: ${runtime.dataDir}${runtime.databaseDirectory ? ` (PostgreSQL in ${runtime.databaseDirectory})` : ''}`,
   );
+  out(`Admin API: ${runtime.adminUrl} — try \`npm run mesh -- get pods\` (or --help)`);
+  out(`Istio metrics: ${runtime.statsUrl}`);
   out('Press Ctrl-C to stop.');
   out('');
   // Keep running until a signal stops us.

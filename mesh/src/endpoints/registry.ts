@@ -9,7 +9,22 @@ export interface Endpoint {
   readonly namespace: string;
   readonly origin: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The Deployment (`back-v1`); derived from `name` without its replica index when absent. */
+  readonly workload?: string | undefined;
 }
+
+/** Per-cluster connection settings (DestinationRule connectionPool) the pool to an endpoint is built with. */
+export interface PoolSettings {
+  readonly connections: number;
+  readonly maxRequestsPerConnection: number | undefined;
+  readonly connectTimeoutMs: number;
+}
+
+const defaultPoolSettings: PoolSettings = Object.freeze({
+  connections: 64,
+  maxRequestsPerConnection: undefined,
+  connectTimeoutMs: 10_000,
+});
 
 interface ServiceEntry {
   readonly namespace: string;
@@ -31,6 +46,14 @@ export class EndpointRegistry {
   readonly #services = new Map<string, ServiceEntry>();
   readonly #pools = new Map<string, Pool>();
   readonly #listeners = new Set<() => void>();
+  #version = 0;
+
+  /** Changes whenever an endpoint comes or goes, so that callers can cache filtered lists. */
+  get version(): number {
+    return this.#version;
+  }
+  /** Ready endpoints no Service selects (yet): a Service applied later picks them up. */
+  readonly #unselected = new Map<string, Endpoint>();
 
   constructor(services: readonly Service[]) {
     for (const service of services) {
@@ -43,8 +66,43 @@ export class EndpointRegistry {
     }
   }
 
+  /**
+   * The Services in force after an apply: new ones get the ready endpoints their selector
+   * matches, removed ones are forgotten, changed selectors re-select.
+   */
+  setServices(services: readonly Service[]): void {
+    const ready = new Map<string, Endpoint>();
+    for (const entry of this.#services.values()) for (const e of entry.endpoints) ready.set(e.name, e);
+    for (const e of this.#unselected.values()) ready.set(e.name, e);
+    const next = new Map<string, ServiceEntry>();
+    for (const service of services) {
+      const fqdn = serviceFqdn(service.name, service.namespace);
+      const previous = this.#services.get(fqdn);
+      const entry: ServiceEntry = {
+        namespace: service.namespace,
+        selector: service.selector,
+        endpoints: [],
+        cursor: previous?.cursor ?? 0,
+      };
+      entry.endpoints = Object.freeze([...ready.values()].filter((endpoint) => selects(entry, endpoint)));
+      next.set(fqdn, entry);
+    }
+    this.#services.clear();
+    for (const [fqdn, entry] of next) this.#services.set(fqdn, entry);
+    this.#unselected.clear();
+    for (const endpoint of ready.values()) {
+      if (![...next.values()].some((entry) => entry.endpoints.includes(endpoint))) {
+        this.#unselected.set(endpoint.name, endpoint);
+      }
+    }
+    this.#changed();
+  }
+
   /** Adds a ready endpoint to every Service whose selector matches its labels. */
   add(endpoint: Endpoint): void {
+    let selected = false;
+    for (const entry of this.#services.values()) if (selects(entry, endpoint)) selected = true;
+    if (!selected) this.#unselected.set(endpoint.name, endpoint);
     for (const entry of this.#services.values()) {
       if (!selects(entry, endpoint) || entry.endpoints.some((e) => e.name === endpoint.name)) continue;
       entry.endpoints = Object.freeze([...entry.endpoints, endpoint]);
@@ -53,6 +111,7 @@ export class EndpointRegistry {
   }
 
   remove(name: string): void {
+    this.#unselected.delete(name);
     let origin: string | undefined;
     for (const entry of this.#services.values()) {
       const gone = entry.endpoints.find((endpoint) => endpoint.name === name);
@@ -62,11 +121,11 @@ export class EndpointRegistry {
     }
     if (origin !== undefined) {
       // In-flight requests finish; the next pick no longer sees the endpoint.
-      this.#pools
-        .get(origin)
-        ?.close()
-        .catch(() => {});
-      this.#pools.delete(origin);
+      for (const [key, pool] of this.#pools) {
+        if (!key.startsWith(`${origin}|`)) continue;
+        pool.close().catch(() => {});
+        this.#pools.delete(key);
+      }
     }
     this.#changed();
   }
@@ -83,11 +142,20 @@ export class EndpointRegistry {
     return entry.endpoints[entry.cursor];
   }
 
-  pool(endpoint: Endpoint): Pool {
-    let pool = this.#pools.get(endpoint.origin);
+  /** The keep-alive pool to an endpoint; one per distinct connection settings. */
+  pool(endpoint: Endpoint, settings: PoolSettings = defaultPoolSettings): Pool {
+    const key = `${endpoint.origin}|${settings.connections}|${settings.maxRequestsPerConnection ?? ''}|${settings.connectTimeoutMs}`;
+    let pool = this.#pools.get(key);
     if (!pool) {
-      pool = new Pool(endpoint.origin, poolOptions);
-      this.#pools.set(endpoint.origin, pool);
+      const options: Pool.Options = {
+        ...poolOptions,
+        connections: settings.connections,
+        connectTimeout: settings.connectTimeoutMs,
+      };
+      if (settings.maxRequestsPerConnection !== undefined)
+        options.maxRequestsPerClient = settings.maxRequestsPerConnection;
+      pool = new Pool(endpoint.origin, options);
+      this.#pools.set(key, pool);
     }
     return pool;
   }
@@ -104,6 +172,7 @@ export class EndpointRegistry {
   }
 
   #changed(): void {
+    this.#version++;
     for (const listener of this.#listeners) listener();
   }
 }

@@ -1,24 +1,56 @@
+import { checkRe2 } from '../routing/regex.ts';
 import type { FieldReader } from './fields.ts';
 import type {
+  ConnectionPool,
+  Destination,
+  DestinationRule,
   Gateway,
+  HeaderOperations,
+  Headers,
+  HttpDirectResponse,
+  HttpFault,
   HttpMatchRequest,
+  HttpMirror,
+  HttpRedirect,
+  HttpRetry,
+  HttpRewrite,
   HttpRoute,
   HttpRouteDestination,
+  LoadBalancerPolicy,
+  OutlierDetection,
   Source,
   StringMatch,
+  Subset,
+  TrafficPolicy,
+  ValueMatch,
   VirtualService,
 } from './model.ts';
 
 const notYet = 'is not supported by the local runtime yet';
 
+/** The `networking.istio.io` versions Istio 1.30 serves for Gateway, VirtualService and DestinationRule. */
+export const istioNetworkingVersions: readonly string[] = Object.freeze([
+  'networking.istio.io/v1',
+  'networking.istio.io/v1beta1',
+  'networking.istio.io/v1alpha3',
+]);
+
+/** Throws unless `apiVersion` is one Istio serves for the networking kinds. */
+export function checkIstioApiVersion(doc: FieldReader, apiVersion: string): void {
+  if (!istioNetworkingVersions.includes(apiVersion)) {
+    throw doc.error(`must be one of ${istioNetworkingVersions.join(', ')}`, 'apiVersion');
+  }
+}
+
 export function parseGateway(doc: FieldReader, source: Source): Gateway {
   const spec = doc.child('spec');
   const servers = spec.list('servers').map((server) => {
+    server.only(['port', 'hosts', 'name', 'bind'], notYet);
     const port = server.child('port');
     return Object.freeze({
       port: Object.freeze({
         number: port.integer('number', 1),
-        name: port.string('name'),
+        name: port.optionalString('name') ?? '',
         protocol: port.string('protocol').toUpperCase(),
       }),
       hosts: Object.freeze(server.stringList('hosts')),
@@ -35,46 +67,477 @@ export function parseVirtualService(doc: FieldReader, source: Source): VirtualSe
     kind: 'VirtualService',
     ...source,
     hosts: Object.freeze(spec.stringList('hosts')),
-    gateways: Object.freeze(gateways),
+    gateways: Object.freeze(gateways.length === 0 ? ['mesh'] : gateways),
     http: Object.freeze(spec.optionalList('http').map(parseHttpRoute)),
   });
 }
 
+export function parseDestinationRule(doc: FieldReader, source: Source): DestinationRule {
+  const spec = doc.child('spec');
+  spec.only(['host', 'trafficPolicy', 'subsets', 'exportTo', 'workloadSelector'], notYet);
+  if (spec.has('workloadSelector')) throw spec.error(notYet, `${spec.path}.workloadSelector`);
+  const subsets = spec.optionalList('subsets').map((subset): Subset => {
+    subset.only(['name', 'labels', 'trafficPolicy'], notYet);
+    return Object.freeze({
+      name: subset.string('name'),
+      labels: subset.labels('labels'),
+      trafficPolicy: subset.has('trafficPolicy')
+        ? parseTrafficPolicy(subset.child('trafficPolicy'))
+        : undefined,
+    });
+  });
+  const names = new Set<string>();
+  for (const [index, subset] of subsets.entries()) {
+    if (names.has(subset.name))
+      throw spec.error(`duplicate subset ${subset.name}`, `${spec.path}.subsets[${index}]`);
+    names.add(subset.name);
+  }
+  return Object.freeze({
+    kind: 'DestinationRule',
+    ...source,
+    host: spec.string('host'),
+    trafficPolicy: spec.has('trafficPolicy') ? parseTrafficPolicy(spec.child('trafficPolicy')) : undefined,
+    subsets: Object.freeze(subsets),
+  });
+}
+
+function parseTrafficPolicy(policy: FieldReader): TrafficPolicy {
+  // `tls` (ISTIO_MUTUAL...) only concerns mTLS between sidecars, which the local runtime does not emulate.
+  policy.only(['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'], notYet);
+  return Object.freeze({
+    loadBalancer: policy.has('loadBalancer') ? parseLoadBalancer(policy.child('loadBalancer')) : undefined,
+    connectionPool: policy.has('connectionPool')
+      ? parseConnectionPool(policy.child('connectionPool'))
+      : undefined,
+    outlierDetection: policy.has('outlierDetection')
+      ? parseOutlierDetection(policy.child('outlierDetection'))
+      : undefined,
+  });
+}
+
+const lbPolicies: readonly string[] = ['ROUND_ROBIN', 'LEAST_REQUEST', 'LEAST_CONN', 'RANDOM'];
+
+function parseLoadBalancer(lb: FieldReader): LoadBalancerPolicy | undefined {
+  lb.only(['simple'], notYet);
+  if (!lb.has('simple')) return undefined;
+  const simple = lb.string('simple');
+  if (!lbPolicies.includes(simple))
+    throw lb.error(`must be one of ${lbPolicies.join(', ')}`, `${lb.path}.simple`);
+  // Istio maps the deprecated LEAST_CONN to Envoy's LEAST_REQUEST (cluster_traffic_policy.go).
+  return (simple === 'LEAST_CONN' ? 'LEAST_REQUEST' : simple) as LoadBalancerPolicy;
+}
+
+function parseConnectionPool(pool: FieldReader): ConnectionPool {
+  pool.only(['tcp', 'http'], notYet);
+  let tcp: ConnectionPool['tcp'];
+  if (pool.has('tcp')) {
+    const field = pool.child('tcp');
+    field.only(
+      ['maxConnections', 'connectTimeout', 'tcpKeepalive', 'maxConnectionDuration', 'idleTimeout'],
+      notYet,
+    );
+    tcp = Object.freeze({
+      maxConnections: optionalPositive(field, 'maxConnections'),
+      connectTimeoutMs: field.has('connectTimeout') ? duration(field, 'connectTimeout') : undefined,
+    });
+  }
+  let http: ConnectionPool['http'];
+  if (pool.has('http')) {
+    const field = pool.child('http');
+    field.only(
+      [
+        'http1MaxPendingRequests',
+        'http2MaxRequests',
+        'maxRequestsPerConnection',
+        'maxRetries',
+        'idleTimeout',
+        'h2UpgradePolicy',
+        'useClientProtocol',
+        'maxConcurrentStreams',
+      ],
+      notYet,
+    );
+    http = Object.freeze({
+      http1MaxPendingRequests: optionalPositive(field, 'http1MaxPendingRequests'),
+      http2MaxRequests: optionalPositive(field, 'http2MaxRequests'),
+      maxRequestsPerConnection: optionalPositive(field, 'maxRequestsPerConnection'),
+      maxRetries: optionalPositive(field, 'maxRetries'),
+    });
+  }
+  return Object.freeze({ tcp, http });
+}
+
+/** Istio treats 0 as "unset" for the connection pool limits (cluster_traffic_policy.go: `> 0`). */
+function optionalPositive(field: FieldReader, key: string): number | undefined {
+  if (!field.has(key)) return undefined;
+  const value = field.integer(key, 0);
+  return value > 0 ? value : undefined;
+}
+
+function parseOutlierDetection(field: FieldReader): OutlierDetection {
+  field.only(
+    [
+      'consecutive5xxErrors',
+      'consecutiveGatewayErrors',
+      'consecutiveErrors',
+      'interval',
+      'baseEjectionTime',
+      'maxEjectionPercent',
+      'minHealthPercent',
+      'splitExternalLocalOriginErrors',
+      'consecutiveLocalOriginFailures',
+    ],
+    notYet,
+  );
+  const consecutive5xx = field.has('consecutive5xxErrors')
+    ? field.integer('consecutive5xxErrors')
+    : field.has('consecutiveErrors')
+      ? field.integer('consecutiveErrors')
+      : undefined;
+  return Object.freeze({
+    consecutive5xxErrors: consecutive5xx,
+    consecutiveGatewayErrors: field.has('consecutiveGatewayErrors')
+      ? field.integer('consecutiveGatewayErrors')
+      : undefined,
+    intervalMs: field.has('interval') ? duration(field, 'interval') : undefined,
+    baseEjectionTimeMs: field.has('baseEjectionTime') ? duration(field, 'baseEjectionTime') : undefined,
+    maxEjectionPercent: field.has('maxEjectionPercent')
+      ? percentInteger(field, 'maxEjectionPercent')
+      : undefined,
+  });
+}
+
 function parseHttpRoute(route: FieldReader): HttpRoute {
-  route.only(['name', 'match', 'route'], notYet);
-  const destinations = route.list('route').map(parseDestination);
-  if (destinations.length === 0) throw route.error('needs at least one destination', `${route.path}.route`);
+  route.only(
+    [
+      'name',
+      'match',
+      'route',
+      'redirect',
+      'directResponse',
+      'rewrite',
+      'headers',
+      'timeout',
+      'retries',
+      'fault',
+      'mirror',
+      'mirrorPercentage',
+      'mirrorPercent',
+      'mirrors',
+    ],
+    notYet,
+  );
+  const destinations = route.optionalList('route').map(parseRouteDestination);
+  const redirect = route.has('redirect') ? parseRedirect(route.child('redirect')) : undefined;
+  const directResponse = route.has('directResponse')
+    ? parseDirectResponse(route.child('directResponse'))
+    : undefined;
+  const actions = [destinations.length > 0, redirect !== undefined, directResponse !== undefined].filter(
+    Boolean,
+  );
+  if (actions.length !== 1) {
+    throw route.error('needs exactly one of route (with at least one destination), redirect, directResponse');
+  }
+  if (destinations.length > 1 && destinations.every((destination) => (destination.weight ?? 0) === 0)) {
+    // Istio's validation: "total destination weight = 0" (pkg/config/validation).
+    throw route.error('total destination weight = 0', `${route.path}.route`);
+  }
+  const mirrors: HttpMirror[] = [];
+  if (route.has('mirror')) {
+    // mirrorPercentage (a double) wins over the deprecated integer mirrorPercent; omitted means 100 (route.go MirrorPercent).
+    const percentage = route.has('mirrorPercentage')
+      ? percentValue(route.child('mirrorPercentage'))
+      : route.has('mirrorPercent')
+        ? percentInteger(route, 'mirrorPercent')
+        : 100;
+    mirrors.push(Object.freeze({ destination: parseDestination(route.child('mirror')), percentage }));
+  }
+  for (const item of route.optionalList('mirrors')) {
+    item.only(['destination', 'percentage'], notYet);
+    mirrors.push(
+      Object.freeze({
+        destination: parseDestination(item.child('destination')),
+        percentage: item.has('percentage') ? percentValue(item.child('percentage')) : 100,
+      }),
+    );
+  }
   return Object.freeze({
     name: route.optionalString('name'),
     match: Object.freeze(route.optionalList('match').map(parseMatch)),
     route: Object.freeze(destinations),
+    redirect,
+    directResponse,
+    rewrite: route.has('rewrite') ? parseRewrite(route.child('rewrite')) : undefined,
+    headers: route.has('headers') ? parseHeaders(route.child('headers')) : undefined,
+    timeoutMs: route.has('timeout') ? duration(route, 'timeout') : undefined,
+    retries: route.has('retries') ? parseRetries(route.child('retries')) : undefined,
+    fault: route.has('fault') ? parseFault(route.child('fault')) : undefined,
+    mirrors: Object.freeze(mirrors.filter((mirror) => mirror.percentage > 0)),
   });
 }
 
 function parseMatch(match: FieldReader): HttpMatchRequest {
-  match.only(['name', 'uri'], notYet);
+  match.only(
+    [
+      'name',
+      'uri',
+      'ignoreUriCase',
+      'method',
+      'authority',
+      'scheme',
+      'headers',
+      'withoutHeaders',
+      'queryParams',
+      'port',
+    ],
+    notYet,
+  );
   return Object.freeze({
     name: match.optionalString('name'),
     uri: match.has('uri') ? parseStringMatch(match.child('uri')) : undefined,
+    ignoreUriCase: match.has('ignoreUriCase') ? boolean(match, 'ignoreUriCase') : false,
+    method: match.has('method') ? parseStringMatch(match.child('method')) : undefined,
+    authority: match.has('authority') ? parseStringMatch(match.child('authority')) : undefined,
+    scheme: match.has('scheme') ? parseStringMatch(match.child('scheme')) : undefined,
+    headers: namedMatches(match, 'headers', true),
+    withoutHeaders: namedMatches(match, 'withoutHeaders', true),
+    queryParams: namedMatches(match, 'queryParams', false),
+    port: match.has('port') ? match.integer('port', 1) : undefined,
   });
+}
+
+function namedMatches(
+  match: FieldReader,
+  key: string,
+  lowerCase: boolean,
+): readonly (readonly [string, ValueMatch])[] {
+  if (!match.has(key)) return Object.freeze([]);
+  const field = match.child(key);
+  return Object.freeze(
+    Object.keys(field.record()).map((name) => {
+      const value = field.child(name);
+      return Object.freeze([lowerCase ? name.toLowerCase() : name, parseValueMatch(value)] as const);
+    }),
+  );
+}
+
+function parseValueMatch(field: FieldReader): ValueMatch {
+  // `{}` and `regex: "*"` become Envoy's present_match (route.go canBeConvertedToPresentMatch).
+  if (field.value === null || field.value === undefined || Object.keys(field.record()).length === 0) {
+    return { present: true };
+  }
+  const match = parseStringMatch(field);
+  if ('regex' in match && match.regex === '*') return { present: true };
+  return match;
 }
 
 function parseStringMatch(field: FieldReader): StringMatch {
-  field.only(['exact', 'prefix'], notYet);
+  field.only(['exact', 'prefix', 'regex'], notYet);
   const keys = Object.keys(field.record());
-  if (keys.length !== 1) throw field.error('needs exactly one of exact, prefix');
-  const value = field.child(keys[0] as string).value;
-  if (typeof value !== 'string') throw field.error('must be a string', `${field.path}.${keys[0]}`);
-  return keys[0] === 'exact' ? { exact: value } : { prefix: value };
+  if (keys.length !== 1) throw field.error('needs exactly one of exact, prefix, regex');
+  const key = keys[0] as 'exact' | 'prefix' | 'regex';
+  const value = field.child(key).value;
+  if (typeof value !== 'string') throw field.error('must be a string', `${field.path}.${key}`);
+  if (key === 'regex') {
+    const problem = checkRe2(value);
+    if (problem !== undefined)
+      throw field.error(`is not a valid RE2 regular expression: ${problem}`, `${field.path}.regex`);
+    return { regex: value };
+  }
+  return key === 'exact' ? { exact: value } : { prefix: value };
 }
 
-function parseDestination(item: FieldReader): HttpRouteDestination {
-  item.only(['destination', 'weight'], notYet);
-  const destination = item.child('destination');
-  destination.only(['host', 'port'], notYet);
+function parseDestination(destination: FieldReader): Destination {
+  destination.only(['host', 'subset', 'port'], notYet);
   return Object.freeze({
     host: destination.string('host'),
+    subset: destination.optionalString('subset'),
     port: destination.has('port') ? destination.child('port').integer('number', 1) : undefined,
-    weight: item.has('weight') ? item.integer('weight') : undefined,
   });
+}
+
+function parseRouteDestination(item: FieldReader): HttpRouteDestination {
+  item.only(['destination', 'weight', 'headers'], notYet);
+  return Object.freeze({
+    ...parseDestination(item.child('destination')),
+    weight: item.has('weight') ? item.integer('weight') : undefined,
+    headers: item.has('headers') ? parseHeaders(item.child('headers')) : undefined,
+  });
+}
+
+function parseHeaders(field: FieldReader): Headers {
+  field.only(['request', 'response'], notYet);
+  return Object.freeze({
+    request: field.has('request') ? parseHeaderOperations(field.child('request')) : undefined,
+    response: field.has('response') ? parseHeaderOperations(field.child('response')) : undefined,
+  });
+}
+
+function parseHeaderOperations(field: FieldReader): HeaderOperations {
+  field.only(['set', 'add', 'remove'], notYet);
+  const pairs = (key: string) =>
+    Object.freeze(
+      Object.entries(field.labels(key)).map(([name, value]) =>
+        Object.freeze([name.toLowerCase(), value] as const),
+      ),
+    );
+  return Object.freeze({
+    set: pairs('set'),
+    add: pairs('add'),
+    remove: Object.freeze(
+      field.has('remove') ? field.stringList('remove').map((name) => name.toLowerCase()) : [],
+    ),
+  });
+}
+
+function parseRewrite(field: FieldReader): HttpRewrite {
+  field.only(['uri', 'authority', 'uriRegexRewrite'], notYet);
+  let uriRegexRewrite: HttpRewrite['uriRegexRewrite'];
+  if (field.has('uriRegexRewrite')) {
+    const regex = field.child('uriRegexRewrite');
+    regex.only(['match', 'rewrite'], notYet);
+    const match = regex.string('match');
+    const problem = checkRe2(match);
+    if (problem !== undefined)
+      throw regex.error(`is not a valid RE2 regular expression: ${problem}`, `${regex.path}.match`);
+    const rewrite = regex.child('rewrite').value;
+    if (typeof rewrite !== 'string') throw regex.error('must be a string', `${regex.path}.rewrite`);
+    uriRegexRewrite = Object.freeze({ match, rewrite });
+  }
+  if (field.has('uri') && uriRegexRewrite) throw field.error('uri and uriRegexRewrite cannot both be set');
+  return Object.freeze({
+    uri: field.optionalString('uri'),
+    authority: field.optionalString('authority'),
+    uriRegexRewrite,
+  });
+}
+
+function parseRedirect(field: FieldReader): HttpRedirect {
+  field.only(['uri', 'authority', 'port', 'derivePort', 'scheme', 'redirectCode'], notYet);
+  const derivePort = field.optionalString('derivePort');
+  if (
+    derivePort !== undefined &&
+    derivePort !== 'FROM_PROTOCOL_DEFAULT' &&
+    derivePort !== 'FROM_REQUEST_PORT'
+  ) {
+    throw field.error('must be FROM_PROTOCOL_DEFAULT or FROM_REQUEST_PORT', `${field.path}.derivePort`);
+  }
+  // Istio's default redirect code is 301 (route.go ApplyRedirect: MOVED_PERMANENTLY).
+  const redirectCode = field.optionalInteger('redirectCode', 301, 300);
+  if (![301, 302, 303, 307, 308].includes(redirectCode)) {
+    throw field.error('must be one of 301, 302, 303, 307, 308', `${field.path}.redirectCode`);
+  }
+  return Object.freeze({
+    uri: field.optionalString('uri'),
+    authority: field.optionalString('authority'),
+    port: field.has('port') ? field.integer('port', 1) : undefined,
+    derivePort,
+    scheme: field.optionalString('scheme'),
+    redirectCode,
+  });
+}
+
+function parseDirectResponse(field: FieldReader): HttpDirectResponse {
+  field.only(['status', 'body'], notYet);
+  let body: string | undefined;
+  if (field.has('body')) {
+    const bodyField = field.child('body');
+    bodyField.only(['string'], notYet);
+    const value = bodyField.child('string').value;
+    if (typeof value !== 'string') throw bodyField.error('must be a string', `${bodyField.path}.string`);
+    body = value;
+  }
+  return Object.freeze({ status: field.integer('status', 200), body });
+}
+
+function parseRetries(field: FieldReader): HttpRetry {
+  field.only(
+    ['attempts', 'perTryTimeout', 'retryOn', 'retryRemoteLocalities', 'retryIgnorePreviousHosts', 'backoff'],
+    notYet,
+  );
+  return Object.freeze({
+    attempts: field.optionalInteger('attempts', 0),
+    perTryTimeoutMs: field.has('perTryTimeout') ? duration(field, 'perTryTimeout') : undefined,
+    retryOn: field.has('retryOn') ? (field.child('retryOn').value as string) : undefined,
+    retryRemoteLocalities: field.has('retryRemoteLocalities')
+      ? boolean(field, 'retryRemoteLocalities')
+      : undefined,
+    backoffMs: field.has('backoff') ? duration(field, 'backoff') : undefined,
+  });
+}
+
+function parseFault(field: FieldReader): HttpFault {
+  field.only(['delay', 'abort'], notYet);
+  let delay: HttpFault['delay'];
+  if (field.has('delay')) {
+    const d = field.child('delay');
+    d.only(['fixedDelay', 'percentage', 'percent'], notYet);
+    delay = Object.freeze({ fixedDelayMs: duration(d, 'fixedDelay'), percentage: faultPercentage(d) });
+  }
+  let abort: HttpFault['abort'];
+  if (field.has('abort')) {
+    const a = field.child('abort');
+    a.only(['httpStatus', 'percentage'], notYet);
+    const httpStatus = a.integer('httpStatus', 200);
+    if (httpStatus > 599) throw a.error('must be an HTTP status between 200 and 599', `${a.path}.httpStatus`);
+    abort = Object.freeze({ httpStatus, percentage: faultPercentage(a) });
+  }
+  if (!delay && !abort) throw field.error('needs delay or abort');
+  return Object.freeze({ delay, abort });
+}
+
+/** "If not specified, no request will be aborted/delayed" (istio/api virtual_service.proto). */
+function faultPercentage(field: FieldReader): number {
+  if (field.has('percentage')) return percentValue(field.child('percentage'));
+  if (field.has('percent')) return percentInteger(field, 'percent');
+  return 0;
+}
+
+/** `{ value: 12.5 }`, a double in 0–100. */
+function percentValue(field: FieldReader): number {
+  field.only(['value'], notYet);
+  if (!field.has('value')) return 0;
+  const value = field.child('value').value;
+  if (typeof value !== 'number' || value < 0 || value > 100) {
+    throw field.error('must be a number between 0 and 100', `${field.path}.value`);
+  }
+  return value;
+}
+
+function percentInteger(field: FieldReader, key: string): number {
+  const value = field.integer(key, 0);
+  if (value > 100) throw field.error('must be between 0 and 100', `${field.path}.${key}`);
+  return value;
+}
+
+function boolean(field: FieldReader, key: string): boolean {
+  const value = field.child(key).value;
+  if (typeof value !== 'boolean') throw field.error('must be true or false', `${field.path}.${key}`);
+  return value;
+}
+
+const durationUnits: Readonly<Record<string, number>> = {
+  h: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+  ms: 1,
+  us: 0.001,
+  µs: 0.001,
+  ns: 0.000_001,
+};
+
+/** A protobuf/Go duration (`1s`, `0.5s`, `250ms`, `1m30s`), in milliseconds. */
+function duration(field: FieldReader, key: string): number {
+  const child = field.child(key);
+  const value = child.value;
+  if (typeof value !== 'string' || value === '') throw child.error('must be a duration such as 1s or 250ms');
+  let total = 0;
+  let rest = value;
+  while (rest.length > 0) {
+    const part = /^(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|ns)/.exec(rest);
+    if (!part) throw child.error('must be a duration such as 1s or 250ms');
+    total += Number(part[1]) * (durationUnits[part[2] as string] as number);
+    rest = rest.slice(part[0].length);
+  }
+  return total;
 }

@@ -130,10 +130,40 @@ metadata: { name: vs }
 spec:
   hosts: ["*"]
   http:
-    - match: [{ uri: { regex: "/back.*" } }]
+    - match: [{ sourceLabels: { app: front } }]
       route: [{ destination: { host: back } }]
 `);
-    expect(error.field).toBe('spec.http[0].match[0].uri.regex');
+    expect(error.field).toBe('spec.http[0].match[0].sourceLabels');
+  });
+
+  it('refuses, when applied, a uri regex RE2 would refuse (backreference, lookahead)', () => {
+    for (const regex of ['(a)\\\\1', '/back(?=/api)']) {
+      const error = errorOf(`
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: { name: vs }
+spec:
+  hosts: ["*"]
+  http:
+    - match: [{ uri: { regex: "${regex}" } }]
+      route: [{ destination: { host: back } }]
+`);
+      expect(error.field).toBe('spec.http[0].match[0].uri.regex');
+      expect(error.message).toMatch(/not a valid RE2 regular expression/);
+    }
+  });
+
+  it('accepts networking.istio.io v1alpha3, v1beta1 and v1, and refuses other versions', () => {
+    const doc = (version: string) => `
+apiVersion: networking.istio.io/${version}
+kind: DestinationRule
+metadata: { name: back, namespace: music }
+spec: { host: back, subsets: [{ name: v1, labels: { version: v1 } }] }
+`;
+    for (const version of ['v1alpha3', 'v1beta1', 'v1']) {
+      expect(load(doc(version)).destinationRules[0]?.subsets[0]?.labels).toEqual({ version: 'v1' });
+    }
+    expect(errorOf(doc('v2')).field).toBe('apiVersion');
   });
 
   it('refuses an object defined twice', () => {

@@ -3,10 +3,11 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ManifestError } from '../errors.ts';
 import { FieldReader } from './fields.ts';
-import { parseGateway, parseVirtualService } from './istio.ts';
+import { checkIstioApiVersion, parseDestinationRule, parseGateway, parseVirtualService } from './istio.ts';
 import { parseDeployment, parseService } from './kubernetes.ts';
 import type {
   Deployment,
+  DestinationRule,
   Gateway,
   OtherResource,
   Service,
@@ -20,13 +21,23 @@ export const manifestFolders = ['kubernetes', 'istio'] as const;
 
 /** Reads every YAML document under `<deployDir>/kubernetes` and `<deployDir>/istio`. */
 export async function loadTopology(deployDir: string): Promise<Topology> {
+  return buildTopology(await loadDocuments(deployDir));
+}
+
+/** The documents of `loadTopology`, unchecked, named by their path relative to the deploy directory. */
+export async function loadDocuments(deployDir: string): Promise<FieldReader[]> {
   const files: string[] = [];
   for (const folder of manifestFolders) files.push(...(await yamlFiles(join(deployDir, folder))));
   const documents: FieldReader[] = [];
   for (const file of files) {
     documents.push(...parseYaml(relative(deployDir, file), await readFile(file, 'utf8')));
   }
-  return buildTopology(documents);
+  return documents;
+}
+
+/** Every YAML file of a directory (recursively), sorted; kustomization files left out. */
+export async function yamlFilesUnder(folder: string): Promise<string[]> {
+  return yamlFiles(folder);
 }
 
 async function yamlFiles(folder: string): Promise<string[]> {
@@ -55,11 +66,14 @@ export function parseYaml(file: string, text: string): FieldReader[] {
   });
 }
 
+const istioKinds = new Set(['Gateway', 'VirtualService', 'DestinationRule']);
+
 export function buildTopology(documents: readonly FieldReader[]): Topology {
   const deployments: Deployment[] = [];
   const services: Service[] = [];
   const gateways: Gateway[] = [];
   const virtualServices: VirtualService[] = [];
+  const destinationRules: DestinationRule[] = [];
   const others: OtherResource[] = [];
   const seen = new Set<string>();
   for (const doc of documents) {
@@ -78,10 +92,11 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
     seen.add(key);
     if (kind === 'Deployment') deployments.push(parseDeployment(doc, source));
     else if (kind === 'Service') services.push(parseService(doc, source));
-    else if (kind === 'Gateway' && apiVersion.startsWith('networking.istio.io/')) {
-      gateways.push(parseGateway(doc, source));
-    } else if (kind === 'VirtualService' && apiVersion.startsWith('networking.istio.io/')) {
-      virtualServices.push(parseVirtualService(doc, source));
+    else if (apiVersion.startsWith('networking.istio.io/') && istioKinds.has(kind)) {
+      checkIstioApiVersion(doc, apiVersion);
+      if (kind === 'Gateway') gateways.push(parseGateway(doc, source));
+      else if (kind === 'VirtualService') virtualServices.push(parseVirtualService(doc, source));
+      else destinationRules.push(parseDestinationRule(doc, source));
     } else others.push(Object.freeze({ ...source, kind, apiVersion }));
   }
   return Object.freeze({
@@ -89,6 +104,7 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
     services: Object.freeze(services),
     gateways: Object.freeze(gateways),
     virtualServices: Object.freeze(virtualServices),
+    destinationRules: Object.freeze(destinationRules),
     others: Object.freeze(others),
   });
 }

@@ -61,25 +61,114 @@ export interface Gateway extends Source {
   readonly servers: readonly GatewayServer[];
 }
 
-export type StringMatch = { readonly exact: string } | { readonly prefix: string };
+/** Istio's StringMatch: exactly one of exact, prefix, regex (RE2, matching the whole value). */
+export type StringMatch =
+  | { readonly exact: string }
+  | { readonly prefix: string }
+  | { readonly regex: string };
 
-/** All conditions of one match must hold; later issues add headers, method, queryParams... */
+/**
+ * A header or query parameter condition. `{}` in YAML (and Istio's `regex: "*"`) means "present
+ * with any value": Istio turns both into Envoy's present_match.
+ */
+export type ValueMatch = StringMatch | { readonly present: true };
+
+/** All conditions of one match must hold. */
 export interface HttpMatchRequest {
   readonly name: string | undefined;
   readonly uri: StringMatch | undefined;
+  readonly ignoreUriCase: boolean;
+  readonly method: StringMatch | undefined;
+  readonly authority: StringMatch | undefined;
+  readonly scheme: StringMatch | undefined;
+  /** Header names lower-cased, in the order written. */
+  readonly headers: readonly (readonly [string, ValueMatch])[];
+  readonly withoutHeaders: readonly (readonly [string, ValueMatch])[];
+  readonly queryParams: readonly (readonly [string, ValueMatch])[];
+  /** The port the request was sent to (mesh: the Service port; gateway: the server port). */
+  readonly port: number | undefined;
 }
 
-export interface HttpRouteDestination {
+export interface HeaderOperations {
+  readonly set: readonly (readonly [string, string])[];
+  readonly add: readonly (readonly [string, string])[];
+  readonly remove: readonly string[];
+}
+
+export interface Headers {
+  readonly request: HeaderOperations | undefined;
+  readonly response: HeaderOperations | undefined;
+}
+
+export interface Destination {
   readonly host: string;
+  readonly subset: string | undefined;
   readonly port: number | undefined;
+}
+
+export interface HttpRouteDestination extends Destination {
   readonly weight: number | undefined;
+  readonly headers: Headers | undefined;
+}
+
+export interface HttpRewrite {
+  readonly uri: string | undefined;
+  readonly authority: string | undefined;
+  readonly uriRegexRewrite: { readonly match: string; readonly rewrite: string } | undefined;
+}
+
+export interface HttpRedirect {
+  readonly uri: string | undefined;
+  readonly authority: string | undefined;
+  readonly port: number | undefined;
+  readonly derivePort: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT' | undefined;
+  readonly scheme: string | undefined;
+  readonly redirectCode: number;
+}
+
+export interface HttpDirectResponse {
+  readonly status: number;
+  readonly body: string | undefined;
+}
+
+export interface HttpRetry {
+  readonly attempts: number;
+  readonly perTryTimeoutMs: number | undefined;
+  readonly retryOn: string | undefined;
+  readonly retryRemoteLocalities: boolean | undefined;
+  readonly backoffMs: number | undefined;
+}
+
+export interface HttpFault {
+  readonly delay:
+    | { readonly fixedDelayMs: number /** 0–100; omitted means 0 */; readonly percentage: number }
+    | undefined;
+  readonly abort:
+    | { readonly httpStatus: number /** 0–100; omitted means 0 */; readonly percentage: number }
+    | undefined;
+}
+
+export interface HttpMirror {
+  readonly destination: Destination;
+  /** 0–100; omitted means 100. */
+  readonly percentage: number;
 }
 
 export interface HttpRoute {
   readonly name: string | undefined;
   /** Empty: the route matches every request. */
   readonly match: readonly HttpMatchRequest[];
+  /** Empty when the route redirects or answers directly. */
   readonly route: readonly HttpRouteDestination[];
+  readonly redirect: HttpRedirect | undefined;
+  readonly directResponse: HttpDirectResponse | undefined;
+  readonly rewrite: HttpRewrite | undefined;
+  readonly headers: Headers | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly retries: HttpRetry | undefined;
+  readonly fault: HttpFault | undefined;
+  /** `mirror` + `mirrorPercentage` first, then `mirrors`, as Istio adds them. */
+  readonly mirrors: readonly HttpMirror[];
 }
 
 export interface VirtualService extends Source {
@@ -90,7 +179,50 @@ export interface VirtualService extends Source {
   readonly http: readonly HttpRoute[];
 }
 
-/** Any other kind: kept so that later issues (DestinationRule...) find it, ignored for now. */
+export type LoadBalancerPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM';
+
+export interface ConnectionPool {
+  readonly tcp:
+    | { readonly maxConnections: number | undefined; readonly connectTimeoutMs: number | undefined }
+    | undefined;
+  readonly http:
+    | {
+        readonly http1MaxPendingRequests: number | undefined;
+        readonly http2MaxRequests: number | undefined;
+        readonly maxRequestsPerConnection: number | undefined;
+        readonly maxRetries: number | undefined;
+      }
+    | undefined;
+}
+
+export interface OutlierDetection {
+  readonly consecutive5xxErrors: number | undefined;
+  readonly consecutiveGatewayErrors: number | undefined;
+  readonly intervalMs: number | undefined;
+  readonly baseEjectionTimeMs: number | undefined;
+  readonly maxEjectionPercent: number | undefined;
+}
+
+export interface TrafficPolicy {
+  readonly loadBalancer: LoadBalancerPolicy | undefined;
+  readonly connectionPool: ConnectionPool | undefined;
+  readonly outlierDetection: OutlierDetection | undefined;
+}
+
+export interface Subset {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly trafficPolicy: TrafficPolicy | undefined;
+}
+
+export interface DestinationRule extends Source {
+  readonly kind: 'DestinationRule';
+  readonly host: string;
+  readonly trafficPolicy: TrafficPolicy | undefined;
+  readonly subsets: readonly Subset[];
+}
+
+/** Any other kind: kept so that later issues find it, ignored for now. */
 export interface OtherResource extends Source {
   readonly kind: string;
   readonly apiVersion: string;
@@ -101,5 +233,6 @@ export interface Topology {
   readonly services: readonly Service[];
   readonly gateways: readonly Gateway[];
   readonly virtualServices: readonly VirtualService[];
+  readonly destinationRules: readonly DestinationRule[];
   readonly others: readonly OtherResource[];
 }

@@ -47,3 +47,26 @@ export function authorityHost(authority: string | undefined): string {
   const end = authority.startsWith('[') ? authority.indexOf(']') + 1 : authority.indexOf(':');
   return (end <= 0 ? authority : authority.slice(0, end)).toLowerCase();
 }
+
+/** `back:8080` → 8080; none → undefined. */
+export function authorityPort(authority: string | undefined): number | undefined {
+  if (!authority) return undefined;
+  const close = authority.lastIndexOf(']');
+  const colon = authority.lastIndexOf(':');
+  if (colon === -1 || colon < close) return undefined;
+  const port = Number(authority.slice(colon + 1));
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+/**
+ * The FQDN a sidecar resolves a request host to, as the domains Istio puts on each Service's
+ * virtual host: `back` (the caller's namespace), `back.music`, `back.music.svc`, or the FQDN.
+ */
+export function meshHostFqdn(host: string, sourceNamespace: string): string {
+  if (host.endsWith(`.${clusterDomain}`)) return host;
+  const dots = host.split('.').length - 1;
+  if (dots === 0) return serviceFqdn(host, sourceNamespace);
+  if (dots === 1) return `${host}.${clusterDomain}`;
+  if (dots === 2 && host.endsWith('.svc')) return `${host}.cluster.local`;
+  return host;
+}

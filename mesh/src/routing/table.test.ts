@@ -27,7 +27,16 @@ function table(virtualServices: string) {
 
 function request(path: string, authority = 'localhost'): RequestFacts {
   const query = path.indexOf('?');
-  return { authority, path, pathname: query === -1 ? path : path.slice(0, query), method: 'GET' };
+  return {
+    authority,
+    host: authority,
+    port: 80,
+    path,
+    pathname: query === -1 ? path : path.slice(0, query),
+    method: 'GET',
+    scheme: 'http',
+    headers: { host: authority },
+  };
 }
 
 const tutorial = `
@@ -47,15 +56,15 @@ spec:
 describe('routing table', () => {
   it('sends /back to back and everything else to front, first match winning', () => {
     const routes = table(tutorial);
-    expect(routes.lookup(request('/back/api/tracks'))?.targets[0]?.service).toBe(
+    expect(routes.lookup(request('/back/api/tracks'))?.destinations[0]?.service).toBe(
       'back.music.svc.cluster.local',
     );
-    expect(routes.lookup(request('/'))?.targets[0]?.service).toBe('front.music.svc.cluster.local');
-    expect(routes.lookup(request('/api/account'))?.name).toBe('back-gw-virtualservice/1');
+    expect(routes.lookup(request('/'))?.destinations[0]?.service).toBe('front.music.svc.cluster.local');
+    expect(routes.lookup(request('/api/account'))?.name).toBe('back-gw-virtualservice.music/1');
   });
 
   it('matches a prefix as a plain string prefix, as Envoy does (/backup goes to back)', () => {
-    expect(table(tutorial).lookup(request('/backup'))?.targets[0]?.service).toBe(
+    expect(table(tutorial).lookup(request('/backup'))?.destinations[0]?.service).toBe(
       'back.music.svc.cluster.local',
     );
   });
@@ -73,8 +82,8 @@ spec:
       match: [{ uri: { exact: /health } }]
       route: [{ destination: { host: admin } }]
 `);
-    expect(routes.lookup(request('/health'))?.name).toBe('exact/health');
-    expect(routes.lookup(request('/health?verbose=1'))?.name).toBe('exact/health');
+    expect(routes.lookup(request('/health'))?.name).toBe('exact.music/health');
+    expect(routes.lookup(request('/health?verbose=1'))?.name).toBe('exact.music/health');
     expect(routes.lookup(request('/health/more'))).toBeUndefined();
     expect(routes.lookup(request('/'))).toBeUndefined();
   });
@@ -82,14 +91,14 @@ spec:
   it('resolves short destination hosts in the VirtualService namespace, FQDNs as written', () => {
     const routes = table(tutorial);
     expect(routes.warnings).toEqual([]);
-    expect(routes.lookup(request('/back'))?.targets[0]?.service).toBe('back.music.svc.cluster.local');
-    expect(routes.lookup(request('/'))?.targets[0]?.service).toBe('front.music.svc.cluster.local');
+    expect(routes.lookup(request('/back'))?.destinations[0]?.service).toBe('back.music.svc.cluster.local');
+    expect(routes.lookup(request('/'))?.destinations[0]?.service).toBe('front.music.svc.cluster.local');
   });
 
   it('warns about a destination that names no Service, and still routes it', () => {
     const routes = table(tutorial.replace('host: back', 'host: missing'));
     expect(routes.warnings).toEqual(['test.yaml (document 5): destination host missing matches no Service']);
-    expect(routes.lookup(request('/back'))?.targets[0]?.service).toBe('missing.music.svc.cluster.local');
+    expect(routes.lookup(request('/back'))?.destinations[0]?.service).toBe('missing.music.svc.cluster.local');
   });
 
   it('ignores VirtualServices not bound to the ingress gateway (mesh-only rules)', () => {
@@ -121,9 +130,9 @@ spec:
         vs('admin', 'admin.example.com', 'admin', '/admin'),
       ].join('---'),
     );
-    expect(routes.lookup(request('/', 'music.example.com'))?.name).toBe('wild/0');
-    expect(routes.lookup(request('/admin', 'admin.example.com'))?.name).toBe('admin/0');
+    expect(routes.lookup(request('/', 'music.example.com'))?.name).toBe('wild.music/0');
+    expect(routes.lookup(request('/admin', 'admin.example.com'))?.name).toBe('admin.music/0');
     expect(routes.lookup(request('/', 'admin.example.com'))).toBeUndefined();
-    expect(routes.lookup(request('/', 'localhost'))?.name).toBe('any/0');
+    expect(routes.lookup(request('/', 'localhost'))?.name).toBe('any.music/0');
   });
 });

@@ -52,6 +52,12 @@ export interface RequestRecord {
     | undefined;
   /** True for the fire-and-forget copy sent by a `mirror`. */
   readonly mirror: boolean;
+  /** Optional, for the access log only (Envoy's %DOWNSTREAM_REMOTE_ADDRESS%, `ip:port`); `-` when absent. */
+  readonly downstreamRemoteAddress?: string | undefined;
+  /** Optional, for the access log only (%DOWNSTREAM_LOCAL_ADDRESS%, the listener's `ip:port`). */
+  readonly downstreamLocalAddress?: string | undefined;
+  /** Optional, for the access log only (%UPSTREAM_LOCAL_ADDRESS%, our side of the upstream connection). */
+  readonly upstreamLocalAddress?: string | undefined;
 }
 
 /** The data path publishes every finished request here. */

@@ -20,6 +20,19 @@ export interface ReplicaSpec {
   readonly livenessProbe: HttpGetProbe | undefined;
 }
 
+export interface ReplicaStatus {
+  readonly name: string;
+  readonly namespace: string;
+  readonly ready: boolean;
+  readonly phase: 'ContainerCreating' | 'Running' | 'CrashLoopBackOff' | 'Terminating';
+  readonly restarts: number;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  /** `http://127.0.0.1:<port>`, empty until the first start. */
+  readonly address: string;
+  readonly pid: number | undefined;
+}
+
 export interface ReplicaEvents {
   ready(endpoint: Endpoint): void;
   unready(name: string): void;
@@ -58,6 +71,10 @@ export class Replica {
   #backoff: number;
   #timers = new Set<NodeJS.Timeout>();
   #exited: Promise<void> = Promise.resolve();
+  #restarts = 0;
+  #waitingRestart = false;
+  readonly #createdAt = Date.now();
+  readonly #readyWaiters = new Set<(ready: boolean) => void>();
 
   constructor(spec: ReplicaSpec, log: Logger, prober: Prober, events: ReplicaEvents, timing = defaultTiming) {
     this.spec = spec;
@@ -68,8 +85,51 @@ export class Replica {
     this.#backoff = timing.backoffMs.initial;
   }
 
+  /** What `mesh get pods` shows. */
+  status(): ReplicaStatus {
+    const alive =
+      this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    const phase = this.#stopping
+      ? 'Terminating'
+      : this.#waitingRestart
+        ? 'CrashLoopBackOff'
+        : alive
+          ? 'Running'
+          : 'ContainerCreating';
+    return {
+      name: this.spec.name,
+      namespace: this.spec.namespace,
+      ready: this.#ready,
+      phase,
+      restarts: this.#restarts,
+      createdAt: this.#createdAt,
+      address: this.#origin,
+      pid: alive ? this.#child?.pid : undefined,
+    };
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Resolves true once the replica is ready, false if it is stopped or `timeoutMs` passes first. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.#ready) return Promise.resolve(true);
+    if (this.#stopping) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        this.#readyWaiters.delete(done);
+        resolve(ready);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#readyWaiters.add(done);
+    });
+  }
+
   async start(): Promise<void> {
     if (this.#stopping) return;
+    this.#waitingRestart = false;
     const port = await findFreePort();
     if (this.#stopping) return;
     this.#origin = `http://127.0.0.1:${port}`;
@@ -101,6 +161,7 @@ export class Replica {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    for (const waiter of this.#readyWaiters) waiter(false);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#setReady(false);
@@ -122,6 +183,8 @@ export class Replica {
     if (this.#stopping) return;
     if (ranMs >= this.#timing.stableMs) this.#backoff = this.#timing.backoffMs.initial;
     const how = signal ? `signal ${signal}` : `code ${code}`;
+    this.#restarts++;
+    this.#waitingRestart = true;
     this.#log.warn(`${this.spec.name} exited (${how}); restarting in ${this.#backoff / 1000} s`);
     this.#later(this.#backoff, () => {
       this.start().catch((error: Error) => this.#log.error(`${this.spec.name}: ${error.message}`));
@@ -180,6 +243,7 @@ export class Replica {
     if (ready === this.#ready) return;
     this.#ready = ready;
     if (ready) {
+      for (const waiter of this.#readyWaiters) waiter(true);
       this.#events.ready({
         name: this.spec.name,
         namespace: this.spec.namespace,

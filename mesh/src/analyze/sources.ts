@@ -1,0 +1,52 @@
+import { kindOf } from '../control/kinds.ts';
+import { readResource, type StoredResource } from '../control/resources.ts';
+import { ManifestError } from '../errors.ts';
+import { parseYaml } from '../manifests/load.ts';
+import { analyze } from './analyze.ts';
+import { type AnalysisMessage, message, messageTypes } from './messages.ts';
+
+/**
+ * `mesh analyze -f`: files analyzed offline, without a runtime. Kinds the runtime does not know
+ * are skipped, as istioctl skips what it has no analyzer for.
+ */
+export function analyzeSources(sources: readonly { file: string; text: string }[]): AnalysisMessage[] {
+  const resources: StoredResource[] = [];
+  const found: AnalysisMessage[] = [];
+  for (const source of sources) {
+    let documents: ReturnType<typeof parseYaml>;
+    try {
+      documents = parseYaml(source.file, source.text);
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      found.push(schemaError(source.file, error));
+      continue;
+    }
+    for (const doc of documents) {
+      const value = doc.value as Record<string, unknown>;
+      if (typeof value?.kind === 'string' && !kindOf(value.kind)) continue;
+      try {
+        resources.push(readResource(doc, 0));
+      } catch (error) {
+        if (!(error instanceof ManifestError)) throw error;
+        found.push(schemaError(doc.file, error, value));
+      }
+    }
+  }
+  return [...found, ...analyze(resources)];
+}
+
+function schemaError(file: string, error: ManifestError, value?: Record<string, unknown>): AnalysisMessage {
+  const metadata = (value?.metadata ?? {}) as Record<string, unknown>;
+  return message(
+    messageTypes.SchemaValidationError,
+    {
+      kind: typeof value?.kind === 'string' ? value.kind : 'Unknown',
+      namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '',
+      name: typeof metadata.name === 'string' ? metadata.name : '?',
+      file,
+    },
+    `Schema validation error: ${error.message}`,
+    undefined,
+    error.field,
+  );
+}

@@ -1,0 +1,236 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ManifestError, MeshError, PortInUseError, UsageError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { parseYaml } from '../manifests/load.ts';
+import { isPortFree } from '../net/ports.ts';
+import { serviceFqdn } from '../routing/hosts.ts';
+import type { DeploymentStatus, PodStatus } from '../workloads/supervisor.ts';
+import { kindFromArgument } from './kinds.ts';
+import { type Compiled, type ControlPlane, NotFoundError } from './plane.ts';
+import { type ResourceRef, readResource } from './resources.ts';
+
+/** What `mesh explain` sends: a request as a client would make it. */
+export interface ExplainRequest {
+  readonly url: string;
+  readonly method: string;
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Sent by this Deployment's replicas (its outbound listener); absent: through the ingress gateway. */
+  readonly from?:
+    | { readonly namespace: string; readonly name: string; readonly labels: Readonly<Record<string, string>> }
+    | undefined;
+}
+
+/** The data plane's `explainRequest(table, request)`, adapted; its answer is sent back as JSON. */
+export type Explain<Table> = (table: Table, request: ExplainRequest) => unknown;
+
+export interface AdminContext<Table extends Compiled> {
+  readonly plane: ControlPlane<Table>;
+  readonly workloads?: { pods(): PodStatus[]; deployments(): DeploymentStatus[] } | undefined;
+  /** Origins of a Service's ready endpoints, by FQDN. */
+  readonly endpoints?: ((fqdn: string) => readonly string[]) | undefined;
+  readonly explain?: Explain<Table> | undefined;
+  /** Shown by `GET /v1/status`. */
+  readonly info: Readonly<Record<string, string>>;
+  readonly log: Logger;
+}
+
+export interface AdminOptions {
+  /** 15000 by default; taken → any free port (the address is in admin.json). 0: any free port. */
+  readonly port: number;
+  readonly host: string;
+  /** `<dataDir>/admin.json` tells the CLI where the admin API is. */
+  readonly dataDir: string;
+  /** Fail instead of falling back to a free port when `port` is taken. */
+  readonly strictPort?: boolean;
+}
+
+export interface AdminServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const adminFile = 'admin.json';
+
+/** The runtime's admin API on 127.0.0.1, what `npm run mesh -- ...` talks to. */
+export async function startAdmin<Table extends Compiled>(
+  options: AdminOptions,
+  context: AdminContext<Table>,
+): Promise<AdminServer> {
+  const server = createServer((req, res) => {
+    handle(context, req, res).catch((error: unknown) => sendError(res, error, context.log));
+  });
+  let port = options.port;
+  if (port !== 0 && !options.strictPort && !(await isPortFree(port, options.host))) {
+    context.log.warn(
+      `admin port ${port} is in use; using a free port (see ${join(options.dataDir, adminFile)})`,
+    );
+    port = 0;
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, 'admin API') : error),
+    );
+    server.listen(port, options.host, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const url = `http://${options.host}:${bound}`;
+  const file = join(options.dataDir, adminFile);
+  await writeFile(file, `${JSON.stringify({ url, pid: process.pid, ...context.info }, null, 2)}\n`);
+  return {
+    url,
+    close: async () => {
+      await rm(file, { force: true });
+      await closeServer(server);
+    },
+  };
+}
+
+async function handle<Table extends Compiled>(
+  context: AdminContext<Table>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const route = `${req.method} ${url.pathname}`;
+  const { plane } = context;
+  if (route === 'GET /v1/status') return send(res, 200, { ...context.info, pid: process.pid });
+  if (route === 'POST /v1/apply') {
+    const documents = documentsOf(await readJson(req));
+    return send(res, 200, { results: await plane.apply(documents) });
+  }
+  if (route === 'POST /v1/delete') {
+    const body = await readJson(req);
+    const refs: ResourceRef[] = Array.isArray(body.refs)
+      ? body.refs.map(refOf)
+      : documentsOf(body).map((doc) => readResource(doc, 0));
+    return send(res, 200, await plane.delete(refs));
+  }
+  if (route === 'GET /v1/analyze') return send(res, 200, { messages: plane.analyze() });
+  if (route === 'POST /v1/explain') {
+    if (!context.explain) throw new MeshError('NOT_WIRED', 'explain is not available in this runtime yet');
+    const body = await readJson(req);
+    let from: ExplainRequest['from'];
+    if (typeof body.from === 'string' && body.from) {
+      const [namespace, name] = body.from.includes('/') ? body.from.split('/', 2) : ['music', body.from];
+      const deployment = plane.topology.deployments.find((d) => d.name === name && d.namespace === namespace);
+      if (!deployment) throw new NotFoundError(`deployments.apps "${body.from}"`);
+      from = { namespace: deployment.namespace, name: deployment.name, labels: deployment.podLabels };
+    }
+    const request: ExplainRequest = {
+      from,
+      url: String(body.url ?? ''),
+      method: String(body.method ?? 'GET').toUpperCase(),
+      headers: Object.fromEntries(
+        Object.entries((body.headers ?? {}) as Record<string, unknown>).map(([k, v]) => [
+          k.toLowerCase(),
+          String(v),
+        ]),
+      ),
+    };
+    return send(res, 200, { explanation: context.explain(plane.table, request) });
+  }
+  const resources = /^GET \/v1\/resources\/([a-z.]+)$/.exec(route);
+  if (resources) {
+    const kind = kindFromArgument(resources[1] as string);
+    if (!kind) throw new UsageError(`unknown resource type ${resources[1]}`);
+    const namespace = url.searchParams.get('namespace') ?? undefined;
+    const name = url.searchParams.get('name') ?? undefined;
+    if (kind === 'pods') {
+      const pods = (context.workloads?.pods() ?? []).filter(
+        (pod) =>
+          (namespace === undefined || pod.namespace === namespace) &&
+          (name === undefined || pod.name === name),
+      );
+      if (name !== undefined && pods.length === 0) throw new NotFoundError(`pods "${name}"`);
+      return send(res, 200, { kind: 'Pod', items: pods });
+    }
+    const found = plane.list(kind, namespace, name);
+    if (name !== undefined && found.length === 0)
+      throw new NotFoundError(`${kind.plural}${kind.group ? `.${kind.group}` : ''} "${name}"`);
+    const deployments = context.workloads?.deployments() ?? [];
+    const items = found.map((resource) => ({
+      ...resource,
+      status:
+        resource.kind === 'Deployment'
+          ? deployments.find((d) => d.name === resource.name && d.namespace === resource.namespace)
+          : resource.kind === 'Service'
+            ? { endpoints: context.endpoints?.(serviceFqdn(resource.name, resource.namespace)) ?? [] }
+            : undefined,
+    }));
+    return send(res, 200, { kind: kind.kind, items });
+  }
+  throw new NotFoundError(`${route}`);
+}
+
+function documentsOf(body: Record<string, unknown>) {
+  if (!Array.isArray(body.documents)) throw new UsageError('the request needs documents: [{ file, text }]');
+  return body.documents.flatMap((item: unknown) => {
+    const { file, text } = item as { file?: unknown; text?: unknown };
+    if (typeof file !== 'string' || typeof text !== 'string')
+      throw new UsageError('each document needs file and text');
+    return parseYaml(file, text);
+  });
+}
+
+function refOf(item: unknown): ResourceRef {
+  const { kind, namespace, name } = item as Record<string, unknown>;
+  const info = typeof kind === 'string' ? kindFromArgument(kind) : undefined;
+  if (!info || info === 'pods' || typeof name !== 'string')
+    throw new UsageError('each ref needs a known kind and a name');
+  return { kind: info.kind, namespace: info.namespaced ? String(namespace ?? 'default') : '', name };
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  try {
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // Answered below.
+  }
+  throw new UsageError('the request body must be a JSON object');
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Known errors as application/problem+json with their code; anything else is a 500 without details. */
+function sendError(res: ServerResponse, error: unknown, log: Logger): void {
+  let status = 500;
+  let code = 'INTERNAL';
+  let detail = 'internal error (see the runtime log)';
+  if (error instanceof MeshError) {
+    code = error.code;
+    detail = error.message;
+    status =
+      error instanceof NotFoundError
+        ? 404
+        : error instanceof ManifestError || code === 'TOPOLOGY_INVALID'
+          ? 422
+          : code === 'NOT_WIRED'
+            ? 501
+            : 400;
+  } else log.error(`admin API: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const text = JSON.stringify({ type: 'about:blank', title: code, status, code, detail });
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, {
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,126 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import type { AnalysisMessage } from '../analyze/messages.ts';
+import { AdminApiError, NoRuntimeError, UsageError } from '../errors.ts';
+import { yamlFilesUnder } from '../manifests/load.ts';
+import type { DeploymentStatus, PodStatus } from '../workloads/supervisor.ts';
+import { adminFile, type ExplainRequest } from './admin.ts';
+import type { ChangeResult } from './plane.ts';
+import type { ResourceRef, StoredResource } from './resources.ts';
+
+/** A YAML file as the CLI read it: the admin API parses and checks it. */
+export interface ManifestSource {
+  readonly file: string;
+  readonly text: string;
+}
+
+export interface ResourceItem extends StoredResource {
+  readonly status?:
+    | (DeploymentStatus & { endpoints?: undefined })
+    | { readonly endpoints: readonly string[] }
+    | undefined;
+}
+
+/** `-f` arguments: files, directories (their YAML files, recursively) or `-` for stdin. */
+export async function readManifestSources(
+  paths: readonly string[],
+  stdin: () => Promise<string>,
+  cwd = process.cwd(),
+): Promise<ManifestSource[]> {
+  const sources: ManifestSource[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      sources.push({ file: '<stdin>', text: await stdin() });
+      continue;
+    }
+    const absolute = resolve(cwd, path);
+    const info = await stat(absolute).catch(() => {
+      throw new UsageError(`the path "${path}" does not exist`);
+    });
+    const files = info.isDirectory() ? await yamlFilesUnder(absolute) : [absolute];
+    for (const file of files) {
+      const shown = relative(cwd, file);
+      sources.push({
+        file: shown && !shown.startsWith('..') ? shown : file,
+        text: await readFile(file, 'utf8'),
+      });
+    }
+  }
+  return sources;
+}
+
+/** Where the admin API is: `--admin`, else `<dataDir>/admin.json` written by the runtime. */
+export async function findAdminUrl(admin: string | undefined, dataDir: string): Promise<string> {
+  if (admin) return admin.replace(/\/$/, '');
+  try {
+    const { url } = JSON.parse(await readFile(join(dataDir, adminFile), 'utf8')) as { url?: unknown };
+    if (typeof url === 'string') return url;
+  } catch {
+    // No file: no runtime.
+  }
+  throw new NoRuntimeError();
+}
+
+/** The programmatic API behind `npm run mesh -- ...`: one method per admin call. */
+export class MeshClient {
+  readonly url: string;
+
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  apply(documents: readonly ManifestSource[]): Promise<{ results: ChangeResult[] }> {
+    return this.#call('POST', '/v1/apply', { documents });
+  }
+
+  delete(
+    target: { documents: readonly ManifestSource[] } | { refs: readonly ResourceRef[] },
+  ): Promise<{ results: ChangeResult[]; missing: ResourceRef[] }> {
+    return this.#call('POST', '/v1/delete', target);
+  }
+
+  get(
+    plural: string,
+    query: { namespace?: string | undefined; name?: string | undefined } = {},
+  ): Promise<{ kind: string; items: (ResourceItem | PodStatus)[] }> {
+    const params = new URLSearchParams();
+    if (query.namespace !== undefined) params.set('namespace', query.namespace);
+    if (query.name !== undefined) params.set('name', query.name);
+    const search = params.size > 0 ? `?${params}` : '';
+    return this.#call('GET', `/v1/resources/${encodeURIComponent(plural)}${search}`);
+  }
+
+  analyze(): Promise<{ messages: AnalysisMessage[] }> {
+    return this.#call('GET', '/v1/analyze');
+  }
+
+  explain(request: Omit<ExplainRequest, 'from'> & { from?: string }): Promise<{ explanation: unknown }> {
+    return this.#call('POST', '/v1/explain', request);
+  }
+
+  status(): Promise<Record<string, unknown>> {
+    return this.#call('GET', '/v1/status');
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch {
+      throw new NoRuntimeError();
+    }
+    const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!res.ok) {
+      throw new AdminApiError(
+        String(answer.code ?? 'ADMIN_ERROR'),
+        res.status,
+        String(answer.detail ?? `${method} ${path}: HTTP ${res.status}`),
+      );
+    }
+    return answer as T;
+  }
+}

@@ -1,0 +1,107 @@
+/** The kinds `mesh apply` accepts and `mesh get` lists, with kubectl's names for them. */
+
+export interface KindInfo {
+  readonly kind: string;
+  /** API group; '' is the core group. */
+  readonly group: string;
+  readonly versions: readonly string[];
+  /** Lower-case plural, as `kubectl get` takes it. */
+  readonly plural: string;
+  readonly aliases: readonly string[];
+  readonly namespaced: boolean;
+}
+
+const istioVersions = ['v1alpha3', 'v1beta1', 'v1'] as const;
+
+export const kinds: readonly KindInfo[] = Object.freeze([
+  {
+    kind: 'Namespace',
+    group: '',
+    versions: ['v1'],
+    plural: 'namespaces',
+    aliases: ['ns'],
+    namespaced: false,
+  },
+  {
+    kind: 'ServiceAccount',
+    group: '',
+    versions: ['v1'],
+    plural: 'serviceaccounts',
+    aliases: ['sa'],
+    namespaced: true,
+  },
+  {
+    kind: 'PersistentVolumeClaim',
+    group: '',
+    versions: ['v1'],
+    plural: 'persistentvolumeclaims',
+    aliases: ['pvc'],
+    namespaced: true,
+  },
+  { kind: 'Service', group: '', versions: ['v1'], plural: 'services', aliases: ['svc'], namespaced: true },
+  {
+    kind: 'Deployment',
+    group: 'apps',
+    versions: ['v1'],
+    plural: 'deployments',
+    aliases: ['deploy'],
+    namespaced: true,
+  },
+  {
+    kind: 'Gateway',
+    group: 'networking.istio.io',
+    versions: istioVersions,
+    plural: 'gateways',
+    aliases: ['gw'],
+    namespaced: true,
+  },
+  {
+    kind: 'VirtualService',
+    group: 'networking.istio.io',
+    versions: istioVersions,
+    plural: 'virtualservices',
+    aliases: ['vs'],
+    namespaced: true,
+  },
+  {
+    kind: 'DestinationRule',
+    group: 'networking.istio.io',
+    versions: istioVersions,
+    plural: 'destinationrules',
+    aliases: ['dr'],
+    namespaced: true,
+  },
+]);
+
+/** Pods are not applied: they are the replicas the runtime runs for each Deployment. */
+export const podKind = { plural: 'pods', aliases: ['po', 'pod'] } as const;
+
+export function kindOf(kind: string): KindInfo | undefined {
+  return kinds.find((info) => info.kind === kind);
+}
+
+/** `deploy`, `deployment`, `deployments`, `Deployment` → the Deployment kind; `pods` → 'pods'. */
+export function kindFromArgument(argument: string): KindInfo | 'pods' | undefined {
+  const lower = argument.toLowerCase();
+  if (lower === podKind.plural || podKind.aliases.includes(lower as 'po')) return 'pods';
+  return kinds.find(
+    (info) =>
+      info.plural === lower ||
+      info.kind.toLowerCase() === lower ||
+      info.aliases.includes(lower) ||
+      `${info.plural}.${info.group}` === lower,
+  );
+}
+
+export function apiVersionAccepted(info: KindInfo, apiVersion: string): boolean {
+  return info.versions.some((version) => apiVersion === (info.group ? `${info.group}/${version}` : version));
+}
+
+export function acceptedApiVersions(info: KindInfo): string {
+  return info.versions.map((version) => (info.group ? `${info.group}/${version}` : version)).join(', ');
+}
+
+/** kubectl's output name: `deployment.apps/back-v2`, `service/back`, `virtualservice.networking.istio.io/x`. */
+export function displayName(info: KindInfo, name: string): string {
+  return `${info.kind.toLowerCase()}${info.group ? `.${info.group}` : ''}/${name}`;
+}

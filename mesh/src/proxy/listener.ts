@@ -1,0 +1,214 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type Dispatcher, Pool } from 'undici';
+import type { EndpointRegistry } from '../endpoints/registry.ts';
+import { PortInUseError } from '../errors.ts';
+import { authorityHost, authorityPort } from '../routing/hosts.ts';
+import type { RoutingState } from '../routing/state.ts';
+import type { RequestRecord } from '../telemetry/record.ts';
+import { type Exchange, handleRequest, type ListenerContext, ProxyContext } from './exchange.ts';
+import { Flags } from './flags.ts';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+
+export type { ListenerContext } from './exchange.ts';
+
+export interface ListenerOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly host: string;
+  /** `{ kind: 'gateway' }` for the ingress gateway, `{ kind: 'mesh', source }` for a workload's sidecar. */
+  readonly context: ListenerContext;
+  readonly routing: RoutingState;
+  readonly endpoints: EndpointRegistry;
+  /** Also called with every finished request (the channel `requestChannel` gets them regardless). */
+  readonly onRequestEnd?: ((record: RequestRecord) => void) | undefined;
+  /** Mirrored copies in flight at most, per listener (default 128). */
+  readonly mirrorConcurrency?: number | undefined;
+}
+
+export interface Listener {
+  /** `http://<host>:<port>` as bound (the real port when asked for port 0). */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one Envoy-like listener. The gateway kind routes by the VirtualServices bound to the
+ * Gateways the ingress plays; the mesh kind is a workload's outbound sidecar: it takes
+ * absolute-form requests (`GET http://back:8080/x`, from `http.request` with HTTP_PROXY) and
+ * CONNECT tunnels (from `fetch`), and routes by VirtualServices bound to `mesh`, else to the
+ * Service itself; hosts that are no Service pass through (Istio's ALLOW_ANY).
+ */
+export async function startListener(options: ListenerOptions): Promise<Listener> {
+  const passthroughPools = new Map<string, Pool>();
+  const context = new ProxyContext({
+    context: options.context,
+    routing: options.routing,
+    endpoints: options.endpoints,
+    onRequestEnd: options.onRequestEnd,
+    mirrorConcurrency: options.mirrorConcurrency ?? 128,
+    passthrough: (exchange, authority) => passthrough(exchange, authority, passthroughPools),
+  });
+  const server = createServer({ keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) =>
+    handleRequest(context, req, res),
+  );
+  const tunnels = new Set<Duplex>();
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    tunnels.add(socket);
+    socket.once('close', () => tunnels.delete(socket));
+    onConnect(server, context, req, socket, head);
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await listen(server, options.port, options.host);
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  context.selfAuthorities = new Set([`${urlHost}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]);
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close: async () => {
+      for (const socket of tunnels) socket.destroy();
+      await closeServer(server);
+      await Promise.all([...passthroughPools.values()].map((pool) => pool.destroy().catch(() => {})));
+    },
+  };
+}
+
+/**
+ * `CONNECT back:8080`: for a mesh host, answer 200 and serve the plain HTTP inside the tunnel as
+ * if it had arrived directly (routed by its Host header); anything else is tunnelled as TCP.
+ */
+function onConnect(
+  server: Server,
+  context: ProxyContext,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  const authority = req.url ?? '';
+  const host = authorityHost(authority);
+  const port = authorityPort(authority) ?? 443;
+  if (context.edge || context.selfAuthorities.has(authority) || host === '') {
+    socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    return;
+  }
+  const meshHost = context.virtualHost(context.routing.table, host) !== undefined;
+  if (meshHost) {
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) socket.unshift(head);
+    server.emit('connection', socket);
+    return;
+  }
+  const upstream: Socket = connect(port, host.replace(/^\[|\]$/g, ''));
+  upstream.once('connect', () => {
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+  });
+  upstream.once('error', () => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  });
+  socket.once('error', () => upstream.destroy());
+  socket.once('close', () => upstream.destroy());
+}
+
+/** Istio's PassthroughCluster (outboundTrafficPolicy ALLOW_ANY): a host that is no Service goes out as addressed. */
+function passthrough(exchange: Exchange, authority: string, pools: Map<string, Pool>): void {
+  const origin = `http://${authority.includes(':') ? authority : `${authority}:80`}`;
+  let pool = pools.get(origin);
+  if (!pool) {
+    pool = new Pool(origin, { connections: 16, headersTimeout: 0, bodyTimeout: 0 });
+    pools.set(origin, pool);
+  }
+  const upstream = upstreamRequestHeaders(exchange.req, authority, emptyMutation, false);
+  exchange.upstream = upstream;
+  const hasBody =
+    exchange.req.headers['content-length'] !== undefined ||
+    exchange.req.headers['transfer-encoding'] !== undefined;
+  const started = performance.now();
+  const res = exchange.res;
+  const handler: Dispatcher.DispatchHandler = {
+    onResponseStart(_c, status, headers, message) {
+      exchange.status = status;
+      exchange.upstreamServiceTimeMs = performance.now() - started;
+      const outgoing = downstreamResponseHeaders(
+        headers,
+        undefined,
+        exchange.upstreamServiceTimeMs,
+      ) as Record<string, string>;
+      if (message) res.writeHead(status, message, outgoing);
+      else res.writeHead(status, outgoing);
+    },
+    onResponseData(controller, chunk) {
+      exchange.responseBytes += chunk.length;
+      if (!res.write(chunk)) {
+        controller.pause();
+        res.once('drain', () => controller.resume());
+      }
+    },
+    onResponseEnd() {
+      res.end();
+      exchange.finish();
+    },
+    onResponseError(_c, _error) {
+      if (res.headersSent) {
+        exchange.flags |= Flags.UC;
+        res.destroy();
+        exchange.finish();
+        return;
+      }
+      exchange.localReply(
+        503,
+        'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+        Flags.UF,
+      );
+    },
+  };
+  pool.dispatch(
+    {
+      path: exchange.path,
+      method: exchange.method,
+      headers: upstream.list,
+      body: hasBody ? exchange.req : null,
+    },
+    handler,
+  );
+}
+
+const emptyMutation = Object.freeze({
+  drop: new Set<string>(),
+  append: Object.freeze([]) as readonly string[],
+  authority: undefined,
+});
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, 'mesh listener') : error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish for a moment, then cuts what is left. */
+function closeServer(server: Server, graceMs = 2_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

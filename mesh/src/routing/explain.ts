@@ -1,0 +1,261 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { EndpointRegistry } from '../endpoints/registry.ts';
+import type { WorkloadIdentity } from '../telemetry/record.ts';
+import { authorityHost, authorityPort } from './hosts.ts';
+import type { RequestFacts } from './match.ts';
+import type { CompiledRoute, RouteDestination, RoutingTable, VirtualHost } from './table.ts';
+
+export interface ExplainContext {
+  readonly kind: 'gateway' | 'mesh';
+  readonly source?: WorkloadIdentity | undefined;
+}
+
+export interface ExplainInput {
+  readonly context: ExplainContext;
+  /** `http://back:8080/api/tracks?x=1`; for the gateway, the host is the Host header the client sends. */
+  readonly url: string;
+  readonly method?: string | undefined;
+  readonly headers?: Readonly<Record<string, string | readonly string[]>> | undefined;
+  /** When given, each destination lists its ready endpoints. */
+  readonly endpoints?: EndpointRegistry | undefined;
+}
+
+export interface ExplainedDestination {
+  readonly host: string;
+  readonly service: string;
+  readonly subset: string | null;
+  readonly port: number | null;
+  readonly weight: number;
+  /** Share of requests, in percent (weights need not add up to 100). */
+  readonly percent: number;
+  readonly cluster: string | null;
+  readonly subsetDefined: boolean;
+  readonly subsetLabels: Readonly<Record<string, string>> | null;
+  readonly destinationRule: string | null;
+  readonly loadBalancer: string | null;
+  /** Names of the ready endpoints (when the registry was given), or null. */
+  readonly endpoints: string[] | null;
+  readonly problem: string | null;
+}
+
+export interface ExplainedRoute {
+  readonly name: string;
+  readonly virtualService: string | null;
+  readonly action: string;
+  readonly destinations: ExplainedDestination[];
+  readonly timeout: string;
+  readonly retries: {
+    readonly attempts: number;
+    readonly retryOn: string;
+    readonly perTryTimeoutMs: number | null;
+  } | null;
+  readonly fault: {
+    readonly delayMs: number;
+    readonly delayPercent: number;
+    readonly abortStatus: number;
+    readonly abortPercent: number;
+  } | null;
+  readonly mirrors: {
+    readonly host: string;
+    readonly subset: string | null;
+    readonly cluster: string | null;
+    readonly percent: number;
+  }[];
+  readonly redirect: Record<string, unknown> | null;
+  readonly directResponse: Record<string, unknown> | null;
+}
+
+export interface RouteCheck {
+  readonly name: string;
+  readonly matched: boolean;
+  /** First failing condition of the first match block (null when it matched). */
+  readonly failedCondition: string | null;
+  /** First failing condition of each match block. */
+  readonly failedConditions: (string | null)[];
+}
+
+export interface Explanation {
+  readonly context: 'gateway' | 'mesh';
+  readonly source: WorkloadIdentity | null;
+  readonly authority: string;
+  readonly path: string;
+  readonly method: string;
+  /** Gateways served (gateway context) or `mesh`. */
+  readonly gateways: string[];
+  readonly virtualHost: { readonly name: string; readonly virtualServices: readonly string[] } | null;
+  readonly matched: boolean;
+  /** What the proxy answers when nothing is routed: `NR` (404), or `passthrough` for a mesh host that is no Service. */
+  readonly responseFlag: string | null;
+  readonly reason: string | null;
+  /** Routes tried in order, up to the one that matched. */
+  readonly routes: RouteCheck[];
+  readonly route: ExplainedRoute | null;
+}
+
+/** What a request would match, and why; plain JSON, for `mesh explain`. */
+export function explainRequest(table: RoutingTable, input: ExplainInput): Explanation {
+  const url = new URL(input.url);
+  const authority = typeof input.headers?.host === 'string' ? input.headers.host : url.host;
+  const host = authorityHost(authority);
+  const edge = input.context.kind === 'gateway';
+  const port = edge ? table.binding.port : (authorityPort(authority) ?? 80);
+  const method = input.method ?? 'GET';
+  const path = `${url.pathname}${url.search}`;
+  const headers: IncomingHttpHeaders = { host: authority };
+  for (const [name, value] of Object.entries(input.headers ?? {})) {
+    headers[name.toLowerCase()] = typeof value === 'string' ? value : [...value];
+  }
+  const facts: RequestFacts = {
+    authority,
+    host,
+    port,
+    path,
+    pathname: url.pathname,
+    method,
+    scheme: 'http',
+    headers,
+  };
+  const source = input.context.source ?? null;
+  const base = {
+    context: input.context.kind,
+    source,
+    authority,
+    path,
+    method,
+    gateways: edge ? table.gateways.map((g) => g.name) : ['mesh'],
+  };
+  if (edge && table.gateways.length === 0) {
+    return {
+      ...base,
+      virtualHost: null,
+      matched: false,
+      responseFlag: 'NR',
+      reason: `no Gateway selecting ${Object.entries(table.binding.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')} has an HTTP server on port ${table.binding.port}`,
+      routes: [],
+      route: null,
+    };
+  }
+  const virtualHost: VirtualHost | undefined = edge
+    ? table.ingress.lookup(host)
+    : table.meshVirtualHost(host, source?.namespace ?? 'default');
+  if (!virtualHost) {
+    return {
+      ...base,
+      virtualHost: null,
+      matched: false,
+      responseFlag: edge ? 'NR' : 'passthrough',
+      reason: edge
+        ? `no VirtualService bound to ${base.gateways.join(', ')} has a host matching ${host}`
+        : `${host} is no Service and no mesh VirtualService names it: passed through as addressed (ALLOW_ANY)`,
+      routes: [],
+      route: null,
+    };
+  }
+  const routes: RouteCheck[] = [];
+  let matched: CompiledRoute | undefined;
+  for (const route of virtualHost.routes) {
+    const failed = route.matches.map(
+      (block) => block.conditions.find((c) => !c.test(facts))?.description ?? null,
+    );
+    const ok = route.test(facts);
+    routes.push({
+      name: route.name,
+      matched: ok,
+      failedCondition: ok ? null : (failed[0] ?? null),
+      failedConditions: failed,
+    });
+    if (ok) {
+      matched = route;
+      break;
+    }
+  }
+  const vh = { name: virtualHost.name, virtualServices: [...virtualHost.virtualServices] };
+  if (!matched) {
+    return {
+      ...base,
+      virtualHost: vh,
+      matched: false,
+      responseFlag: 'NR',
+      reason: 'no route of the virtual host matches',
+      routes,
+      route: null,
+    };
+  }
+  return {
+    ...base,
+    virtualHost: vh,
+    matched: true,
+    responseFlag: null,
+    reason: null,
+    routes,
+    route: explainRoute(matched, port, input.endpoints),
+  };
+}
+
+function explainRoute(
+  route: CompiledRoute,
+  port: number,
+  endpoints: EndpointRegistry | undefined,
+): ExplainedRoute {
+  const total = route.totalWeight || 1;
+  const destination = (d: RouteDestination): ExplainedDestination => {
+    const cluster = d.cluster(port);
+    let ready: string[] | null = null;
+    if (endpoints && cluster) {
+      const labels = cluster.subsetLabels;
+      ready = endpoints
+        .endpoints(cluster.service)
+        .filter((e) => !labels || Object.entries(labels).every(([k, v]) => e.labels[k] === v))
+        .map((e) => e.name);
+    }
+    return {
+      host: d.host,
+      service: d.service,
+      subset: d.subset ?? null,
+      port: cluster?.port ?? d.port ?? null,
+      weight: d.weight,
+      percent: Math.round((d.weight / total) * 10_000) / 100,
+      cluster: cluster?.name ?? null,
+      subsetDefined: d.subset === undefined || cluster !== undefined,
+      subsetLabels: cluster?.subsetLabels ? { ...cluster.subsetLabels } : null,
+      destinationRule: cluster?.destinationRule ?? null,
+      loadBalancer: cluster?.loadBalancer ?? null,
+      endpoints: ready,
+      problem: d.problem ?? (cluster ? null : 'no such cluster: answered 503 NC'),
+    };
+  };
+  const retry = route.retry;
+  const fault = route.fault;
+  return {
+    name: route.name,
+    virtualService: route.virtualService ?? null,
+    action: route.action,
+    destinations: route.destinations.map(destination),
+    timeout: route.timeoutMs > 0 ? `${route.timeoutMs}ms` : 'none (Istio default)',
+    retries: retry
+      ? {
+          attempts: retry.numRetries,
+          retryOn: retry.retryOnText,
+          perTryTimeoutMs: retry.perTryTimeoutMs || null,
+        }
+      : null,
+    fault: fault
+      ? {
+          delayMs: fault.delayMs,
+          delayPercent: fault.delayFraction * 100,
+          abortStatus: fault.abortStatus,
+          abortPercent: fault.abortFraction * 100,
+        }
+      : null,
+    mirrors: route.mirrors.map((m) => ({
+      host: m.destination.host,
+      subset: m.destination.subset ?? null,
+      cluster: m.destination.cluster(port)?.name ?? null,
+      percent: m.fraction * 100,
+    })),
+    redirect: route.redirect ? JSON.parse(JSON.stringify(route.redirect)) : null,
+    directResponse: route.directResponse ? JSON.parse(JSON.stringify(route.directResponse)) : null,
+  };
+}

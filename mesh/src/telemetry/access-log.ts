@@ -1,0 +1,65 @@
+import type { RequestRecord } from './record.ts';
+
+/**
+ * Istio's default text access log (istio `pilot/pkg/model/telemetry_logging.go`,
+ * `EnvoyTextLogFormat`), field for field:
+ *
+ * [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE%
+ * %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS%
+ * "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% %DURATION%
+ * %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%"
+ * "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER_RAW%
+ * %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS%
+ * %REQUESTED_SERVER_NAME% %ROUTE_NAME%
+ *
+ * Envoy prints `-` for a value it does not have, inside the quotes where the format has them.
+ * CONNECTION_TERMINATION_DETAILS, UPSTREAM_TRANSPORT_FAILURE_REASON and REQUESTED_SERVER_NAME (SNI)
+ * are always `-` locally: no TLS, and the data path does not report socket-level reasons.
+ * Returned without the trailing newline.
+ */
+export function formatAccessLog(record: RequestRecord): string {
+  const flags = record.responseFlags || '-';
+  return (
+    `[${new Date(record.startTime).toISOString()}] ` +
+    `"${record.method} ${record.path} ${record.protocol}" ` +
+    `${record.status} ${flags} ${responseCodeDetails(record.status, flags)} - ` +
+    `"-" ${record.requestBytes} ${record.responseBytes} ` +
+    `${Math.trunc(record.durationMs)} ${wholeMs(record.upstreamServiceTimeMs)} ` +
+    `"${dash(record.forwardedFor)}" "${dash(record.userAgent)}" "${dash(record.requestId)}" ` +
+    `"${dash(record.authority)}" "${dash(record.upstreamHost)}" ${dash(record.upstreamCluster)} ` +
+    `${dash(record.upstreamLocalAddress)} ${dash(record.downstreamLocalAddress)} ` +
+    `${dash(record.downstreamRemoteAddress)} - ${dash(record.routeName)}`
+  );
+}
+
+/** %RESPONSE_CODE_DETAILS% as Envoy sets it for the outcome each first flag stands for. */
+const detailsByFlag: Readonly<Record<string, string>> = Object.freeze({
+  NR: 'route_not_found',
+  NC: 'cluster_not_found',
+  UH: 'no_healthy_upstream',
+  UF: 'upstream_reset_before_response_started{connection_failure}',
+  UC: 'upstream_reset_after_response_started{connection_termination}',
+  UT: 'response_timeout',
+  UO: 'upstream_reset_before_response_started{overflow}',
+  URX: 'upstream_reset_before_response_started{connection_failure}',
+  FI: 'fault_filter_abort',
+  DC: 'downstream_remote_disconnect',
+});
+
+function responseCodeDetails(status: number, flags: string): string {
+  if (flags !== '-') {
+    for (const flag of flags.split(',')) {
+      const details = detailsByFlag[flag];
+      if (details !== undefined) return details;
+    }
+  }
+  return status > 0 ? 'via_upstream' : '-';
+}
+
+function wholeMs(ms: number | undefined): string {
+  return ms === undefined ? '-' : String(Math.trunc(ms));
+}
+
+function dash(value: string | undefined): string {
+  return value === undefined || value === '' ? '-' : value;
+}

@@ -1,0 +1,260 @@
+import type { RequestRecord, WorkloadIdentity } from './record.ts';
+
+/**
+ * Istio's standard HTTP metrics, as its stats filter (istio/proxy `istio_stats.cc`) emits them:
+ * same names, same labels in the same order, Envoy's default histogram buckets, Envoy's
+ * Prometheus text layout. One record counts twice, as a sidecar pair would: `reporter="source"`
+ * (the ingress gateway or the calling workload's sidecar) and `reporter="destination"` (the
+ * receiving workload's sidecar, only when the request reached one). A mirrored copy counts once,
+ * `reporter="destination"`: the caller's proxy does not report its shadow requests.
+ *
+ * Durations keep their sub-millisecond part (Envoy truncates to whole milliseconds), so that local,
+ * sub-millisecond requests still land in the right bucket.
+ */
+
+/** Envoy's default histogram buckets, which Istio does not override for these metrics. */
+export const defaultBuckets: readonly number[] = Object.freeze([
+  0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000,
+  3600000,
+]);
+
+/** Istio's default cluster id (`constants.DefaultClusterName`), the value of source_/destination_cluster. */
+const clusterName = 'Kubernetes';
+const unknown = 'unknown';
+
+/** Response flags after which the destination workload's sidecar never saw the request. */
+const notDelivered = new Set(['NR', 'NC', 'UH', 'UF', 'UO', 'FI', 'DPE', 'NFCF', 'UAEX', 'RL', 'IH']);
+
+class Histogram {
+  /** Per bucket, not cumulative; the last slot is above the highest bound. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  readonly bounds: readonly number[];
+
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds;
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > (bounds[i] as number)) i++;
+    this.counts[i] = (this.counts[i] as number) + 1;
+    this.sum += value;
+    this.count++;
+  }
+}
+
+interface Series {
+  /** Rendered once: `reporter="source",source_workload="front-v1",...`. */
+  readonly labels: string;
+  requests: number;
+  readonly duration: Histogram;
+  readonly requestBytes: Histogram;
+  readonly responseBytes: Histogram;
+}
+
+interface SeriesPair {
+  source: Series | undefined;
+  destination: Series | undefined;
+}
+
+export interface IstioMetricsOptions {
+  readonly buckets?: readonly number[];
+}
+
+/** Counts RequestRecords into Istio's metrics and renders them in Prometheus text format. */
+export class IstioMetrics {
+  readonly #buckets: readonly number[];
+  readonly #bucketLabels: readonly string[];
+  /** One entry per (source, destination, code, flags, protocol) combination seen. */
+  readonly #pairs = new Map<string, SeriesPair>();
+  readonly #series: Series[] = [];
+  /** Identity objects are usually shared by the data path; their key is computed once per object. */
+  readonly #identityKeys = new WeakMap<object, string>();
+
+  constructor(options: IstioMetricsOptions = {}) {
+    this.#buckets = options.buckets ?? defaultBuckets;
+    this.#bucketLabels = this.#buckets.map(formatNumber);
+  }
+
+  /** Number of label sets (series per metric) held. */
+  get seriesCount(): number {
+    return this.#series.length;
+  }
+
+  record(record: RequestRecord): void {
+    const destination = record.destination;
+    const key = `${this.#identityKey(record.source)}\u001e${
+      destination ? this.#identityKey(destination) : `\u001f${record.authority}`
+    }\u001e${record.status}\u001e${record.responseFlags}\u001e${record.protocol}`;
+    let pair = this.#pairs.get(key);
+    if (!pair) {
+      pair = { source: undefined, destination: undefined };
+      this.#pairs.set(key, pair);
+    }
+    if (!record.mirror) {
+      pair.source ??= this.#newSeries(labelValues('source', record));
+      this.#count(pair.source, record);
+    }
+    if (reachedDestination(record)) {
+      pair.destination ??= this.#newSeries(labelValues('destination', record));
+      this.#count(pair.destination, record);
+    }
+  }
+
+  /** Prometheus text exposition format 0.0.4, families and series in a stable order. */
+  render(): string {
+    const series = [...this.#series].sort((a, b) => (a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
+    const out: string[] = [];
+    if (series.length > 0) {
+      out.push('# TYPE istio_requests_total counter\n');
+      for (const s of series) out.push(`istio_requests_total{${s.labels}} ${s.requests}\n`);
+      out.push('\n');
+    }
+    this.#renderHistogram(out, 'istio_request_bytes', series, (s) => s.requestBytes);
+    this.#renderHistogram(out, 'istio_request_duration_milliseconds', series, (s) => s.duration);
+    this.#renderHistogram(out, 'istio_response_bytes', series, (s) => s.responseBytes);
+    return out.join('');
+  }
+
+  #count(series: Series, record: RequestRecord): void {
+    series.requests++;
+    series.duration.observe(record.durationMs);
+    series.requestBytes.observe(record.requestBytes);
+    series.responseBytes.observe(record.responseBytes);
+  }
+
+  #newSeries(labels: readonly (readonly [string, string])[]): Series {
+    const series: Series = {
+      labels: labels.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(','),
+      requests: 0,
+      duration: new Histogram(this.#buckets),
+      requestBytes: new Histogram(this.#buckets),
+      responseBytes: new Histogram(this.#buckets),
+    };
+    this.#series.push(series);
+    return series;
+  }
+
+  #identityKey(
+    identity: WorkloadIdentity & { readonly service?: string; readonly serviceName?: string },
+  ): string {
+    let key = this.#identityKeys.get(identity);
+    if (key === undefined) {
+      key = `${identity.workload}\u001f${identity.namespace}\u001f${identity.app}\u001f${identity.version}\u001f${
+        identity.service ?? ''
+      }\u001f${identity.serviceName ?? ''}`;
+      this.#identityKeys.set(identity, key);
+    }
+    return key;
+  }
+
+  #renderHistogram(
+    out: string[],
+    name: string,
+    series: readonly Series[],
+    pick: (s: Series) => Histogram,
+  ): void {
+    if (series.length === 0) return;
+    const bucketLabels = this.#bucketLabels;
+    out.push(`# TYPE ${name} histogram\n`);
+    for (const s of series) {
+      const histogram = pick(s);
+      let cumulative = 0;
+      for (let i = 0; i < bucketLabels.length; i++) {
+        cumulative += histogram.counts[i] as number;
+        out.push(`${name}_bucket{${s.labels},le="${bucketLabels[i]}"} ${cumulative}\n`);
+      }
+      out.push(`${name}_bucket{${s.labels},le="+Inf"} ${histogram.count}\n`);
+      out.push(`${name}_sum{${s.labels}} ${formatNumber(histogram.sum)}\n`);
+      out.push(`${name}_count{${s.labels}} ${histogram.count}\n`);
+    }
+    out.push('\n');
+  }
+}
+
+/** The destination's sidecar reports only requests that got to it. */
+function reachedDestination(record: RequestRecord): boolean {
+  if (record.destination === undefined || record.upstreamHost === undefined) return false;
+  if (record.responseFlags === '-') return true;
+  for (const flag of record.responseFlags.split(',')) if (notDelivered.has(flag)) return false;
+  return true;
+}
+
+type Reporter = 'source' | 'destination';
+
+/**
+ * The 25 labels in istio_stats' order. Values the local runtime cannot know are what Istio reports
+ * without them: no mTLS, so principals are `unknown` and connection_security_policy is `none` at the
+ * destination and `unknown` at the source.
+ */
+function labelValues(reporter: Reporter, record: RequestRecord): (readonly [string, string])[] {
+  const source = record.source;
+  const destination = record.destination;
+  const gateway = source.workload === 'istio-ingressgateway';
+  const service =
+    destination?.service ?? (reporter === 'source' && !gateway ? hostWithoutPort(record.authority) : unknown);
+  const serviceName = destination?.serviceName ?? service;
+  const serviceNamespace = destination ? (destination.service.split('.')[1] ?? unknown) : unknown;
+  return [
+    ['reporter', reporter],
+    ['source_workload', orUnknown(source.workload)],
+    ['source_canonical_service', canonicalService(source)],
+    ['source_canonical_revision', canonicalRevision(source)],
+    ['source_workload_namespace', orUnknown(source.namespace)],
+    ['source_principal', unknown],
+    ['source_app', orUnknown(source.app)],
+    ['source_version', orUnknown(source.version)],
+    ['source_cluster', clusterName],
+    ['destination_workload', orUnknown(destination?.workload)],
+    ['destination_workload_namespace', orUnknown(destination?.namespace)],
+    ['destination_principal', unknown],
+    ['destination_app', orUnknown(destination?.app)],
+    ['destination_version', orUnknown(destination?.version)],
+    ['destination_service', service],
+    ['destination_canonical_service', destination ? canonicalService(destination) : unknown],
+    ['destination_canonical_revision', destination ? canonicalRevision(destination) : 'latest'],
+    ['destination_service_name', serviceName],
+    ['destination_service_namespace', serviceNamespace],
+    ['destination_cluster', destination ? clusterName : unknown],
+    ['request_protocol', /grpc/i.test(record.protocol) ? 'grpc' : 'http'],
+    ['response_code', String(record.status)],
+    ['grpc_response_status', ''],
+    ['response_flags', record.responseFlags || '-'],
+    ['connection_security_policy', reporter === 'destination' ? 'none' : unknown],
+  ];
+}
+
+function orUnknown(value: string | undefined): string {
+  return value === undefined || value === '' ? unknown : value;
+}
+
+/** Istio's canonical service: the `service.istio.io/canonical-name` label, else `app`, else the workload. */
+function canonicalService(identity: WorkloadIdentity): string {
+  if (identity.app !== '' && identity.app !== unknown) return identity.app;
+  return orUnknown(identity.workload);
+}
+
+function canonicalRevision(identity: WorkloadIdentity): string {
+  return identity.version !== '' && identity.version !== unknown ? identity.version : 'latest';
+}
+
+function hostWithoutPort(authority: string): string {
+  if (authority === '') return unknown;
+  if (authority.startsWith('[')) return authority.slice(0, authority.indexOf(']') + 1) || authority;
+  const colon = authority.lastIndexOf(':');
+  return colon === -1 ? authority : authority.slice(0, colon);
+}
+
+function escapeLabelValue(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+}
+
+function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  return String(Math.round(value * 1e6) / 1e6);
+}

@@ -1,0 +1,83 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PortInUseError } from '../errors.ts';
+import { formatAccessLog } from './access-log.ts';
+import { IstioMetrics } from './metrics.ts';
+import { type RequestRecord, requestChannel } from './record.ts';
+
+export interface TelemetryOptions {
+  /** Envoy's Prometheus port is 15090; 0 picks a free one. */
+  readonly statsPort: number;
+  readonly host: string;
+  /** Receives one Istio-format access log line per finished request (mirrored copies included). */
+  readonly accessLog?: ((line: string) => void) | undefined;
+}
+
+export interface Telemetry {
+  /** `http://<host>:<port>/stats/prometheus`, the real port when asked for port 0. */
+  readonly url: string;
+  readonly metrics: IstioMetrics;
+  /** Stops listening and unsubscribes from the request channel. Idempotent. */
+  close(): Promise<void>;
+}
+
+const statsPath = '/stats/prometheus';
+
+/**
+ * Subscribes to the data path's `music-mesh:request` channel: counts every record into Istio's
+ * metrics, served like Envoy's at `/stats/prometheus`, and hands each access log line to `accessLog`.
+ */
+export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+  const metrics = new IstioMetrics();
+  const accessLog = options.accessLog;
+  const onRecord = (message: unknown): void => {
+    const record = message as RequestRecord;
+    metrics.record(record);
+    if (accessLog) accessLog(formatAccessLog(record));
+  };
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== statsPath || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const body = metrics.render();
+    res.writeHead(200, {
+      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  await listen(server, options.statsPort, options.host);
+  requestChannel.subscribe(onRecord);
+
+  const { port } = server.address() as AddressInfo;
+  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}${statsPath}`,
+    metrics,
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        requestChannel.unsubscribe(onRecord);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, 'Istio metrics', '--stats-port') : error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

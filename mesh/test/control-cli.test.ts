@@ -1,0 +1,319 @@
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Runtime, startRuntime } from '../src/runtime.ts';
+import { defaultTiming } from '../src/workloads/replica.ts';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run mesh -- <args>`, as a real process. */
+function mesh(dataDir: string, args: readonly string[], input?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['mesh/src/cli/mesh.ts', ...args, '--data-dir', dataDir], {
+      cwd: repo,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+async function until<T>(what: string, probe: () => T | Promise<T>, ok: (value: T) => boolean, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  let value = await probe();
+  while (!ok(value)) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    value = await probe();
+  }
+  return value;
+}
+
+async function envOf(origin: string): Promise<Record<string, string>> {
+  const res = await request(`${origin}/echo/env`);
+  return (await res.body.json()) as Record<string, string>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const echoV2 = join(fixtures, 'control/echo-v2.yaml');
+const withReplicas = async (replicas: number, version = 'v2') =>
+  (await readFile(echoV2, 'utf8'))
+    .replace('replicas: 1', `replicas: ${replicas}`)
+    .replace('{ name: APP_VERSION, value: v2 }', `{ name: APP_VERSION, value: ${version} }`);
+
+describe('npm run mesh against a running runtime', () => {
+  let dataDir: string;
+  let runtime: Runtime;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'music-mesh-control-'));
+    await chmod(dataDir, 0o755);
+    runtime = await startRuntime({
+      port: 0,
+      adminPort: 0,
+      dataDir,
+      databaseUrl: undefined,
+      databasePort: 0,
+      deployDir: join(fixtures, 'deploy'),
+      images: {
+        'test/echo': { kind: 'node', entry: 'mesh/test/fixtures/echo-server.ts' },
+        postgres: { kind: 'database' },
+      },
+      timing: { ...defaultTiming, backoffMs: { initial: 100, max: 1_000 }, stopGraceMs: 3_000 },
+      readyTimeoutMs: 20_000,
+      rolloutTimeoutMs: 10_000,
+    });
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('writes the admin address to <dataDir>/admin.json', async () => {
+    const admin = JSON.parse(await readFile(join(dataDir, 'admin.json'), 'utf8')) as { url: string };
+    expect(admin.url).toBe(runtime.adminUrl);
+    expect(admin.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('apply of a new Deployment starts its replicas, which join the Service once ready', async () => {
+    const run = await mesh(dataDir, ['apply', '-f', echoV2]);
+    expect(run).toMatchObject({ code: 0, stdout: 'deployment.apps/echo-v2 created\n' });
+    const origins = await until(
+      '3 echo endpoints',
+      () => runtime.endpoints('echo'),
+      (list) => list.length === 3,
+    );
+    const versions = await Promise.all(origins.map(async (origin) => (await envOf(origin)).APP_VERSION));
+    expect(versions.sort()).toEqual(['v1', 'v1', 'v2']);
+
+    const pods = await mesh(dataDir, ['get', 'pods']);
+    expect(pods.code).toBe(0);
+    expect(pods.stdout).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+ADDRESS\n/);
+    expect(pods.stdout).toMatch(/echo-v2-0\s+1\/1\s+Running\s+0\s+\d+s\s+127\.0\.0\.1:\d+/);
+    expect(pods.stdout).toMatch(/postgres-0\s+1\/1\s+Running/);
+
+    const again = await mesh(dataDir, ['apply', '-f', echoV2]);
+    expect(again.stdout).toBe('deployment.apps/echo-v2 unchanged\n');
+  });
+
+  it('scales up and down; extra replicas leave the endpoints and stop', async () => {
+    const up = await mesh(dataDir, ['apply', '-f', '-'], await withReplicas(3));
+    expect(up).toMatchObject({ code: 0, stdout: 'deployment.apps/echo-v2 configured\n' });
+    const five = await until(
+      '5 echo endpoints',
+      () => runtime.endpoints('echo'),
+      (list) => list.length === 5,
+    );
+    const pids = await Promise.all(
+      five.map(async (origin) =>
+        Number(
+          (await envOf(origin)).APP_VERSION === 'v2'
+            ? ((await (await request(`${origin}/echo/pid`)).body.json()) as { pid: number }).pid
+            : 0,
+        ),
+      ),
+    );
+
+    const down = await mesh(dataDir, ['apply', '-f', '-'], await withReplicas(1));
+    expect(down.code).toBe(0);
+    await until(
+      '3 echo endpoints',
+      () => runtime.endpoints('echo'),
+      (list) => list.length === 3,
+    );
+    const stopped = pids.filter((pid) => pid > 0);
+    await until(
+      '2 v2 replicas gone',
+      () => stopped.filter(alive).length,
+      (count) => count === 1,
+    );
+    const deploy = await mesh(dataDir, ['get', 'deploy', 'echo-v2']);
+    expect(deploy.stdout).toMatch(/echo-v2\s+1\/1\s+1\s+1\s+\d+s/);
+  });
+
+  it('a changed pod template rolls: a new replica gets ready before the old one stops', async () => {
+    const before = await until(
+      'one v2 endpoint',
+      () => runtime.endpoints('echo'),
+      (list) => list.length === 3,
+    );
+    const rolled = await mesh(dataDir, ['apply', '-f', '-'], await withReplicas(1, 'v2b'));
+    expect(rolled.stdout).toBe('deployment.apps/echo-v2 configured\n');
+    const after = await until(
+      'the v2b replica to replace the v2 one',
+      async () =>
+        Promise.all(runtime.endpoints('echo').map(async (origin) => (await envOf(origin)).APP_VERSION)),
+      (versions) => versions.includes('v2b') && !versions.includes('v2'),
+    );
+    expect(after.sort()).toEqual(['v1', 'v1', 'v2b']);
+    expect(before.length).toBe(3);
+    const pods = await mesh(dataDir, ['get', 'pods']);
+    expect(pods.stdout).toMatch(/echo-v2-\d+\s+1\/1\s+Running/);
+    expect(pods.stdout).not.toMatch(/echo-v2-0\s/);
+  });
+
+  it('refuses an invalid resource with its file, document and field, and applies nothing of it', async () => {
+    const file = join(fixtures, 'control/invalid-deployment.yaml');
+    const run = await mesh(dataDir, ['apply', '-f', file]);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(
+      'invalid-deployment.yaml (document 2): spec.replicas: must be an integer >= 0',
+    );
+    // The valid VirtualService in document 1 was not applied either, and the Deployment kept its spec.
+    const vs = await mesh(dataDir, ['get', 'vs', 'echo-mesh']);
+    expect(vs.code).not.toBe(0);
+    expect(vs.stderr).toContain('"echo-mesh" not found');
+    const deploy = await mesh(dataDir, ['get', 'deploy', 'echo-v2', '-o', 'json']);
+    expect(JSON.parse(deploy.stdout).spec.replicas).toBe(1);
+  });
+
+  it('changes routing live from stdin: a route edit answers at once, unchanged the second time', async () => {
+    const yaml = (await readFile(join(fixtures, 'deploy/istio/gateway.yaml'), 'utf8'))
+      .split('---')[1]
+      ?.replace('prefix: /echo', 'prefix: /echo2') as string;
+    const run = await mesh(dataDir, ['apply', '-f', '-'], yaml);
+    expect(run).toMatchObject({ code: 0, stdout: 'virtualservice.networking.istio.io/echo-gw configured\n' });
+    expect((await request(`${runtime.url}/echo/pid`)).statusCode).toBe(404);
+    expect((await request(`${runtime.url}/echo2/x`)).statusCode).toBe(200);
+    expect((await mesh(dataDir, ['apply', '-f', '-'], yaml)).stdout).toBe(
+      'virtualservice.networking.istio.io/echo-gw unchanged\n',
+    );
+    const vs = await mesh(dataDir, ['get', 'virtualservices']);
+    expect(vs.stdout).toMatch(
+      /^NAME\s+GATEWAYS\s+HOSTS\s+AGE\necho-gw\s+\["music-gateway"\]\s+\["\*"\]\s+\d+s\n$/,
+    );
+    const restored = await runtime.apply('gateway.yaml', yaml.replace('prefix: /echo2', 'prefix: /echo'));
+    expect(restored[0]?.action).toBe('configured');
+  });
+
+  it("applies the tutorial's YAML unchanged, and analyze explains its trap", async () => {
+    const tutorial = (name: string) => join(fixtures, 'tutorial', name);
+    const first = await mesh(dataDir, [
+      'apply',
+      '-f',
+      tutorial('namespace.yaml'),
+      '-f',
+      tutorial('gateway.yaml'),
+      '-f',
+      tutorial('back-virtualservice-canary.yaml'),
+    ]);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toBe(
+      [
+        'namespace/music created',
+        'gateway.networking.istio.io/music-gateway configured',
+        'virtualservice.networking.istio.io/back-gw-virtualservice created',
+        'virtualservice.networking.istio.io/back-virtualservice created',
+        '',
+      ].join('\n'),
+    );
+    for (const name of ['back-virtualservice-mirror.yaml', 'back-virtualservice-30-70.yaml']) {
+      const run = await mesh(dataDir, ['apply', '-f', tutorial(name)]);
+      expect(run).toMatchObject({
+        code: 0,
+        stdout: 'virtualservice.networking.istio.io/back-virtualservice configured\n',
+      });
+    }
+    const analysis = await mesh(dataDir, ['analyze']);
+    expect(analysis.code).toBe(79);
+    expect(analysis.stdout).toContain(
+      'Error [IST0101] (VirtualService music/back-virtualservice mesh/test/fixtures/tutorial/back-virtualservice-30-70.yaml) Referenced host+subset in destinationrule not found: "back+v2"',
+    );
+    expect(analysis.stdout).toContain('Referenced host not found: "back"');
+    expect(analysis.stdout).toContain("put the weights on back-gw-virtualservice's /back route");
+  });
+
+  it('deletes what a file names, and says what it did not find', async () => {
+    const file = join(fixtures, 'tutorial/back-virtualservice-30-70.yaml');
+    const run = await mesh(dataDir, ['delete', '-f', file]);
+    expect(run).toMatchObject({
+      code: 0,
+      stdout: 'virtualservice.networking.istio.io/back-virtualservice deleted\n',
+    });
+    const again = await mesh(dataDir, ['delete', '-f', file]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(
+      'Error from server (NotFound): virtualservices.networking.istio.io "back-virtualservice" not found\n',
+    );
+  });
+
+  it('delete of a Deployment stops its replicas', async () => {
+    const pids = await Promise.all(
+      runtime.endpoints('echo').map(async (origin) => {
+        const env = await envOf(origin);
+        return env.APP_VERSION === 'v1'
+          ? 0
+          : ((await (await request(`${origin}/echo/pid`)).body.json()) as { pid: number }).pid;
+      }),
+    );
+    const run = await mesh(dataDir, ['delete', 'deployment', 'echo-v2']);
+    expect(run).toMatchObject({ code: 0, stdout: 'deployment.apps/echo-v2 deleted\n' });
+    expect(runtime.endpoints('echo')).toHaveLength(2);
+    await until(
+      'the v2 replica to exit',
+      () => pids.filter((pid) => pid > 0 && alive(pid)).length,
+      (n) => n === 0,
+    );
+  });
+
+  it('explain shows the route a request takes and why', async () => {
+    const run = await mesh(dataDir, ['explain', 'http://localhost/echo/pid', '-H', 'x-test: 1']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('GET localhost/echo/pid  through the ingress gateway');
+    expect(run.stdout).toMatch(
+      /→ echo\.music\.svc\.cluster\.local\S* 100% endpoints: echo-v1-\d, echo-v1-\d/,
+    );
+    const missing = await mesh(dataDir, ['explain', 'http://localhost/nowhere']);
+    // The tutorial's back-gw-virtualservice (applied above) sends everything else to front, which has no Service here.
+    expect(missing.stdout).toContain('✘ echo-gw.music/echo: uri prefix /echo');
+    expect(missing.stdout).toContain('host front matches no Service');
+  });
+
+  it('explains commands with --help and fails in one line without a runtime', async () => {
+    for (const command of ['apply', 'get', 'delete', 'analyze', 'explain']) {
+      const help = await mesh(dataDir, [command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: mesh ${command}`);
+    }
+    const empty = await mkdtemp(join(tmpdir(), 'music-mesh-none-'));
+    const run = await mesh(empty, ['get', 'pods']);
+    await rm(empty, { recursive: true, force: true });
+    expect(run).toMatchObject({
+      code: 1,
+      stderr: 'error: no mesh runtime is running (start it with npm start)\n',
+    });
+  });
+});

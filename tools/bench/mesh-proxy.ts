@@ -1,0 +1,124 @@
+// Child process of tools/bench/mesh.ts: the mesh ingress, started programmatically against the
+// benchmark's upstream, alone in its process so that its CPU time can be read from /proc.
+// argv: <scenario: plain|weighted> <v1 origin> <v2 origin> <v3 origin> [--no-telemetry]
+// Sends { ready, url, statsUrl } over IPC; exits on 'stop' (so that --cpu-prof writes its profile).
+import { EndpointRegistry } from '../../mesh/src/endpoints/registry.ts';
+import { RoutingState, startIngress } from '../../mesh/src/ingress/server.ts';
+import { buildTopology, parseYaml } from '../../mesh/src/manifests/load.ts';
+import { compileRoutingTable } from '../../mesh/src/routing/table.ts';
+import { startTelemetry } from '../../mesh/src/telemetry/server.ts';
+
+export type Scenario = 'plain' | 'weighted';
+
+const common = `
+apiVersion: v1
+kind: Service
+metadata: { name: upstream, namespace: bench }
+spec: { selector: { app: upstream }, ports: [{ name: http, port: 8080 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: bench-gateway, namespace: bench }
+spec:
+  selector: { istio: ingressgateway }
+  servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ["*"] }]
+`;
+
+const manifests: Record<Scenario, string> = {
+  plain: `${common}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: upstream, namespace: bench }
+spec:
+  hosts: ["*"]
+  gateways: [bench-gateway]
+  http:
+    - name: upstream
+      route: [{ destination: { host: upstream, port: { number: 8080 } } }]
+`,
+  weighted: `${common}---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: upstream, namespace: bench }
+spec:
+  host: upstream
+  subsets:
+    - { name: v1, labels: { version: v1 } }
+    - { name: v2, labels: { version: v2 } }
+    - { name: v3, labels: { version: v3 } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: upstream, namespace: bench }
+spec:
+  hosts: ["*"]
+  gateways: [bench-gateway]
+  http:
+    - name: canary
+      route:
+        - { destination: { host: upstream, subset: v1, port: { number: 8080 } }, weight: 90 }
+        - { destination: { host: upstream, subset: v2, port: { number: 8080 } }, weight: 10 }
+      mirror: { host: upstream, subset: v3, port: { number: 8080 } }
+      mirrorPercentage: { value: 100 }
+`,
+};
+
+interface RunningProxy {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The one place that knows the data plane's API: topology from YAML, endpoints, ingress. When
+ * the ingress API changes, only this function changes.
+ */
+async function startMeshIngress(scenario: Scenario, origins: readonly string[]): Promise<RunningProxy> {
+  const topology = buildTopology(parseYaml(`bench-${scenario}.yaml`, manifests[scenario]));
+  const endpoints = new EndpointRegistry(topology.services);
+  const versions = scenario === 'plain' ? ['v1'] : ['v1', 'v2', 'v3'];
+  versions.forEach((version, i) => {
+    endpoints.add({
+      name: `upstream-${version}-0`,
+      namespace: 'bench',
+      origin: origins[i] as string,
+      labels: { app: 'upstream', version },
+    });
+  });
+  const table = compileRoutingTable(topology);
+  for (const warning of table.warnings) process.stderr.write(`mesh-proxy: ${warning}\n`);
+  const ingress = await startIngress({
+    port: 0,
+    host: '127.0.0.1',
+    routing: new RoutingState(table),
+    endpoints,
+    onRequestEnd: () => {},
+  });
+  return {
+    url: ingress.url,
+    close: async () => {
+      await ingress.close();
+      await endpoints.close();
+    },
+  };
+}
+
+const [scenario, ...rest] = process.argv.slice(2);
+if (scenario !== 'plain' && scenario !== 'weighted') {
+  process.stderr.write('usage: mesh-proxy.ts plain|weighted <v1> <v2> <v3> [--no-telemetry]\n');
+  process.exit(2);
+}
+const origins = rest.filter((arg) => !arg.startsWith('--'));
+const telemetry = rest.includes('--no-telemetry')
+  ? undefined
+  : await startTelemetry({ statsPort: 0, host: '127.0.0.1', accessLog: () => {} });
+const proxy = await startMeshIngress(scenario, origins).catch((error: Error) => {
+  process.stderr.write(`mesh-proxy: ${error.message}\n`);
+  process.exit(1);
+});
+process.send?.({ ready: true, url: proxy.url, statsUrl: telemetry?.url });
+process.on('message', async (message) => {
+  if (message !== 'stop') return;
+  await proxy.close();
+  await telemetry?.close();
+  process.exit(0);
+});

@@ -1,0 +1,727 @@
+// Benchmark of the mesh ingress against the same upstream, the way Istio publishes its proxy figures:
+// throughput at saturation, latency percentiles at a fixed rate, proxy CPU per 1000 requests.
+// Prints figures, not a test. Run: npm run bench:mesh -- --help
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+
+const HELP = `Usage: npm run bench:mesh -- [options]
+
+Runs, against one upstream answering a 180-byte JSON (nginx when installed, else Node):
+  (a) the client straight to the upstream
+  (b) nginx as reverse proxy (1 worker, keepalive to the upstream), when nginx is installed
+  (c) the mesh ingress: Gateway + VirtualService -> Service, one endpoint
+  (d) the mesh ingress with a 90/10 weighted route between two subsets and a mirror to a third
+For each: throughput at saturation (wrk -t1 -c<connections> -d<duration>), latency p50/p90/p99 at a
+fixed rate over <latency-connections> connections (open loop, undici Pool, hrtime), and the CPU
+seconds per 1000 requests of the proxy processes (from /proc/<pid>/stat, whole process tree).
+
+Options:
+  --duration <s>            seconds of each wrk run (default 10)
+  --connections <n>         wrk connections (default 32)
+  --rate <n>                fixed rate in req/s for the latency runs (default 1000)
+  --latency-duration <s>    seconds of each fixed-rate run, after 1 s of warm-up (default 10)
+  --latency-connections <n> connections of the fixed-rate runs (default 16)
+  --only <list>             run only these cases, e.g. a,c (default a,b,c,d)
+  --upstream nginx|node     the upstream (default nginx when installed)
+  --no-telemetry            run the ingress without the telemetry subscriber
+  --profile                 run the ingress with --cpu-prof and print its top 15 self-time functions
+  --help                    this text
+
+Needs wrk (apt-get install -y wrk); nginx (apt-get install -y nginx-light) for (b) and the fast upstream.`;
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    rate: { type: 'string', default: '1000' },
+    'latency-duration': { type: 'string', default: '10' },
+    'latency-connections': { type: 'string', default: '16' },
+    only: { type: 'string', default: 'a,b,c,d' },
+    upstream: { type: 'string' },
+    'no-telemetry': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+const settings = {
+  duration: positive('duration'),
+  connections: positive('connections'),
+  rate: positive('rate'),
+  latencyDuration: positive('latency-duration'),
+  latencyConnections: positive('latency-connections'),
+};
+const nginxPath = findExecutable('nginx', ['/usr/sbin']);
+const wrkPath = findExecutable('wrk');
+if (!wrkPath) fail('wrk is not installed (apt-get install -y wrk)');
+const upstreamKind = values.upstream ?? (nginxPath ? 'nginx' : 'node');
+if (upstreamKind !== 'nginx' && upstreamKind !== 'node') fail('--upstream must be nginx or node');
+if (upstreamKind === 'nginx' && !nginxPath) fail('nginx is not installed (apt-get install -y nginx-light)');
+const only = new Set(values.only.split(',').map((s) => s.trim()));
+const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** 180 bytes exactly, like the upstream of the measurements in FACTS.md. */
+const payload = (() => {
+  const json = JSON.stringify({
+    id: 42,
+    title: 'Blue in Green',
+    artist: 'Miles Davis',
+    album: 'Kind of Blue',
+    pad: '',
+  });
+  return json.replace('"pad":""', `"pad":"${'x'.repeat(180 - json.length)}"`);
+})();
+if (Buffer.byteLength(payload) !== 180) fail(`payload is ${Buffer.byteLength(payload)} bytes, not 180`);
+
+interface CaseResult {
+  readonly name: string;
+  readonly label: string;
+  rps?: number;
+  wrkP50?: number;
+  wrkP99?: number;
+  wrkErrors?: string;
+  satCpuPer1000?: number;
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  fixedErrors?: number;
+  fixedCpuPer1000?: number;
+  /** Share of the fixed-rate CPU time spent in the kernel (stime), 0–1. */
+  fixedSystemShare?: number;
+  achievedRate?: number;
+  note?: string;
+}
+
+const work = await mkdtemp(join(tmpdir(), 'music-bench-mesh-'));
+const cleanups: (() => Promise<void>)[] = [];
+const results: CaseResult[] = [];
+let interrupted = false;
+process.once('SIGINT', () => {
+  interrupted = true;
+  progress('interrupted: cleaning up');
+  void cleanup().then(() => process.exit(130));
+});
+
+try {
+  progress(
+    `machine: ${(await readFile('/proc/cpuinfo', 'utf8')).match(/^processor/gm)?.length ?? '?'} CPUs, Node ${process.version}, upstream ${upstreamKind}`,
+  );
+  const upstream = await startUpstream(upstreamKind);
+  cleanups.push(upstream.stop);
+  const [v1] = upstream.origins as [string, string, string];
+
+  if (only.has('a')) results.push(await measure('a', 'direct to the upstream', v1, upstream.pids));
+  if (only.has('b')) {
+    if (nginxPath) {
+      const proxy = await startNginxProxy(v1);
+      cleanups.push(proxy.stop);
+      results.push(await measure('b', 'nginx proxy, 1 worker', proxy.url, proxy.pids));
+      await proxy.stop();
+    } else {
+      results.push({ name: 'b', label: 'nginx proxy', note: 'skipped: nginx not installed' });
+    }
+  }
+  for (const [name, scenario, label] of [
+    ['c', 'plain', 'mesh ingress'],
+    ['d', 'weighted', 'mesh ingress, 90/10 + mirror'],
+  ] as const) {
+    if (!only.has(name)) continue;
+    const proxy = await startMeshProxy(scenario, upstream.origins, name).catch((error: Error) => {
+      results.push({ name, label, note: `not measured: ${error.message}` });
+      return undefined;
+    });
+    if (!proxy) continue;
+    cleanups.push(proxy.stop);
+    const result = await measure(name, label, proxy.url, () => [proxy.pid]);
+    result.note = await trafficSplit(proxy.statsUrl);
+    results.push(result);
+    await proxy.stop();
+    if (proxy.profileDir) await printProfile(name, proxy.profileDir);
+  }
+  printTable(results);
+} catch (error) {
+  if (!interrupted) console.error(`bench:mesh: ${(error as Error).stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
+
+async function cleanup(): Promise<void> {
+  for (const stop of cleanups.splice(0).reverse()) await stop().catch(() => {});
+  await rm(work, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// One case: saturation with wrk, then the fixed-rate latency run, CPU read around each.
+
+async function measure(name: string, label: string, url: string, pids: () => number[]): Promise<CaseResult> {
+  const result: CaseResult = { name, label };
+  await checkAnswers(url);
+
+  progress(`(${name}) ${label}: wrk -t1 -c${settings.connections} -d${settings.duration}s ...`);
+  const cpuBefore = await cpuSeconds(pids());
+  const wrk = await runWrk(url);
+  const cpuSat = (await cpuSeconds(pids())).total - cpuBefore.total;
+  result.rps = wrk.rps;
+  result.wrkP50 = wrk.p50;
+  result.wrkP99 = wrk.p99;
+  if (wrk.errors) result.wrkErrors = wrk.errors;
+  result.satCpuPer1000 = wrk.requests > 0 ? (cpuSat / wrk.requests) * 1000 : Number.NaN;
+
+  progress(
+    `(${name}) ${label}: ${settings.rate} req/s over ${settings.latencyConnections} connections for ${settings.latencyDuration}s (+1 s warm-up) ...`,
+  );
+  const fixed = await fixedRate(
+    url,
+    settings.rate,
+    settings.latencyConnections,
+    settings.latencyDuration,
+    pids,
+  );
+  Object.assign(result, fixed);
+  progress(
+    `(${name}) ${fmt(result.rps, 0)} req/s; p50 ${fmt(result.p50, 3)} p90 ${fmt(result.p90, 3)} p99 ${fmt(result.p99, 3)} ms`,
+  );
+  return result;
+}
+
+async function checkAnswers(url: string): Promise<void> {
+  const response = await fetch(url);
+  const body = await response.text();
+  if (response.status !== 200 || body.length !== 180) {
+    throw new Error(`${url} answered ${response.status} with ${body.length} bytes: ${body.slice(0, 200)}`);
+  }
+}
+
+interface WrkResult {
+  readonly rps: number;
+  readonly requests: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: string | undefined;
+}
+
+async function runWrk(url: string): Promise<WrkResult> {
+  const args = ['-t1', `-c${settings.connections}`, `-d${settings.duration}s`, '--latency', `${url}/`];
+  const child = spawn(wrkPath as string, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk;
+  });
+  const ticker = ticking(settings.duration);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearInterval(ticker);
+  if (code !== 0) throw new Error(`wrk exited with ${code}:\n${out}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const errors = [/Socket errors:[^\n]+/.exec(out)?.[0], /Non-2xx or 3xx responses:[^\n]+/.exec(out)?.[0]]
+    .filter(Boolean)
+    .join('; ');
+  return {
+    rps,
+    requests,
+    p50: wrkDuration(/50%\s+([\d.]+\w+)/.exec(out)?.[1]),
+    p99: wrkDuration(/99%\s+([\d.]+\w+)/.exec(out)?.[1]),
+    errors: errors || undefined,
+  };
+}
+
+/** wrk prints `812.00us`, `1.23ms`, `2.00s`; returns milliseconds. */
+function wrkDuration(text: string | undefined): number {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(text ?? '');
+  if (!match) return Number.NaN;
+  const n = Number(match[1]);
+  return match[2] === 'us' ? n / 1000 : match[2] === 'ms' ? n : match[2] === 's' ? n * 1000 : n * 60_000;
+}
+
+/**
+ * Open-loop load at a fixed rate: requests leave on schedule whether or not earlier ones came back
+ * (a slow proxy queues them in the Pool, and the wait counts). Latency is from handing the request
+ * to the Pool to the last byte of the body, in nanoseconds.
+ */
+async function fixedRate(
+  url: string,
+  rate: number,
+  connections: number,
+  seconds: number,
+  pids: () => number[],
+): Promise<Partial<CaseResult>> {
+  const pool = new Pool(new URL(url).origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  const intervalNs = 1e9 / rate;
+  const run = async (total: number, keep: boolean) => {
+    const latencies = new Float64Array(total);
+    let sent = 0;
+    let done = 0;
+    let errors = 0;
+    const start = process.hrtime.bigint();
+    await new Promise<void>((resolve) => {
+      const finishOne = () => {
+        done++;
+        if (done === total) resolve();
+      };
+      const fire = (index: number) => {
+        const t0 = process.hrtime.bigint();
+        pool
+          .request({ path: '/', method: 'GET' })
+          .then(async ({ statusCode, body }) => {
+            await body.text();
+            if (statusCode !== 200) errors++;
+            if (keep) latencies[index] = Number(process.hrtime.bigint() - t0) / 1e6;
+          })
+          .catch(() => {
+            errors++;
+            latencies[index] = Number.NaN;
+          })
+          .finally(finishOne);
+      };
+      const tick = () => {
+        const elapsed = Number(process.hrtime.bigint() - start);
+        while (sent < total && sent * intervalNs <= elapsed) fire(sent++);
+        if (sent < total) setTimeout(tick, 1);
+      };
+      tick();
+    });
+    const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return { latencies, errors, wallSeconds };
+  };
+  try {
+    await run(rate, false);
+    const total = Math.round(rate * seconds);
+    const ticker = ticking(seconds);
+    const cpuBefore = await cpuSeconds(pids());
+    const { latencies, errors, wallSeconds } = await run(total, true);
+    const cpuAfter = await cpuSeconds(pids());
+    const cpu = cpuAfter.total - cpuBefore.total;
+    clearInterval(ticker);
+    const sorted = latencies.filter((v) => !Number.isNaN(v)).sort();
+    return {
+      p50: percentile(sorted, 0.5),
+      p90: percentile(sorted, 0.9),
+      p99: percentile(sorted, 0.99),
+      fixedErrors: errors,
+      fixedCpuPer1000: (cpu / total) * 1000,
+      fixedSystemShare: cpu > 0 ? (cpuAfter.system - cpuBefore.system) / cpu : Number.NaN,
+      achievedRate: total / wallSeconds,
+    };
+  } finally {
+    await pool.destroy();
+  }
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU time of a process tree, from /proc.
+
+async function cpuSeconds(pids: readonly number[]): Promise<{ total: number; system: number }> {
+  let ticks = 0;
+  let systemTicks = 0;
+  const seen = new Set<number>();
+  const visit = async (pid: number): Promise<void> => {
+    if (seen.has(pid)) return;
+    seen.add(pid);
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime); the slice starts at field 3.
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    systemTicks += Number(fields[12] ?? 0);
+    const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+    for (const task of tasks) {
+      const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
+      for (const child of children.split(' ').filter(Boolean)) await visit(Number(child));
+    }
+  };
+  for (const pid of pids) await visit(pid);
+  return { total: ticks / clockTicks, system: systemTicks / clockTicks };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The upstream, the nginx proxy, the mesh proxy child.
+
+interface Upstream {
+  /** Three origins (v1, v2, v3 endpoints of the weighted case), same answer. */
+  readonly origins: readonly string[];
+  readonly pids: () => number[];
+  stop(): Promise<void>;
+}
+
+async function startUpstream(kind: 'nginx' | 'node'): Promise<Upstream> {
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const origins = ports.map((port) => `http://127.0.0.1:${port}`);
+  progress(`upstream: ${kind} on ports ${ports.join(', ')}`);
+  if (kind === 'nginx') {
+    const server = ports.map((port) => `listen 127.0.0.1:${port};`).join(' ');
+    const config = nginxConfig(
+      'upstream',
+      `server { ${server}
+        location / { default_type application/json; return 200 '${payload}'; } }`,
+    );
+    const child = await startNginx('upstream', config);
+    await Promise.all(origins.map(waitForHttp));
+    return { origins, pids: () => [child.pid as number], stop: () => stopChild(child) };
+  }
+  const script = `
+    import { createServer } from 'node:http';
+    const body = Buffer.from(${JSON.stringify(payload)});
+    for (const port of ${JSON.stringify(ports)}) {
+      const server = createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+        res.end(body);
+      });
+      server.keepAliveTimeout = 60_000;
+      server.listen(port, '127.0.0.1');
+    }`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+  await Promise.all(origins.map(waitForHttp));
+  return { origins, pids: () => [child.pid as number], stop: () => stopChild(child) };
+}
+
+async function startNginxProxy(
+  upstream: string,
+): Promise<{ url: string; pids: () => number[]; stop(): Promise<void> }> {
+  const port = await freePort();
+  const config = nginxConfig(
+    'proxy',
+    `upstream backend { server ${new URL(upstream).host}; keepalive 64; keepalive_requests 1000000; }
+     server { listen 127.0.0.1:${port};
+       location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
+  );
+  const child = await startNginx('proxy', config);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url);
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    pids: () => [child.pid as number],
+    stop: () => {
+      stopped ??= stopChild(child);
+      return stopped;
+    },
+  };
+}
+
+function nginxConfig(name: string, http: string): string {
+  const dir = join(work, name);
+  return `worker_processes 1;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_timeout 65;
+  keepalive_requests 1000000;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  ${http}
+}
+`;
+}
+
+async function startNginx(name: string, config: string): Promise<ChildProcess> {
+  const dir = join(work, name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'nginx.conf');
+  await writeFile(file, config);
+  return spawn(nginxPath as string, ['-p', dir, '-c', file, '-e', join(dir, 'error.log')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+interface MeshProxy {
+  readonly url: string;
+  readonly statsUrl: string | undefined;
+  readonly pid: number;
+  readonly profileDir: string | undefined;
+  stop(): Promise<void>;
+}
+
+async function startMeshProxy(
+  scenario: 'plain' | 'weighted',
+  origins: readonly string[],
+  name: string,
+): Promise<MeshProxy> {
+  const profileDir = values.profile ? join(work, `profile-${name}`) : undefined;
+  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const args = [scenario, ...origins, ...(values['no-telemetry'] ? ['--no-telemetry'] : [])];
+  const child = fork(new URL('./mesh-proxy.ts', import.meta.url).pathname, args, {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [message] = (await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`the mesh ingress (${scenario}) exited with ${code} before it was ready`);
+    }),
+  ])) as [{ url: string; statsUrl?: string }];
+  progress(`(${name}) mesh ingress (${scenario}) ready at ${message.url}${profileDir ? ', profiling' : ''}`);
+  let stopped: Promise<void> | undefined;
+  return {
+    url: message.url,
+    statsUrl: message.statsUrl,
+    pid: child.pid as number,
+    profileDir,
+    stop: () => {
+      stopped ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
+        child.send('stop');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Where the ingress sent the requests, per destination_version, from its own istio_requests_total. */
+async function trafficSplit(statsUrl: string | undefined): Promise<string> {
+  if (!statsUrl) return 'telemetry off';
+  const text = await (await fetch(statsUrl)).text();
+  const byVersion = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('istio_requests_total{') || !line.includes('reporter="destination"')) continue;
+    const version = /destination_version="([^"]*)"/.exec(line)?.[1] ?? '?';
+    byVersion.set(version, (byVersion.get(version) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  const total = [...byVersion.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) return 'no telemetry records: the data path does not publish on music-mesh:request yet';
+  return [...byVersion.entries()]
+    .sort()
+    .map(([version, n]) => `${version} ${n}`)
+    .join(', ');
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitForHttp(url: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address ? address.port : fail('no free port');
+}
+
+// ---------------------------------------------------------------------------------------------
+// --profile: top self-time functions of a .cpuprofile.
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+async function printProfile(name: string, dir: string): Promise<void> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) {
+    console.log(`(${name}) no .cpuprofile written`);
+    return;
+  }
+  const profile = JSON.parse(await readFile(join(dir, files[0] as string), 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const frameOf = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const selfUs = new Map<string, number>();
+  let totalUs = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = frameOf.get(id);
+    const delta = profile.timeDeltas[i] ?? 0;
+    totalUs += delta;
+    if (!frame) return;
+    const where = frame.url
+      ? `${frame.url.replace(/^.*\/(node_modules|work\/main)\//, '')}:${frame.lineNumber + 1}`
+      : '';
+    const key = `${frame.functionName || '(anonymous)'}${where ? `  ${where}` : ''}`;
+    selfUs.set(key, (selfUs.get(key) ?? 0) + delta);
+  });
+  const idle = [...selfUs.entries()]
+    .filter(([key]) => key.startsWith('(idle)'))
+    .reduce((a, [, v]) => a + v, 0);
+  const busy = totalUs - idle;
+  console.log(
+    `\n(${name}) top 15 self time, % of busy time (${(busy / 1e6).toFixed(2)} s busy of ${(totalUs / 1e6).toFixed(2)} s):`,
+  );
+  const top = [...selfUs.entries()]
+    .filter(([key]) => !key.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15);
+  for (const [key, us] of top) {
+    console.log(
+      `  ${((us / busy) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+function printTable(rows: readonly CaseResult[]): void {
+  const byName = new Map(rows.map((row) => [row.name, row]));
+  const nginx = byName.get('b');
+  const direct = byName.get('a');
+  console.log(
+    `\nmesh proxy benchmark: wrk -t1 -c${settings.connections} -d${settings.duration}s; ` +
+      `latency at ${settings.rate} req/s over ${settings.latencyConnections} connections for ${settings.latencyDuration}s; ` +
+      `upstream ${upstreamKind}; CPU = proxy process tree (upstream for (a))\n`,
+  );
+  const header = [
+    'case',
+    'req/s',
+    'x nginx',
+    'wrk p50',
+    'wrk p99',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    '+p90 vs (a)',
+    'CPU-s/1k @rate',
+    'CPU-s/1k @sat',
+    'errors',
+  ];
+  const table = rows.map((row) => [
+    `(${row.name}) ${row.label}`,
+    fmt(row.rps, 0),
+    nginx?.rps && row.rps ? `${(row.rps / nginx.rps).toFixed(2)}x` : '-',
+    fmt(row.wrkP50, 2),
+    fmt(row.wrkP99, 2),
+    fmt(row.p50, 3),
+    fmt(row.p90, 3),
+    fmt(row.p99, 3),
+    direct?.p90 !== undefined && row.p90 !== undefined && row !== direct ? fmt(row.p90 - direct.p90, 3) : '-',
+    fmt(row.fixedCpuPer1000, 3),
+    fmt(row.satCpuPer1000, 3),
+    [row.wrkErrors, row.fixedErrors ? `${row.fixedErrors} failed at fixed rate` : undefined]
+      .filter(Boolean)
+      .join('; ') || '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of table) console.log(line(row));
+  for (const row of rows) {
+    if (row.fixedSystemShare !== undefined && !Number.isNaN(row.fixedSystemShare)) {
+      console.log(
+        `(${row.name}) CPU at the fixed rate: ${(row.fixedSystemShare * 100).toFixed(0)}% kernel, ${((1 - row.fixedSystemShare) * 100).toFixed(0)}% user`,
+      );
+    }
+  }
+  for (const row of rows) if (row.note) console.log(`(${row.name}) ${row.note}`);
+  for (const row of rows) {
+    if (row.achievedRate !== undefined && row.achievedRate < settings.rate * 0.97) {
+      console.log(
+        `(${row.name}) warning: the fixed-rate run achieved only ${row.achievedRate.toFixed(0)} req/s`,
+      );
+    }
+  }
+
+  const mesh = byName.get('c');
+  const weighted = byName.get('d');
+  const targets: [string, boolean | undefined, string][] = [
+    [
+      '(c) throughput >= 0.6x (b)',
+      mesh?.rps && nginx?.rps ? mesh.rps >= 0.6 * nginx.rps : undefined,
+      mesh?.rps && nginx?.rps ? `${(mesh.rps / nginx.rps).toFixed(2)}x` : 'n/a',
+    ],
+    [
+      '(c) added p90 at the fixed rate <= 0.5 ms over (a)',
+      mesh?.p90 !== undefined && direct?.p90 !== undefined ? mesh.p90 - direct.p90 <= 0.5 : undefined,
+      mesh?.p90 !== undefined && direct?.p90 !== undefined ? `+${fmt(mesh.p90 - direct.p90, 3)} ms` : 'n/a',
+    ],
+    [
+      '(c) <= 0.1 CPU-s per 1000 requests',
+      mesh?.fixedCpuPer1000 !== undefined ? mesh.fixedCpuPer1000 <= 0.1 : undefined,
+      mesh?.fixedCpuPer1000 !== undefined
+        ? `${fmt(mesh.fixedCpuPer1000, 3)} at ${settings.rate} req/s`
+        : 'n/a',
+    ],
+    [
+      '(d) throughput within 10% of (c)',
+      weighted?.rps && mesh?.rps ? weighted.rps >= 0.9 * mesh.rps : undefined,
+      weighted?.rps && mesh?.rps ? `${((weighted.rps / mesh.rps - 1) * 100).toFixed(1)}%` : 'n/a',
+    ],
+  ];
+  console.log('\ntargets:');
+  for (const [what, ok, figure] of targets) {
+    console.log(`  ${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'}  ${what}: ${figure}`);
+  }
+}
+
+function fmt(n: number | undefined, digits: number): string {
+  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
+}
+
+function progress(message: string): void {
+  process.stderr.write(`bench:mesh: ${message}\n`);
+}
+
+/** A dot a second on stderr while a run lasts, so a 10 s wait does not look like a hang. */
+function ticking(seconds: number): NodeJS.Timeout {
+  let left = Math.ceil(seconds);
+  return setInterval(() => {
+    if (left-- > 0) process.stderr.write('.');
+    if (left === 0) process.stderr.write('\n');
+  }, 1000);
+}
+
+function positive(name: keyof typeof values): number {
+  const n = Number(values[name]);
+  if (!(n > 0)) fail(`--${name} must be a positive number`);
+  return n;
+}
+
+function findExecutable(name: string, extra: readonly string[] = []): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...extra]) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+function fail(message: string): never {
+  console.error(`bench:mesh: ${message}`);
+  process.exit(2);
+}
