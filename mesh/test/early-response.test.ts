@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gateway, type Mesh, services, startMesh, startUpstream, type Upstream } from './support/mesh-harness.ts';
+import {
+  gateway,
+  type Mesh,
+  services,
+  startMesh,
+  startUpstream,
+  type Upstream,
+} from './support/mesh-harness.ts';
 
 // An upstream may answer before it has read the request body (a 413 from a body limit, a 401
 // before the upload ends). The proxy must pass that answer on at once, not wait for a body the
