@@ -77,7 +77,10 @@ export class UsageError extends MeshError {
 /** The CLI found no admin API to talk to. */
 export class NoRuntimeError extends MeshError {
   constructor() {
-    super('NO_RUNTIME', 'no mesh runtime is running (start it with npm start)');
+    super(
+      'NO_RUNTIME',
+      'no mesh runtime is running (start it with npm start; if it runs with --data-dir, pass the same --data-dir)',
+    );
   }
 }
 

@@ -313,7 +313,8 @@ describe('npm run mesh against a running runtime', () => {
     await rm(empty, { recursive: true, force: true });
     expect(run).toMatchObject({
       code: 1,
-      stderr: 'error: no mesh runtime is running (start it with npm start)\n',
+      stderr:
+        'error: no mesh runtime is running (start it with npm start; if it runs with --data-dir, pass the same --data-dir)\n',
     });
   });
 });

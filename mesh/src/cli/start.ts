@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePort, repoRoot } from '../config.ts';
+import { defaultDataDir, parsePort, repoRoot } from '../config.ts';
 import { MeshError, UsageError } from '../errors.ts';
 import { createLogger, isLogLevel } from '../log.ts';
 import { type Runtime, startRuntime } from '../runtime.ts';
@@ -113,7 +113,8 @@ async function main(): Promise<number> {
   out(
     `Data directory: ${runtime.dataDir}${runtime.databaseDirectory ? ` (PostgreSQL in ${runtime.databaseDirectory})` : ''}`,
   );
-  out(`Admin API: ${runtime.adminUrl} — try \`npm run mesh -- get pods\` (or --help)`);
+  const dataDirFlag = runtime.dataDir === defaultDataDir() ? '' : ` --data-dir ${runtime.dataDir}`;
+  out(`Admin API: ${runtime.adminUrl} — try \`npm run mesh -- get pods${dataDirFlag}\` (or --help)`);
   out(`Istio metrics: ${runtime.statsUrl}`);
   out('Press Ctrl-C to stop.');
   out('');
