@@ -1,11 +1,12 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, startRuntime } from '@music/mesh';
+import { createLogger, type Runtime, startRuntime } from '@music/mesh';
 
 export interface RunningMusic {
   url: string;
   dataDir: string;
+  runtime: Runtime;
   stop(): Promise<void>;
 }
 
@@ -19,6 +20,8 @@ export async function startMusic(
   const dataDir = options.dataDir ?? (await temporaryDataDir());
   const runtime = await startRuntime({
     port: 0,
+    adminPort: 0,
+    statsPort: 0,
     dataDir,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     // MUSIC_TEST_LOG=1 shows the runtime's and the services' output while debugging a test.
@@ -26,7 +29,7 @@ export async function startMusic(
       ? { log: createLogger((line) => process.stderr.write(`${line}\n`), 'debug') }
       : {}),
   });
-  return { url: runtime.url, dataDir, stop: () => runtime.stop() };
+  return { url: runtime.url, dataDir, runtime, stop: () => runtime.stop() };
 }
 
 export async function temporaryDataDir(): Promise<string> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sort } from '@music/service-kit';
 import type pg from 'pg';
+import type { Rating } from '../ratings/schema.ts';
 import type { SortField, Track } from './schema.ts';
 
 export interface NewTrack {
@@ -9,6 +10,20 @@ export interface NewTrack {
   album: string | null;
   durationMs: number | null;
 }
+
+/** Which page of the list, and what it carries. */
+export interface TrackCriteria {
+  page: number;
+  size: number;
+  /** `rating` needs `ratingsFor`. */
+  sort: Sort<SortField>;
+  /** Text that the title, artist or album contains, in any case; `%` and `_` match themselves. */
+  search?: string;
+  /** Adds each track's `rating`, with this user's own stars as `mine`. */
+  ratingsFor?: string;
+}
+
+export type ListedTrack = Track & { rating?: Rating };
 
 interface TrackRow {
   id: string;
@@ -20,13 +35,26 @@ interface TrackRow {
   created_at: Date;
 }
 
+interface ListedRow extends TrackRow {
+  average?: number | null;
+  rating_count?: number;
+  mine?: number | null;
+}
+
 const COLUMNS: Record<SortField, string> = {
-  title: 'lower(title)',
-  artist: 'lower(artist)',
-  album: 'lower(album)',
-  durationMs: 'duration_ms',
-  createdAt: 'created_at',
+  title: 'lower(t.title)',
+  artist: 'lower(t.artist)',
+  album: 'lower(t.album)',
+  durationMs: 't.duration_ms',
+  createdAt: 't.created_at',
+  rating: 'r.average',
 };
+
+const RATINGS_JOIN = `
+  LEFT JOIN LATERAL (
+    SELECT round(avg(stars), 2)::float8 AS average, count(*)::int AS rating_count
+    FROM ratings WHERE track_id = t.id
+  ) r ON true`;
 
 /** Tracks in PostgreSQL. Sort columns come from a fixed table, never from the request text. */
 export class TrackRepository {
@@ -36,16 +64,32 @@ export class TrackRepository {
     this.#db = db;
   }
 
-  async page(page: number, size: number, sort: Sort<SortField>): Promise<{ items: Track[]; total: number }> {
-    const order = `${COLUMNS[sort.field]} ${sort.direction === 'desc' ? 'DESC' : 'ASC'} NULLS LAST, id`;
-    const [rows, count] = await Promise.all([
-      this.#db.query<TrackRow>(`SELECT * FROM tracks ORDER BY ${order} LIMIT $1 OFFSET $2`, [
-        size,
-        page * size,
-      ]),
-      this.#db.query<{ total: string }>('SELECT count(*) AS total FROM tracks'),
-    ]);
-    return { items: rows.rows.map(toTrack), total: Number(count.rows[0]?.total ?? 0) };
+  async page(criteria: TrackCriteria): Promise<{ items: ListedTrack[]; total: number }> {
+    const { page, size, sort, search, ratingsFor } = criteria;
+    const values: unknown[] = [];
+    const bind = (value: unknown) => `$${values.push(value)}`;
+    let where = '';
+    if (search !== undefined) {
+      const pattern = bind(`%${escapeLike(search)}%`);
+      where = `WHERE ${['t.title', 't.artist', 't.album'].map((c) => `${c} ILIKE ${pattern} ESCAPE '\\'`).join(' OR ')}`;
+    }
+    const count = this.#db.query<{ total: string }>(
+      `SELECT count(*) AS total FROM tracks t ${where}`,
+      values.slice(),
+    );
+    let columns = 't.*';
+    let joins = '';
+    if (ratingsFor !== undefined) {
+      columns += ', r.average, r.rating_count, m.stars AS mine';
+      joins = `${RATINGS_JOIN} LEFT JOIN ratings m ON m.track_id = t.id AND m.login = ${bind(ratingsFor)}`;
+    }
+    const order = `${COLUMNS[sort.field]} ${sort.direction === 'desc' ? 'DESC' : 'ASC'} NULLS LAST, t.id`;
+    const rows = this.#db.query<ListedRow>(
+      `SELECT ${columns} FROM tracks t ${joins} ${where} ORDER BY ${order} LIMIT ${bind(size)} OFFSET ${bind(page * size)}`,
+      values,
+    );
+    const [listed, counted] = await Promise.all([rows, count]);
+    return { items: listed.rows.map(toListedTrack), total: Number(counted.rows[0]?.total ?? 0) };
   }
 
   async find(id: string): Promise<Track | null> {
@@ -74,6 +118,20 @@ export class TrackRepository {
     const { rowCount } = await this.#db.query('DELETE FROM tracks WHERE id = $1', [id]);
     return (rowCount ?? 0) > 0;
   }
+}
+
+/** `%`, `_` and the escape character itself match literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function toListedTrack(row: ListedRow): ListedTrack {
+  const track = toTrack(row);
+  if (row.rating_count === undefined) return track;
+  return {
+    ...track,
+    rating: { average: row.average ?? null, count: row.rating_count, mine: row.mine ?? null },
+  };
 }
 
 function toTrack(row: TrackRow): Track {

@@ -1,24 +1,42 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { linkHeader, NotFoundError, parseSort, requirePrincipal } from '@music/service-kit';
+import { linkHeader, parseSort, requirePrincipal } from '@music/service-kit';
 import { Type } from 'typebox';
+import { TrackNotFoundError } from '../errors.ts';
+import type { Features } from '../features.ts';
 import { normalizeTrack } from './input.ts';
-import type { TrackRepository } from './repository.ts';
-import { type SortField, Track, TrackInput, TrackParams, TrackQuery } from './schema.ts';
+import type { TrackCriteria, TrackRepository } from './repository.ts';
+import {
+  RatedTrack,
+  type SortField,
+  Track,
+  TrackInput,
+  TrackParams,
+  type TrackQuery,
+  trackQuery,
+} from './schema.ts';
 
 const BASE = '/back/api/tracks';
 
-export const trackRoutes: FastifyPluginAsyncTypebox<{ tracks: TrackRepository }> = async (
+export const trackRoutes: FastifyPluginAsyncTypebox<{ tracks: TrackRepository; features: Features }> = async (
   app,
-  { tracks },
+  { tracks, features },
 ) => {
+  const listCriteria = criteriaFor(features);
+
   app.get(
     '/',
-    { schema: { querystring: TrackQuery, response: { 200: Type.Array(Track) } } },
+    {
+      schema: {
+        querystring: trackQuery(features),
+        response: { 200: Type.Array(features.ratings ? RatedTrack : Track) },
+      },
+    },
     async (request, reply) => {
-      const { page, size, sort } = request.query;
-      const result = await tracks.page(page, size, parseSort<SortField>(sort));
+      const criteria = listCriteria(request.query, requirePrincipal(request).login);
+      const result = await tracks.page(criteria);
+      const linked = { sort: request.query.sort, ...(criteria.search ? { q: criteria.search } : {}) };
       reply.header('x-total-count', result.total);
-      reply.header('link', linkHeader(BASE, request.query, page, size, result.total));
+      reply.header('link', linkHeader(BASE, linked, criteria.page, criteria.size, result.total));
       return result.items;
     },
   );
@@ -48,6 +66,20 @@ export const trackRoutes: FastifyPluginAsyncTypebox<{ tracks: TrackRepository }>
   });
 };
 
+/** How this version reads the list's query: `q` counts only with search, ratings only with ratings. */
+function criteriaFor(features: Features): (query: TrackQuery, login: string) => TrackCriteria {
+  return (query, login) => {
+    const search = features.search ? query.q?.trim() : undefined;
+    return {
+      page: query.page,
+      size: query.size,
+      sort: parseSort<SortField>(query.sort),
+      ...(search ? { search } : {}),
+      ...(features.ratings ? { ratingsFor: login } : {}),
+    };
+  };
+}
+
 function notFound(id: string): never {
-  throw new NotFoundError(`Track ${id} does not exist.`);
+  throw new TrackNotFoundError(id);
 }

@@ -1,5 +1,7 @@
 import { pageQuery } from '@music/service-kit';
 import { type Static, Type } from 'typebox';
+import type { Features } from '../features.ts';
+import { Rating } from '../ratings/schema.ts';
 
 const text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
@@ -13,6 +15,10 @@ export const Track = Type.Object({
   createdAt: Type.String(),
 });
 export type Track = Static<typeof Track>;
+
+/** A list item of back v2 and later. */
+export const RatedTrack = Type.Object({ ...Track.properties, rating: Rating });
+export type RatedTrack = Static<typeof RatedTrack>;
 
 /** What a client may write. Server-owned fields (`id`, `createdBy`, `createdAt`) are accepted and ignored. */
 export const TrackInput = Type.Object(
@@ -37,7 +43,20 @@ export const TrackParams = Type.Object({
   }),
 });
 
-export const SORT_FIELDS = ['title', 'artist', 'album', 'durationMs', 'createdAt'] as const;
-export type SortField = (typeof SORT_FIELDS)[number];
-export const TrackQuery = pageQuery(SORT_FIELDS, 'createdAt,desc');
-export type TrackQuery = Static<typeof TrackQuery>;
+const SORT_FIELDS = ['title', 'artist', 'album', 'durationMs', 'createdAt'] as const;
+const RATED_SORT_FIELDS = [...SORT_FIELDS, 'rating'] as const;
+export type SortField = (typeof RATED_SORT_FIELDS)[number];
+
+/**
+ * `?page&size&sort&q`. With ratings, `sort` also takes `rating`. Without search (v1), `q` is
+ * accepted and ignored like any unknown parameter, so a UI that sends it mid-canary still gets its
+ * list; the answer's `X-Served-By` tells it the list is not filtered.
+ */
+export function trackQuery(features: Features) {
+  const paging = pageQuery(features.ratings ? RATED_SORT_FIELDS : SORT_FIELDS, 'createdAt,desc');
+  return Type.Object(
+    { ...paging.properties, q: Type.Optional(Type.String(features.search ? { maxLength: 200 } : {})) },
+    { additionalProperties: true },
+  );
+}
+export type TrackQuery = Static<ReturnType<typeof trackQuery>>;

@@ -1,14 +1,18 @@
+import { DecimalPipe } from '@angular/common';
 import { httpResource } from '@angular/common/http';
-import { Component, computed, inject, signal } from '@angular/core';
+import { Component, computed, inject, linkedSignal, signal } from '@angular/core';
+import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { MatButton } from '@angular/material/button';
 import { MatDialog } from '@angular/material/dialog';
+import { MatFormField, MatHint, MatLabel } from '@angular/material/form-field';
+import { MatInput } from '@angular/material/input';
 import { MatPaginator } from '@angular/material/paginator';
 import { MatProgressBar } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
 import { MatSort, MatSortHeader } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { RouterLink } from '@angular/router';
-import { filter, switchMap } from 'rxjs';
+import { debounceTime, distinctUntilChanged, filter, map, type Observable, switchMap } from 'rxjs';
 import {
   firstPage,
   type PageQuery,
@@ -18,39 +22,130 @@ import {
   withPage,
   withSort,
 } from '../api/page';
-import { problemMessage } from '../api/problem';
+import { ApiProblem, problemMessage } from '../api/problem';
 import { confirmDeletion } from '../confirm/confirm-dialog';
-import { formatDuration, type Track, tracksUrl } from './track';
+import { ServedBy } from '../shell/served-by';
+import { formatDuration, type Rating, ratedSince, searchSince, type Track, tracksUrl } from './track';
 import { TracksApi } from './tracks-api';
 
+const BASE_COLUMNS = ['title', 'artist', 'album', 'durationMs'];
+
+/**
+ * The tracks table. Search and ratings come with back v2: during a canary any list may come from
+ * back-v1, which ignores `q` and sends no `rating`, so the page follows each answer (X-Served-By
+ * and the rows themselves) instead of assuming a version, and never breaks on an older one.
+ */
 @Component({
   selector: 'app-track-list',
-  imports: [MatButton, MatPaginator, MatProgressBar, MatSort, MatSortHeader, MatTableModule, RouterLink],
+  imports: [
+    DecimalPipe,
+    MatButton,
+    MatFormField,
+    MatHint,
+    MatInput,
+    MatLabel,
+    MatPaginator,
+    MatProgressBar,
+    MatSort,
+    MatSortHeader,
+    MatTableModule,
+    RouterLink,
+  ],
   templateUrl: './track-list.html',
+  styleUrl: './track-list.scss',
 })
 export class TrackList {
   private readonly api = inject(TracksApi);
   private readonly dialog = inject(MatDialog);
   private readonly snackBar = inject(MatSnackBar);
+  protected readonly servedBy = inject(ServedBy);
 
-  protected readonly columns = ['title', 'artist', 'album', 'durationMs', 'actions'];
   protected readonly pageSizes = pageSizes;
   protected readonly formatDuration = formatDuration;
+  protected readonly stars = [1, 2, 3, 4, 5];
 
   protected readonly query = signal<PageQuery>(firstPage);
-  protected readonly tracks = httpResource<Track[]>(() => ({
-    url: tracksUrl,
-    params: pageParams(this.query()),
-  }));
-  protected readonly rows = computed(() => (this.tracks.hasValue() ? this.tracks.value() : []));
+  /** What the search box holds; `search` follows it 300 ms after the typing stops. */
+  protected readonly searchText = signal('');
+  private readonly search = signal('');
+  protected readonly tracks = httpResource<Track[]>(() => {
+    const q = this.search();
+    const params = pageParams(this.query());
+    return { url: tracksUrl, params: q === '' ? params : params.set('q', q) };
+  });
+  /** Ratings changed here since the list arrived; a new list starts afresh. */
+  private readonly rated = linkedSignal<Track[] | undefined, ReadonlyMap<string, Rating>>({
+    source: () => (this.tracks.hasValue() ? this.tracks.value() : undefined),
+    computation: () => new Map(),
+  });
+  protected readonly rows = computed(() => {
+    const rows = this.tracks.hasValue() ? this.tracks.value() : [];
+    const rated = this.rated();
+    if (rated.size === 0) return rows;
+    return rows.map((t) => {
+      const rating = rated.get(t.id);
+      return rating === undefined ? t : { ...t, rating };
+    });
+  });
   protected readonly total = computed(() => totalCount(this.tracks.headers()));
   protected readonly loadError = computed(() => {
     const error = this.tracks.error();
     return error === undefined ? undefined : problemMessage(error);
   });
 
+  /** Until back has answered, search is offered; an answer from before v2 turns it into a hint. */
+  protected readonly canSearch = computed(() => (this.servedBy.version() ?? searchSince) >= searchSince);
+  /** The rating column shows when the rows carry ratings, whichever version sent them. */
+  protected readonly showRatings = computed(() => this.rows().some((t) => t.rating !== undefined));
+  protected readonly columns = computed(() => [
+    ...BASE_COLUMNS,
+    ...(this.showRatings() ? ['rating'] : []),
+    'actions',
+  ]);
+  /** The track whose rating is being sent, so its stars wait for the answer. */
+  protected readonly ratingTrack = signal<string | undefined>(undefined);
+
   protected readonly withPage = withPage;
   protected readonly withSort = withSort;
+
+  constructor() {
+    toObservable(this.searchText)
+      .pipe(
+        debounceTime(300),
+        map((text) => text.trim()),
+        distinctUntilChanged(),
+        takeUntilDestroyed(),
+      )
+      .subscribe((q) => {
+        this.search.set(q);
+        if (this.query().page !== 0) this.query.update((query) => ({ ...query, page: 0 }));
+      });
+  }
+
+  /** Sets the user's stars; clicking the stars they gave withdraws the rating. */
+  protected rate(track: Track, stars: number): void {
+    const withdraw = track.rating?.mine === stars;
+    const request: Observable<Rating | undefined> = withdraw
+      ? this.api.unrate(track.id).pipe(map(() => undefined))
+      : this.api.rate(track.id, stars);
+    this.ratingTrack.set(track.id);
+    request.subscribe({
+      next: (rating) => {
+        this.ratingTrack.set(undefined);
+        if (rating === undefined) this.tracks.reload();
+        else this.rated.update((rated) => new Map(rated).set(track.id, rating));
+      },
+      error: (error: unknown) => {
+        this.ratingTrack.set(undefined);
+        const older = (this.servedBy.version() ?? ratedSince) < ratedSince;
+        const message =
+          older && error instanceof ApiProblem && error.status === 404
+            ? `Ratings arrive with back v2; ${this.servedBy.last()} answered. Try again.`
+            : problemMessage(error);
+        this.snackBar.open(message, 'Close');
+      },
+    });
+  }
 
   protected remove(track: Track): void {
     confirmDeletion(this.dialog, {

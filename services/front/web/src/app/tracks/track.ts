@@ -1,5 +1,12 @@
 import type { AbstractControl, ValidationErrors } from '@angular/forms';
 
+/** Back v2 and later: the track's mean stars (null when unrated), how many rated, the user's own. */
+export interface Rating {
+  readonly average: number | null;
+  readonly count: number;
+  readonly mine: number | null;
+}
+
 export interface Track {
   readonly id: string;
   readonly title: string;
@@ -8,6 +15,8 @@ export interface Track {
   readonly durationMs?: number | null;
   readonly createdBy: string;
   readonly createdAt: string;
+  /** Absent when back-v1 answered: ratings arrive with back v2. */
+  readonly rating?: Rating;
 }
 
 export interface TrackInput {
@@ -19,8 +28,16 @@ export interface TrackInput {
 
 export const tracksUrl = '/back/api/tracks';
 
+/** The back versions that brought search (`q`) and ratings (docs/api.md). */
+export const searchSince = 2;
+export const ratedSince = 2;
+
 export function trackUrl(id: string): string {
   return `${tracksUrl}/${encodeURIComponent(id)}`;
+}
+
+export function ratingUrl(id: string): string {
+  return `${trackUrl(id)}/rating`;
 }
 
 const minutesSeconds = /^(\d+):([0-5]\d)$/;

@@ -1,7 +1,7 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import type { Observable } from 'rxjs';
-import { type Track, type TrackInput, tracksUrl, trackUrl } from './track';
+import { type Rating, ratingUrl, type Track, type TrackInput, tracksUrl, trackUrl } from './track';
 
 /** The track commands; pages and single tracks are read with httpResource where they are shown. */
 @Injectable({ providedIn: 'root' })
@@ -18,5 +18,14 @@ export class TracksApi {
 
   remove(id: string): Observable<void> {
     return this.http.delete<void>(trackUrl(id));
+  }
+
+  /** Back v2 and later; a back-v1 answers 404. */
+  rate(id: string, stars: number): Observable<Rating> {
+    return this.http.put<Rating>(ratingUrl(id), { stars });
+  }
+
+  unrate(id: string): Observable<void> {
+    return this.http.delete<void>(ratingUrl(id));
   }
 }
