@@ -11,7 +11,7 @@ import { createTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { metricsRoutes } from './metrics/routes.ts';
 import { MetricsSampler } from './metrics/sampler.ts';
-import { localSource, remoteSource } from './metrics/sources.ts';
+import { localSource, meshSource, remoteSource } from './metrics/sources.ts';
 import { UserAdministration } from './users/administration.ts';
 import { UserRepository } from './users/repository.ts';
 import { userRoutes } from './users/routes.ts';
@@ -52,7 +52,11 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
   });
 
   const sampler = new MetricsSampler(
-    [localSource('front', registry, ready), remoteSource('back', `${config.BACK_URL}/back/management`)],
+    [
+      localSource('front', registry, ready),
+      remoteSource('back', `${config.BACK_URL}/back/management`),
+      ...(config.MESH_METRICS_URL ? [meshSource(config.MESH_METRICS_URL, config.MESH_NAMESPACE)] : []),
+    ],
     { intervalMs: deps.metricsIntervalMs ?? 5_000, log: app.log },
   );
   app.addHook('onReady', async () => sampler.start());

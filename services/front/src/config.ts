@@ -12,6 +12,9 @@ export const ConfigSchema = Type.Object({
   JWT_TTL_SECONDS: Type.Integer({ default: 86_400, minimum: 60, maximum: 2_592_000 }),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 100 })),
   BACK_URL: Type.String({ default: 'http://back:8080', pattern: '^https?://[^/]+$' }),
+  /** Istio's metrics in Prometheus text: the local runtime's /stats/prometheus, or Prometheus' /federate. */
+  MESH_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  MESH_NAMESPACE: Type.String({ default: 'music', pattern: '^[a-z0-9-]+$' }),
   WEB_ROOT: Type.String({
     default: fileURLToPath(new URL('../dist/web/browser', import.meta.url)),
     minLength: 1,

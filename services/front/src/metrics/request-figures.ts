@@ -1,7 +1,30 @@
 import type { PromSample } from './prometheus-text.ts';
 
-const REQUESTS = 'http_server_requests_total';
-const BUCKETS = 'http_server_request_duration_seconds_bucket';
+/** Which series carry requests and latency, and how to read them. */
+export interface MetricScheme {
+  requests: string;
+  buckets: string;
+  /** The label holding the HTTP status. */
+  status: string;
+  /** Milliseconds per unit of the histogram's bounds. */
+  msPerUnit: number;
+}
+
+/** service-kit's own metrics (metrics.ts): seconds, `status`. */
+export const serviceKitScheme: MetricScheme = Object.freeze({
+  requests: 'http_server_requests_total',
+  buckets: 'http_server_request_duration_seconds_bucket',
+  status: 'status',
+  msPerUnit: 1000,
+});
+
+/** Istio's standard metrics: milliseconds, `response_code`. */
+export const istioScheme: MetricScheme = Object.freeze({
+  requests: 'istio_requests_total',
+  buckets: 'istio_request_duration_milliseconds_bucket',
+  status: 'response_code',
+  msPerUnit: 1,
+});
 
 /** The request counters of one scrape, per series (service-kit's metrics.ts labels). */
 export interface RequestCounters {
@@ -9,6 +32,7 @@ export interface RequestCounters {
   at: number;
   requests: ReadonlyMap<string, { value: number; serverError: boolean }>;
   buckets: ReadonlyMap<string, { value: number; le: number }>;
+  msPerUnit: number;
 }
 
 export interface RequestFigures {
@@ -19,21 +43,25 @@ export interface RequestFigures {
   latencyP99Ms: number | null;
 }
 
-export function requestCounters(samples: readonly PromSample[], at: number): RequestCounters {
+export function requestCounters(
+  samples: readonly PromSample[],
+  at: number,
+  scheme: MetricScheme = serviceKitScheme,
+): RequestCounters {
   const requests = new Map<string, { value: number; serverError: boolean }>();
   const buckets = new Map<string, { value: number; le: number }>();
   for (const sample of samples) {
-    if (sample.name === REQUESTS) {
+    if (sample.name === scheme.requests) {
       requests.set(seriesKey(sample), {
         value: sample.value,
-        serverError: /^5\d\d$/.test(sample.labels.status ?? ''),
+        serverError: /^5\d\d$/.test(sample.labels[scheme.status] ?? ''),
       });
-    } else if (sample.name === BUCKETS && sample.labels.le !== undefined) {
+    } else if (sample.name === scheme.buckets && sample.labels.le !== undefined) {
       const le = sample.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(sample.labels.le);
       if (!Number.isNaN(le)) buckets.set(seriesKey(sample), { value: sample.value, le });
     }
   }
-  return { at, requests, buckets };
+  return { at, requests, buckets, msPerUnit: scheme.msPerUnit };
 }
 
 /**
@@ -64,8 +92,8 @@ export function requestFigures(
   }
   const buckets = [...byBound].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
   const quantileMs = (q: number) => {
-    const seconds = histogramQuantile(q, buckets);
-    return seconds === null ? null : round(seconds * 1000);
+    const bound = histogramQuantile(q, buckets);
+    return bound === null ? null : round(bound * current.msPerUnit);
   };
   return {
     requestsTotal,

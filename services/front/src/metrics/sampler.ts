@@ -1,19 +1,25 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { parsePrometheusText } from './prometheus-text.ts';
+import { type PromSample, parsePrometheusText } from './prometheus-text.ts';
 import {
+  type MetricScheme,
   type RequestCounters,
   type RequestFigures,
   requestCounters,
   requestFigures,
+  serviceKitScheme,
 } from './request-figures.ts';
 
 export type Health = 'UP' | 'DOWN' | 'UNKNOWN';
 
-/** Where one service's figures come from. Both calls must honour the signal. */
+/** Where figures come from: one scrape, one or more rows. Both calls must honour the signal. */
 export interface MetricsSource {
   name: string;
   prometheusText(signal: AbortSignal): Promise<string>;
   health(signal: AbortSignal): Promise<Health>;
+  /** How to read the samples; service-kit's metrics unless told. */
+  scheme?: MetricScheme;
+  /** Splits one scrape into rows (one per workload, say); without it the source is one row. */
+  rows?(samples: readonly PromSample[]): ReadonlyMap<string, readonly PromSample[]>;
 }
 
 export interface ServiceFigures extends RequestFigures {
@@ -52,6 +58,8 @@ export class MetricsSampler {
   readonly #sources: readonly MetricsSource[];
   readonly #options: SamplerOptions;
   readonly #states = new Map<string, SourceState>();
+  /** The row names each source produced last time. */
+  readonly #rowsOf = new Map<string, Set<string>>();
   readonly #stopping = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
@@ -75,10 +83,16 @@ export class MetricsSampler {
     await this.#round;
   }
 
-  /** Figures per source, waiting for the first round when the sampler has just started. */
+  /** Figures per row, waiting for the first round when the sampler has just started. */
   async figures(): Promise<ServiceFigures[]> {
     await this.#firstRound;
-    return this.#sources.map(({ name }) => {
+    const names = [
+      ...this.#sources.filter((source) => !source.rows).map((source) => source.name),
+      ...[...this.#states.keys()]
+        .filter((name) => !this.#sources.some((source) => source.name === name))
+        .sort(),
+    ];
+    return names.map((name) => {
       const state = this.#states.get(name);
       const figures = state?.current
         ? requestFigures(state.stale ? undefined : state.previous, state.current)
@@ -104,18 +118,32 @@ export class MetricsSampler {
     const [health, text] = await Promise.allSettled([source.health(signal), source.prometheusText(signal)]);
     if (this.#stopping.signal.aborted) return;
     const at = Date.now();
-    const state = this.#states.get(source.name) ?? { health: 'UNKNOWN', sampledAt: at, stale: false };
-    state.health = health.status === 'fulfilled' ? health.value : 'DOWN';
-    state.sampledAt = at;
-    if (text.status === 'fulfilled') {
-      state.previous = state.current;
-      state.current = requestCounters(parsePrometheusText(text.value), at);
-      state.stale = false;
-    } else if (!state.stale) {
-      state.stale = true;
-      this.#options.log.warn({ source: source.name, reason: describe(text.reason) }, 'metrics scrape failed');
+    const samples = text.status === 'fulfilled' ? parsePrometheusText(text.value) : undefined;
+    // On a failed scrape the rows seen before go stale; a split source keeps its last row names.
+    const rows: ReadonlyMap<string, readonly PromSample[] | undefined> = samples
+      ? source.rows
+        ? source.rows(samples)
+        : new Map([[source.name, samples]])
+      : new Map([...(this.#rowsOf.get(source.name) ?? [source.name])].map((name) => [name, undefined]));
+    this.#rowsOf.set(source.name, new Set(rows.keys()));
+    const wasFresh = [...rows.keys()].some((name) => this.#states.get(name)?.stale === false);
+    if (!samples && wasFresh) {
+      const reason = text.status === 'rejected' ? describe(text.reason) : 'no samples';
+      this.#options.log.warn({ source: source.name, reason }, 'metrics scrape failed');
     }
-    this.#states.set(source.name, state);
+    for (const [name, rowSamples] of rows) {
+      const state = this.#states.get(name) ?? { health: 'UNKNOWN', sampledAt: at, stale: false };
+      state.health = health.status === 'fulfilled' ? health.value : 'DOWN';
+      state.sampledAt = at;
+      if (rowSamples) {
+        state.previous = state.current;
+        state.current = requestCounters(rowSamples, at, source.scheme ?? serviceKitScheme);
+        state.stale = false;
+      } else {
+        state.stale = true;
+      }
+      this.#states.set(name, state);
+    }
   }
 }
 

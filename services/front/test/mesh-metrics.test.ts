@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, type RunningFront, startFront } from './front-server.ts';
+
+interface Row {
+  name: string;
+  requestRate: number;
+  errorRate: number;
+  latencyP50Ms: number | null;
+}
+
+/**
+ * A stand-in for the mesh's /stats/prometheus. Each scrape finds, at the server side, 9 more requests
+ * to back-v1 (all 200 under 5 ms) and 1 more to back-v2 (a 503 under 50 ms); the source-side copies
+ * and another namespace's workload must not count.
+ */
+let scrapes = 0;
+const stats: Server = createServer((_request, response) => {
+  scrapes += 1;
+  const n = scrapes;
+  const series = (
+    reporter: string,
+    workload: string,
+    namespace: string,
+    code: string,
+    count: number,
+    le: string,
+  ) => {
+    const labels = `reporter="${reporter}",destination_workload="${workload}",destination_workload_namespace="${namespace}",response_code="${code}"`;
+    return [
+      `istio_requests_total{${labels}} ${count}`,
+      `istio_request_duration_milliseconds_bucket{${labels},le="${le}"} ${count}`,
+      `istio_request_duration_milliseconds_bucket{${labels},le="+Inf"} ${count}`,
+    ];
+  };
+  response.end(
+    [
+      ...series('destination', 'back-v1', 'music', '200', 9 * n, '5'),
+      ...series('destination', 'back-v2', 'music', '503', n, '50'),
+      ...series('source', 'back-v1', 'music', '200', 100 * n, '5'),
+      ...series('destination', 'elsewhere', 'other', '200', 7 * n, '5'),
+      '',
+    ].join('\n'),
+  );
+});
+
+let front: RunningFront;
+let token: string;
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => stats.listen(0, '127.0.0.1', resolve));
+  const address = stats.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  front = await startFront(
+    { MESH_METRICS_URL: `http://127.0.0.1:${port}/stats/prometheus` },
+    { metricsIntervalMs: 100 },
+  );
+  token = await front.signIn('admin', ADMIN_PASSWORD);
+});
+
+afterAll(async () => {
+  await front?.close();
+  stats.closeAllConnections();
+  await new Promise((resolve) => stats.close(resolve));
+});
+
+describe('GET /api/metrics with the mesh metrics', () => {
+  it("adds a row per workload of the namespace, from Istio's server-side metrics", async () => {
+    let rows: Record<string, Row> = {};
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+      const body = (await (await front.call('/api/metrics', {}, token)).json()) as { services: Row[] };
+      rows = Object.fromEntries(body.services.map((row) => [row.name, row]));
+      if ((rows['back-v2']?.requestRate ?? 0) > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(Object.keys(rows)).toEqual(['front', 'back', 'back-v1', 'back-v2']);
+    expect(rows['back-v1']).toMatchObject({ errorRate: 0 });
+    expect(rows['back-v2']).toMatchObject({ errorRate: 1 });
+    // Nine times as many requests reach v1 as v2, whatever the timer's jitter did to the interval.
+    const ratio = (rows['back-v1']?.requestRate ?? 0) / (rows['back-v2']?.requestRate ?? 1);
+    expect(ratio).toBeCloseTo(9, 0);
+    expect(rows['back-v1']?.latencyP50Ms).toBeLessThanOrEqual(5);
+    expect(rows['back-v2']?.latencyP50Ms).toBeGreaterThan(5);
+  });
+});
