@@ -110,6 +110,7 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
         databaseUrl: database.url,
         jwtPrivateKey,
         logLevel: config.logLevel,
+        statsUrl: telemetry.url,
       },
       inheritedEnv: config.inheritedEnv,
       cwd: config.repoRoot,

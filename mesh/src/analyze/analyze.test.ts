@@ -8,8 +8,13 @@ import { analyzeSources } from './sources.ts';
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const tutorial = (name: string) => readFile(`${repo}mesh/test/fixtures/tutorial/${name}`, 'utf8');
 
+/** The tutorial's start: our workloads and its Gateway, before any DestinationRule. */
 async function analyzeWithDeploy(file: string, text: string) {
-  const deploy = await readManifestSources(['deploy'], async () => '', repo);
+  const deploy = await readManifestSources(
+    ['deploy/kubernetes', 'deploy/istio/gateway.yaml'],
+    async () => '',
+    repo,
+  );
   return analyzeSources([...deploy, { file, text }]).map(formatMessage);
 }
 
@@ -26,9 +31,12 @@ spec:
 `;
 
 describe('analyze', () => {
-  it('finds nothing wrong in deploy/', async () => {
-    const deploy = await readManifestSources(['deploy'], async () => '', repo);
-    expect(analyzeSources(deploy)).toEqual([]);
+  it('finds nothing wrong in what `npm start` runs, but the DestinationRules of the services step 3 brings', async () => {
+    const deploy = await readManifestSources(['deploy/kubernetes', 'deploy/istio'], async () => '', repo);
+    expect(analyzeSources(deploy).map((m) => `${m.code} ${m.origin.name}`)).toEqual([
+      'IST0174 client',
+      'IST0174 spotify-sandbox',
+    ]);
   });
 
   it("reports the tutorial's canary: undefined subsets (IST0101) and the gateway trap (IST0140) in plain words", async () => {

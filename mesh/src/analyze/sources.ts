@@ -1,5 +1,5 @@
 import { kindOf } from '../control/kinds.ts';
-import { readResource, type StoredResource } from '../control/resources.ts';
+import { readResource, resourceKey, type StoredResource } from '../control/resources.ts';
 import { ManifestError } from '../errors.ts';
 import { parseYaml } from '../manifests/load.ts';
 import { analyze } from './analyze.ts';
@@ -7,10 +7,12 @@ import { type AnalysisMessage, message, messageTypes } from './messages.ts';
 
 /**
  * `mesh analyze -f`: files analyzed offline, without a runtime. Kinds the runtime does not know
- * are skipped, as istioctl skips what it has no analyzer for.
+ * are skipped, as istioctl skips what it has no analyzer for. A resource given again by a later
+ * file replaces the earlier one, as applying the files in order would (`-f deploy/istio -f
+ * deploy/steps/1-v1` analyzes step 1's VirtualServices, not both versions of them).
  */
 export function analyzeSources(sources: readonly { file: string; text: string }[]): AnalysisMessage[] {
-  const resources: StoredResource[] = [];
+  const resources = new Map<string, StoredResource>();
   const found: AnalysisMessage[] = [];
   for (const source of sources) {
     let documents: ReturnType<typeof parseYaml>;
@@ -25,14 +27,17 @@ export function analyzeSources(sources: readonly { file: string; text: string }[
       const value = doc.value as Record<string, unknown>;
       if (typeof value?.kind === 'string' && !kindOf(value.kind)) continue;
       try {
-        resources.push(readResource(doc, 0));
+        const resource = readResource(doc, 0);
+        const key = resourceKey(resource);
+        resources.delete(key);
+        resources.set(key, resource);
       } catch (error) {
         if (!(error instanceof ManifestError)) throw error;
         found.push(schemaError(doc.file, error, value));
       }
     }
   }
-  return [...found, ...analyze(resources)];
+  return [...found, ...analyze([...resources.values()])];
 }
 
 function schemaError(file: string, error: ManifestError, value?: Record<string, unknown>): AnalysisMessage {

@@ -14,4 +14,12 @@ describe('imageName', () => {
     expect(localImages['music/back']).toEqual({ kind: 'node', entry: 'services/back/src/server.ts' });
     expect(localImages.postgres).toEqual({ kind: 'database' });
   });
+
+  it('maps the Spotify side of back v3 (deploy/steps/3-mirror-v3) to client and the sandbox', () => {
+    expect(localImages['music/client']).toEqual({ kind: 'node', entry: 'services/client/src/server.ts' });
+    expect(localImages['music/spotify-sandbox']).toEqual({
+      kind: 'node',
+      entry: 'services/spotify-sandbox/src/server.ts',
+    });
+  });
 });

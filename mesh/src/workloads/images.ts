@@ -10,6 +10,8 @@ export type ImageTable = Readonly<Record<string, LocalImage>>;
 export const localImages: ImageTable = Object.freeze({
   'music/front': { kind: 'node', entry: 'services/front/src/server.ts' },
   'music/back': { kind: 'node', entry: 'services/back/src/server.ts' },
+  'music/client': { kind: 'node', entry: 'services/client/src/server.ts' },
+  'music/spotify-sandbox': { kind: 'node', entry: 'services/spotify-sandbox/src/server.ts' },
   postgres: { kind: 'database' },
 });
 

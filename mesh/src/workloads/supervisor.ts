@@ -5,7 +5,7 @@ import { TopologyError, WorkloadError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Container, Deployment, Topology } from '../manifests/model.ts';
 import { type ImageTable, imageName } from './images.ts';
-import { type LocalValues, overriddenNames, replicaEnv } from './local-env.ts';
+import { hasLocalSecret, type LocalValues, replicaEnv } from './local-env.ts';
 import { Prober } from './probe.ts';
 import { defaultTiming, Replica, type ReplicaStatus, type ReplicaTiming } from './replica.ts';
 
@@ -47,7 +47,7 @@ export async function resolveWorkload(
   }
   if (image.kind === 'database') return { kind: 'database', deployment };
   for (const variable of container.env) {
-    if ('secretKeyRef' in variable && !overriddenNames.has(variable.name)) {
+    if ('secretKeyRef' in variable && !hasLocalSecret(variable.secretKeyRef)) {
       throw new TopologyError(
         `Deployment ${deployment.name}: env ${variable.name} comes from Secret ${variable.secretKeyRef.name}, which has no local value (see mesh/src/workloads/local-env.ts)`,
       );

@@ -5,9 +5,11 @@ import { createTokenVerifier, type TokenVerifier } from './auth.ts';
 import type { Config } from './config.ts';
 import { injectFaults } from './faults.ts';
 import { featuresOf } from './features.ts';
-import { RatingRepository } from './ratings/repository.ts';
 import { ratingRoutes } from './ratings/routes.ts';
-import { TrackRepository } from './tracks/repository.ts';
+import { registerShadowWrites } from './shadow-writes.ts';
+import { SpotifyCatalog } from './spotify/catalog.ts';
+import { ClientApi } from './spotify/client-api.ts';
+import { libraryRoutes } from './spotify/routes.ts';
 import { trackRoutes } from './tracks/routes.ts';
 
 export interface AppDependencies {
@@ -21,7 +23,8 @@ export interface AppDependencies {
 /**
  * Builds back (never listens): tracks API under `/back/api`, management under `/back/management`.
  * APP_VERSION chooses the features (features.ts) once, here; FAILURE_RATE and EXTRA_LATENCY_MS
- * apply to the API of every version, never to management, so probes stay green.
+ * apply to the API of every version, never to management, so probes stay green. Mirrored writes
+ * (authority `*-shadow`) are rolled back in every version (shadow-writes.ts).
  */
 export async function buildApp(config: Readonly<Config>, deps: AppDependencies): Promise<FastifyInstance> {
   const app = createServiceApp({ bodyLimit: config.BODY_LIMIT, logger: deps.logger });
@@ -45,9 +48,13 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
 
   const verifyToken =
     deps.verifyToken ?? createTokenVerifier({ jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER });
+  const catalog = features.spotify ? spotifyCatalog(config) : undefined;
+  if (catalog !== undefined) app.addHook('onClose', async () => catalog.client.close());
+
   app.decorateRequest('principal', null);
   await app.register(
     async (api) => {
+      registerShadowWrites(api, deps.db);
       injectFaults(api, {
         failureRate: config.FAILURE_RATE,
         extraLatencyMs: config.EXTRA_LATENCY_MS,
@@ -56,12 +63,25 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
       api.addHook('onRequest', async (request) => {
         request.principal = await verifyToken(request.headers.authorization);
       });
-      await api.register(trackRoutes, { prefix: '/tracks', tracks: new TrackRepository(deps.db), features });
-      if (features.ratings) {
-        await api.register(ratingRoutes, { prefix: '/tracks', ratings: new RatingRepository(deps.db) });
-      }
+      await api.register(trackRoutes, {
+        prefix: '/tracks',
+        features,
+        ...(catalog ? { catalog: catalog.catalog } : {}),
+      });
+      if (features.ratings) await api.register(ratingRoutes, { prefix: '/tracks' });
+      if (catalog) await api.register(libraryRoutes, { prefix: '/library', catalog: catalog.catalog });
     },
     { prefix: '/back/api' },
   );
   return app;
+}
+
+/** back v3's way to Spotify: `client` at CLIENT_URL, through HTTP_PROXY when the runtime sets one. */
+function spotifyCatalog(config: Readonly<Config>): { client: ClientApi; catalog: SpotifyCatalog } {
+  const client = new ClientApi({
+    url: config.CLIENT_URL,
+    timeoutMs: config.CLIENT_TIMEOUT_MS,
+    proxy: config.HTTP_PROXY ? { httpProxy: config.HTTP_PROXY, noProxy: config.NO_PROXY } : undefined,
+  });
+  return { client, catalog: new SpotifyCatalog(client, config.SPOTIFY_DEFAULT_QUERY) };
 }

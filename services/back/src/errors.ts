@@ -17,3 +17,31 @@ export class InjectedFailureError extends HttpError {
     );
   }
 }
+
+/**
+ * back v3 could not get Spotify's answer through `client`. The detail always starts with "Spotify
+ * is unavailable"; when client answered a problem (SPOTIFY_UNAVAILABLE, SPOTIFY_TIMEOUT...), its
+ * status, code, detail and Retry-After are passed on, so the user learns what client learned.
+ */
+export class SpotifyUnavailableError extends HttpError {
+  constructor(
+    statusCode: 502 | 503 | 504,
+    code: string,
+    message: string,
+    options: { retryAfter?: string; cause?: unknown } = {},
+  ) {
+    const title =
+      statusCode === 504 ? 'Gateway timeout' : statusCode === 502 ? 'Bad gateway' : 'Service unavailable';
+    const headers = options.retryAfter === undefined ? {} : { 'retry-after': options.retryAfter };
+    const detail = message.startsWith('Spotify is unavailable')
+      ? message
+      : `Spotify is unavailable: ${message}`;
+    super(statusCode, code, title, detail, { headers, cause: options.cause });
+  }
+}
+
+export class SpotifyTrackNotFoundError extends NotFoundError {
+  constructor(spotifyId: string) {
+    super(`Spotify has no track ${spotifyId}.`);
+  }
+}

@@ -2,12 +2,14 @@
  * What each version of back offers. One image runs as every version (as Bookinfo's `reviews` does):
  * APP_VERSION picks the features once, at start, and app.ts composes routes, schemas and queries
  * from them; handlers never look at the version. A feature arrives in a version and stays in every
- * later one, so v3 adds one line here (`spotify: 3`) and registers its routes where it is true.
+ * later one, so each version adds a line here and registers its routes where it is true.
  */
 const ARRIVES_IN = {
   tracks: 1,
   ratings: 2,
   search: 2,
+  /** The list shows Spotify's catalog (through `client`), and Spotify tracks can be saved to the library. */
+  spotify: 3,
 } as const satisfies Record<string, number>;
 
 export type Feature = keyof typeof ARRIVES_IN;

@@ -57,4 +57,16 @@ export const migrations: readonly Migration[] = [
       $$;
     `,
   },
+  {
+    // back v3: tracks saved from Spotify. Older versions read and write tracks as before (both
+    // columns stay null for their tracks); one library track per Spotify track. A unique index
+    // treats nulls as distinct, so tracks typed in by hand are not affected.
+    id: '003-spotify-tracks',
+    sql: `
+      ALTER TABLE tracks
+        ADD COLUMN spotify_id text CHECK (spotify_id ~ '^[0-9A-Za-z]{22}$'),
+        ADD COLUMN album_art_url text CHECK (length(album_art_url) <= 2000);
+      CREATE UNIQUE INDEX tracks_spotify_id_key ON tracks (spotify_id);
+    `,
+  },
 ];

@@ -44,7 +44,11 @@ async function list(back: RunningBack, query = ''): Promise<Track[]> {
 describe('back v1 and v2 side by side on one database', () => {
   it('migrated once although both started together', async () => {
     const { rows } = await v1.db.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
-    expect(rows.map((r) => r.id)).toEqual(['001-create-tracks', '002-ratings-and-search']);
+    expect(rows.map((r) => r.id)).toEqual([
+      '001-create-tracks',
+      '002-ratings-and-search',
+      '003-spotify-tracks',
+    ]);
     const trigram = await v1.db.query("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'");
     const indexes = await v1.db.query("SELECT 1 FROM pg_indexes WHERE indexname LIKE 'tracks_%_trgm_idx'");
     expect(indexes.rowCount).toBe(trigram.rowCount === 1 ? 3 : 0);

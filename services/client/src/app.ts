@@ -37,6 +37,7 @@ export async function buildApp(
     clientId: config.SPOTIFY_CLIENT_ID,
     clientSecret: config.SPOTIFY_CLIENT_SECRET,
     connectTimeoutMs: config.SPOTIFY_CONNECT_TIMEOUT_MS,
+    ...(config.HTTP_PROXY ? { proxy: { url: config.HTTP_PROXY, noProxy: config.NO_PROXY ?? '' } } : {}),
     timeoutMs: config.SPOTIFY_TIMEOUT_MS,
     retry: {
       retries: config.SPOTIFY_RETRIES,

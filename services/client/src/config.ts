@@ -25,6 +25,9 @@ export const ConfigSchema = Type.Object({
   SPOTIFY_CLIENT_ID: Type.String({ minLength: 1 }),
   SPOTIFY_CLIENT_SECRET: Type.String({ minLength: 1 }),
   SPOTIFY_CONNECT_TIMEOUT_MS: millis(1_000),
+  /** The sidecar (or corporate) proxy for outgoing calls; the local mesh runtime sets it per workload. */
+  HTTP_PROXY: Type.Optional(Type.String({ pattern: '^https?://' })),
+  NO_PROXY: Type.Optional(Type.String()),
   /** Per attempt, for the whole answer: headers and body. */
   SPOTIFY_TIMEOUT_MS: Type.Integer({ default: 2_500, minimum: 1, maximum: 60_000 }),
   SPOTIFY_RETRIES: Type.Integer({ default: 2, minimum: 0, maximum: 5 }),

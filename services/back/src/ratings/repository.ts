@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../shadow-writes.ts';
 import type { Rating } from './schema.ts';
 
 /** PostgreSQL foreign_key_violation: the track was deleted between our check and our write. */
@@ -6,9 +6,9 @@ const FOREIGN_KEY_VIOLATION = '23503';
 
 /** One rating per user and track, in table `ratings` (migration 002). */
 export class RatingRepository {
-  readonly #db: pg.Pool;
+  readonly #db: Queryable;
 
-  constructor(db: pg.Pool) {
+  constructor(db: Queryable) {
     this.#db = db;
   }
 

@@ -1,14 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { Sort } from '@music/service-kit';
-import type pg from 'pg';
 import type { Rating } from '../ratings/schema.ts';
-import type { SortField, Track } from './schema.ts';
+import type { Queryable } from '../shadow-writes.ts';
+import type { LibraryTrack, SortField } from './schema.ts';
 
 export interface NewTrack {
   title: string;
   artist: string;
   album: string | null;
   durationMs: number | null;
+}
+
+/** A Spotify track as the library keeps it (back v3). */
+export interface NewSpotifyTrack extends NewTrack {
+  spotifyId: string;
+  albumArtUrl: string | null;
+}
+
+/** Where a Spotify track is in the library, and its ratings when asked for. */
+export interface LibraryEntry {
+  id: string;
+  rating?: Rating;
 }
 
 /** Which page of the list, and what it carries. */
@@ -23,7 +35,7 @@ export interface TrackCriteria {
   ratingsFor?: string;
 }
 
-export type ListedTrack = Track & { rating?: Rating };
+export type ListedTrack = LibraryTrack & { rating?: Rating };
 
 interface TrackRow {
   id: string;
@@ -33,6 +45,9 @@ interface TrackRow {
   duration_ms: number | null;
   created_by: string;
   created_at: Date;
+  /** null for tracks typed in, and absent before migration 003. */
+  spotify_id?: string | null;
+  album_art_url?: string | null;
 }
 
 interface ListedRow extends TrackRow {
@@ -58,9 +73,9 @@ const RATINGS_JOIN = `
 
 /** Tracks in PostgreSQL. Sort columns come from a fixed table, never from the request text. */
 export class TrackRepository {
-  readonly #db: pg.Pool;
+  readonly #db: Queryable;
 
-  constructor(db: pg.Pool) {
+  constructor(db: Queryable) {
     this.#db = db;
   }
 
@@ -92,12 +107,12 @@ export class TrackRepository {
     return { items: listed.rows.map(toListedTrack), total: Number(counted.rows[0]?.total ?? 0) };
   }
 
-  async find(id: string): Promise<Track | null> {
+  async find(id: string): Promise<LibraryTrack | null> {
     const { rows } = await this.#db.query<TrackRow>('SELECT * FROM tracks WHERE id = $1', [id]);
     return rows[0] ? toTrack(rows[0]) : null;
   }
 
-  async create(track: NewTrack, createdBy: string): Promise<Track> {
+  async create(track: NewTrack, createdBy: string): Promise<LibraryTrack> {
     const { rows } = await this.#db.query<TrackRow>(
       `INSERT INTO tracks (id, title, artist, album, duration_ms, created_by)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
@@ -106,12 +121,73 @@ export class TrackRepository {
     return toTrack(rows[0] as TrackRow);
   }
 
-  async update(id: string, track: NewTrack): Promise<Track | null> {
+  async update(id: string, track: NewTrack): Promise<LibraryTrack | null> {
     const { rows } = await this.#db.query<TrackRow>(
       `UPDATE tracks SET title = $2, artist = $3, album = $4, duration_ms = $5 WHERE id = $1 RETURNING *`,
       [id, track.title, track.artist, track.album, track.durationMs],
     );
     return rows[0] ? toTrack(rows[0]) : null;
+  }
+
+  /**
+   * Adds a Spotify track to the library, once: `created` is false when it was there already
+   * (saved earlier, or by a concurrent request), and `track` is then the one saved first.
+   */
+  async saveFromSpotify(
+    track: NewSpotifyTrack,
+    createdBy: string,
+  ): Promise<{ track: LibraryTrack; created: boolean }> {
+    const { rows } = await this.#db.query<TrackRow>(
+      `INSERT INTO tracks (id, title, artist, album, duration_ms, created_by, spotify_id, album_art_url)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (spotify_id) DO NOTHING RETURNING *`,
+      [
+        randomUUID(),
+        track.title,
+        track.artist,
+        track.album,
+        track.durationMs,
+        createdBy,
+        track.spotifyId,
+        track.albumArtUrl,
+      ],
+    );
+    if (rows[0]) return { track: toTrack(rows[0]), created: true };
+    const existing = await this.findBySpotifyId(track.spotifyId);
+    if (existing === null) throw new Error(`track ${track.spotifyId} conflicted but cannot be found`);
+    return { track: existing, created: false };
+  }
+
+  async findBySpotifyId(spotifyId: string): Promise<LibraryTrack | null> {
+    const { rows } = await this.#db.query<TrackRow>('SELECT * FROM tracks WHERE spotify_id = $1', [
+      spotifyId,
+    ]);
+    return rows[0] ? toTrack(rows[0]) : null;
+  }
+
+  /** The library's tracks among these Spotify ids, by Spotify id; with `ratingsFor`, their ratings. */
+  async librarySpotifyTracks(
+    spotifyIds: readonly string[],
+    ratingsFor?: string,
+  ): Promise<Map<string, LibraryEntry>> {
+    if (spotifyIds.length === 0) return new Map();
+    const rated = ratingsFor !== undefined;
+    const { rows } = await this.#db.query<ListedRow>(
+      rated
+        ? `SELECT t.id, t.spotify_id, r.average, r.rating_count, m.stars AS mine FROM tracks t ${RATINGS_JOIN}
+           LEFT JOIN ratings m ON m.track_id = t.id AND m.login = $2
+           WHERE t.spotify_id = ANY($1::text[])`
+        : 'SELECT t.id, t.spotify_id FROM tracks t WHERE t.spotify_id = ANY($1::text[])',
+      rated ? [spotifyIds, ratingsFor] : [spotifyIds],
+    );
+    const entries = new Map<string, LibraryEntry>();
+    for (const row of rows) {
+      const entry: LibraryEntry = { id: row.id };
+      if (row.rating_count !== undefined)
+        entry.rating = { average: row.average ?? null, count: row.rating_count, mine: row.mine ?? null };
+      entries.set(row.spotify_id as string, entry);
+    }
+    return entries;
   }
 
   async delete(id: string): Promise<boolean> {
@@ -134,7 +210,7 @@ function toListedTrack(row: ListedRow): ListedTrack {
   };
 }
 
-function toTrack(row: TrackRow): Track {
+function toTrack(row: TrackRow): LibraryTrack {
   return {
     id: row.id,
     title: row.title,
@@ -143,5 +219,8 @@ function toTrack(row: TrackRow): Track {
     durationMs: row.duration_ms,
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),
+    source: 'library',
+    spotifyId: row.spotify_id ?? null,
+    albumArtUrl: row.album_art_url ?? null,
   };
 }

@@ -8,7 +8,7 @@ import { rateLimitOf } from './rate-limit.ts';
 import { type RetryPolicy, withRetry } from './retry.ts';
 import { SpotifySearch, SpotifyTrack } from './schema.ts';
 import { TokenProvider } from './token-provider.ts';
-import { Upstream, type UpstreamResponse } from './upstream.ts';
+import { Upstream, type UpstreamOptions, type UpstreamResponse } from './upstream.ts';
 
 export interface SpotifyClientOptions {
   apiUrl: string;
@@ -17,6 +17,7 @@ export interface SpotifyClientOptions {
   clientSecret: string;
   connectTimeoutMs: number;
   timeoutMs: number;
+  proxy?: UpstreamOptions['proxy'];
   retry: Omit<RetryPolicy, 'onRetry' | 'random'>;
   breaker: { threshold: number; cooldownMs: number };
   log: FastifyBaseLogger;
@@ -49,6 +50,7 @@ export class SpotifyClient {
     this.#upstream = new Upstream({
       connectTimeoutMs: options.connectTimeoutMs,
       timeoutMs: options.timeoutMs,
+      ...(options.proxy ? { proxy: options.proxy } : {}),
     });
     this.#tokens = new TokenProvider(this.#upstream, {
       accountsUrl: options.accountsUrl,

@@ -1,10 +1,15 @@
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import { SpotifyTimeoutError, SpotifyUnavailableError } from '../errors.ts';
 
 export interface UpstreamOptions {
   connectTimeoutMs: number;
   /** Deadline for one exchange, headers and body together. */
   timeoutMs: number;
+  /**
+   * undici does not read HTTP_PROXY by itself; in the mesh the proxy is the workload's sidecar,
+   * the only way to Spotify (or the sandbox) that the mesh sees.
+   */
+  proxy?: { url: string; noProxy: string };
 }
 
 export interface UpstreamRequest {
@@ -26,17 +31,25 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
  * becomes a retryable 503 error, a deadline a retryable 504; HTTP statuses are left to the caller.
  */
 export class Upstream {
-  readonly #agent: Agent;
+  readonly #agent: Dispatcher;
   readonly #timeoutMs: number;
 
   constructor(options: UpstreamOptions) {
     this.#timeoutMs = options.timeoutMs;
-    this.#agent = new Agent({
+    const agentOptions = {
       connect: { timeout: options.connectTimeoutMs },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       maxResponseSize: 5 * 1024 * 1024,
-    });
+    };
+    this.#agent = options.proxy
+      ? new EnvHttpProxyAgent({
+          ...agentOptions,
+          httpProxy: options.proxy.url,
+          httpsProxy: options.proxy.url,
+          noProxy: options.proxy.noProxy,
+        })
+      : new Agent(agentOptions);
   }
 
   async send(url: string, init: UpstreamRequest): Promise<UpstreamResponse> {

@@ -3,6 +3,7 @@ import { httpResource } from '@angular/common/http';
 import { Component, computed, inject, linkedSignal, signal } from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { MatButton } from '@angular/material/button';
+import { MatButtonToggle, MatButtonToggleGroup } from '@angular/material/button-toggle';
 import { MatDialog } from '@angular/material/dialog';
 import { MatFormField, MatHint, MatLabel } from '@angular/material/form-field';
 import { MatInput } from '@angular/material/input';
@@ -25,21 +26,34 @@ import {
 import { ApiProblem, problemMessage } from '../api/problem';
 import { confirmDeletion } from '../confirm/confirm-dialog';
 import { ServedBy } from '../shell/served-by';
-import { formatDuration, type Rating, ratedSince, searchSince, type Track, tracksUrl } from './track';
+import {
+  formatDuration,
+  libraryIdOf,
+  type Rating,
+  ratedSince,
+  searchSince,
+  spotifySince,
+  type Track,
+  type TrackSource,
+  tracksUrl,
+} from './track';
 import { TracksApi } from './tracks-api';
 
 const BASE_COLUMNS = ['title', 'artist', 'album', 'durationMs'];
 
 /**
- * The tracks table. Search and ratings come with back v2: during a canary any list may come from
- * back-v1, which ignores `q` and sends no `rating`, so the page follows each answer (X-Served-By
- * and the rows themselves) instead of assuming a version, and never breaks on an older one.
+ * The tracks table. Search and ratings come with back v2, Spotify's catalog with back v3: during a
+ * canary any list may come from an older version, which ignores `q` or `source` and sends no
+ * `rating` or `source`, so the page follows each answer (X-Served-By and the rows themselves)
+ * instead of assuming a version, and never breaks on an older one.
  */
 @Component({
   selector: 'app-track-list',
   imports: [
     DecimalPipe,
     MatButton,
+    MatButtonToggle,
+    MatButtonToggleGroup,
     MatFormField,
     MatHint,
     MatInput,
@@ -68,10 +82,18 @@ export class TrackList {
   /** What the search box holds; `search` follows it 300 ms after the typing stops. */
   protected readonly searchText = signal('');
   private readonly search = signal('');
+  /** Back v3's two lists; older versions ignore `source` and always answer the library. */
+  protected readonly source = signal<TrackSource>('spotify');
   protected readonly tracks = httpResource<Track[]>(() => {
     const q = this.search();
-    const params = pageParams(this.query());
-    return { url: tracksUrl, params: q === '' ? params : params.set('q', q) };
+    let params = pageParams(this.query());
+    if (q !== '') {
+      params = params.set('q', q);
+    }
+    if (this.source() === 'library') {
+      params = params.set('source', 'library');
+    }
+    return { url: tracksUrl, params };
   });
   /** Ratings changed here since the list arrived; a new list starts afresh. */
   private readonly rated = linkedSignal<Track[] | undefined, ReadonlyMap<string, Rating>>({
@@ -97,13 +119,22 @@ export class TrackList {
   protected readonly canSearch = computed(() => (this.servedBy.version() ?? searchSince) >= searchSince);
   /** The rating column shows when the rows carry ratings, whichever version sent them. */
   protected readonly showRatings = computed(() => this.rows().some((t) => t.rating !== undefined));
+  /** The choice of list shows once a back that has both (v3) answered. */
+  protected readonly canChooseSource = computed(() => (this.servedBy.version() ?? 0) >= spotifySince);
+  /** Rows from Spotify: album art, no sorting (Spotify orders by relevance and popularity). */
+  protected readonly showsCatalog = computed(() => this.rows().some((t) => t.source === 'spotify'));
+  /** The art column shows when the rows carry art fields (back v3), from Spotify or saved from it. */
+  protected readonly showArt = computed(() => this.rows().some((t) => t.albumArtUrl !== undefined));
   protected readonly columns = computed(() => [
+    ...(this.showArt() ? ['art'] : []),
     ...BASE_COLUMNS,
     ...(this.showRatings() ? ['rating'] : []),
     'actions',
   ]);
   /** The track whose rating is being sent, so its stars wait for the answer. */
   protected readonly ratingTrack = signal<string | undefined>(undefined);
+  /** The Spotify track being saved to the library. */
+  protected readonly savingTrack = signal<string | undefined>(undefined);
 
   protected readonly withPage = withPage;
   protected readonly withSort = withSort;
@@ -122,12 +153,39 @@ export class TrackList {
       });
   }
 
+  protected chooseSource(source: TrackSource): void {
+    this.source.set(source);
+    this.query.update((query) => ({ ...query, page: 0, sort: source === 'spotify' ? '' : query.sort }));
+  }
+
+  /** Saves a Spotify row to the library; the list then shows it saved, with its stars. */
+  protected saveToLibrary(track: Track): void {
+    this.savingTrack.set(track.id);
+    this.api.saveToLibrary(track.spotifyId ?? track.id).subscribe({
+      next: () => {
+        this.savingTrack.set(undefined);
+        this.snackBar.open(`"${track.title}" saved to your library.`, undefined, { duration: 3000 });
+        this.tracks.reload();
+      },
+      error: (error: unknown) => {
+        this.savingTrack.set(undefined);
+        this.snackBar.open(problemMessage(error), 'Close');
+      },
+    });
+  }
+
+  protected readonly libraryIdOf = libraryIdOf;
+
   /** Sets the user's stars; clicking the stars they gave withdraws the rating. */
   protected rate(track: Track, stars: number): void {
+    const id = libraryIdOf(track);
+    if (id === undefined) {
+      return;
+    }
     const withdraw = track.rating?.mine === stars;
     const request: Observable<Rating | undefined> = withdraw
-      ? this.api.unrate(track.id).pipe(map(() => undefined))
-      : this.api.rate(track.id, stars);
+      ? this.api.unrate(id).pipe(map(() => undefined))
+      : this.api.rate(id, stars);
     this.ratingTrack.set(track.id);
     request.subscribe({
       next: (rating) => {
@@ -148,13 +206,17 @@ export class TrackList {
   }
 
   protected remove(track: Track): void {
+    const id = libraryIdOf(track);
+    if (id === undefined) {
+      return;
+    }
     confirmDeletion(this.dialog, {
       title: 'Delete track',
       message: `Delete "${track.title}" by ${track.artist}?`,
     })
       .pipe(
         filter(Boolean),
-        switchMap(() => this.api.remove(track.id)),
+        switchMap(() => this.api.remove(id)),
       )
       .subscribe({
         next: () => {

@@ -17,7 +17,20 @@ export interface Track {
   readonly createdAt: string;
   /** Absent when back-v1 answered: ratings arrive with back v2. */
   readonly rating?: Rating;
+  /**
+   * Back v3 and later: where the row comes from. A `spotify` row is a catalog track: `id` is its
+   * Spotify id and `libraryId` the library track saved from it (null until saved); it has no
+   * `createdBy` or `createdAt`. Absent when back-v1 or back-v2 answered.
+   */
+  readonly source?: 'spotify' | 'library';
+  readonly spotifyId?: string | null;
+  readonly albumArtUrl?: string | null;
+  readonly popularity?: number | null;
+  readonly libraryId?: string | null;
 }
+
+/** Which list back v3 shows: Spotify's catalog (its default) or the library (`source=library`). */
+export type TrackSource = 'spotify' | 'library';
 
 export interface TrackInput {
   readonly title: string;
@@ -27,10 +40,20 @@ export interface TrackInput {
 }
 
 export const tracksUrl = '/back/api/tracks';
+export const libraryUrl = '/back/api/library';
 
 /** The back versions that brought search (`q`) and ratings (docs/api.md). */
 export const searchSince = 2;
 export const ratedSince = 2;
+export const spotifySince = 3;
+
+/** The library track a row stands for: itself, or for a Spotify row the one saved from it. */
+export function libraryIdOf(track: Track): string | undefined {
+  if (track.source === 'spotify') {
+    return track.libraryId ?? undefined;
+  }
+  return track.id;
+}
 
 export function trackUrl(id: string): string {
   return `${tracksUrl}/${encodeURIComponent(id)}`;

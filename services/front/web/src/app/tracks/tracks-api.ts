@@ -1,7 +1,15 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import type { Observable } from 'rxjs';
-import { type Rating, ratingUrl, type Track, type TrackInput, tracksUrl, trackUrl } from './track';
+import {
+  libraryUrl,
+  type Rating,
+  ratingUrl,
+  type Track,
+  type TrackInput,
+  tracksUrl,
+  trackUrl,
+} from './track';
 
 /** The track commands; pages and single tracks are read with httpResource where they are shown. */
 @Injectable({ providedIn: 'root' })
@@ -27,5 +35,10 @@ export class TracksApi {
 
   unrate(id: string): Observable<void> {
     return this.http.delete<void>(ratingUrl(id));
+  }
+
+  /** Back v3 and later: saves a Spotify track to the library (201, or 200 when it was there). */
+  saveToLibrary(spotifyId: string): Observable<Track> {
+    return this.http.post<Track>(libraryUrl, { spotifyId });
   }
 }
