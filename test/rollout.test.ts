@@ -15,9 +15,10 @@ type Counts = Record<string, number>;
 
 let music: RunningMusic;
 
-/** Every file of one step folder, in name order (the order `kubectl apply -f <dir>` takes). */
+/** Every YAML file of one step folder, in name order (what `kubectl apply -f <dir>` takes: not its Kustomization). */
 async function applyStep(step: string): Promise<void> {
-  for (const file of (await readdir(new URL(`${step}/`, steps))).sort()) {
+  const files = (await readdir(new URL(`${step}/`, steps))).filter((file) => /\.ya?ml$/.test(file));
+  for (const file of files.sort()) {
     await music.runtime.apply(
       `deploy/steps/${step}/${file}`,
       await readFile(new URL(`${step}/${file}`, steps), 'utf8'),

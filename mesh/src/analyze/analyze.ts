@@ -425,7 +425,7 @@ class World {
       if (resource.kind === 'Service') {
         this.services.set(resolveServiceHost(resource.name, resource.namespace), { resource, origin });
       } else if (resource.kind === 'Gateway') this.gateways.add(`${resource.namespace}/${resource.name}`);
-      else if (resource.kind === 'Deployment') {
+      else if (resource.kind === 'Deployment' || resource.kind === 'StatefulSet') {
         const replicas = number(body.replicas) ?? 1;
         const podLabels = labels(record(record(body.template).metadata).labels);
         if (replicas > 0) this.pods.push({ namespace: resource.namespace, labels: podLabels });

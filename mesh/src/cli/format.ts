@@ -57,6 +57,7 @@ export function resourceTable(
     resources.map((item) => [item.name, ...columns(item), age(item.createdAt, now)]);
   switch (kind) {
     case 'Deployment':
+    case 'StatefulSet':
       return table(
         ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
         rows((item) => {

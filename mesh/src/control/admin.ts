@@ -155,7 +155,7 @@ async function handle<Table extends Compiled>(
     const items = found.map((resource) => ({
       ...resource,
       status:
-        resource.kind === 'Deployment'
+        resource.kind === 'Deployment' || resource.kind === 'StatefulSet'
           ? deployments.find((d) => d.name === resource.name && d.namespace === resource.namespace)
           : resource.kind === 'Service'
             ? { endpoints: context.endpoints?.(serviceFqdn(resource.name, resource.namespace)) ?? [] }

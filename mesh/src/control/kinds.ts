@@ -48,6 +48,14 @@ export const kinds: readonly KindInfo[] = Object.freeze([
     namespaced: true,
   },
   {
+    kind: 'StatefulSet',
+    group: 'apps',
+    versions: ['v1'],
+    plural: 'statefulsets',
+    aliases: ['sts'],
+    namespaced: true,
+  },
+  {
     kind: 'Gateway',
     group: 'networking.istio.io',
     versions: istioVersions,

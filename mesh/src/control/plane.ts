@@ -185,7 +185,9 @@ export class ControlPlane<Table extends Compiled = Compiled> {
         if (
           changed.some(
             (r) =>
-              r.kind === 'Deployment' && r.name === deployment.name && r.namespace === deployment.namespace,
+              r.kind === deployment.kind &&
+              r.name === deployment.name &&
+              r.namespace === deployment.namespace,
           )
         ) {
           await workloads.check(deployment);

@@ -1,7 +1,12 @@
 import type { FieldReader } from './fields.ts';
-import type { Container, Deployment, EnvVar, HttpGetProbe, Service, Source } from './model.ts';
+import type { Container, Deployment, EnvVar, HttpGetProbe, Service, Source, WorkloadKind } from './model.ts';
 
-export function parseDeployment(doc: FieldReader, source: Source): Deployment {
+/** A Deployment or a StatefulSet: the runtime reads the same fields of both (replicas, pod template). */
+export function parseDeployment(
+  doc: FieldReader,
+  source: Source,
+  kind: WorkloadKind = 'Deployment',
+): Deployment {
   const spec = doc.child('spec');
   const template = spec.child('template');
   const podLabels = template.child('metadata').labels('labels');
@@ -15,7 +20,7 @@ export function parseDeployment(doc: FieldReader, source: Source): Deployment {
   if (containers.length === 0)
     throw template.error('needs at least one container', `${template.path}.spec.containers`);
   return Object.freeze({
-    kind: 'Deployment',
+    kind,
     ...source,
     replicas: spec.optionalInteger('replicas', 1),
     podLabels,

@@ -44,9 +44,9 @@ describe('loadTopology', () => {
     expect(vs?.name).toBe('back-gw-virtualservice');
     expect(vs?.gateways).toEqual(['music-gateway']);
     expect(vs?.http.map((route) => route.match[0]?.uri)).toEqual([{ prefix: '/back' }, { prefix: '/' }]);
+    expect(topology.deployments.find((d) => d.name === 'postgres')?.kind).toBe('StatefulSet');
     expect(topology.others.map((o) => o.kind).sort()).toEqual([
       'Namespace',
-      'PersistentVolumeClaim',
       'ServiceAccount',
       'ServiceAccount',
       'ServiceAccount',

@@ -90,7 +90,7 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
     if (seen.has(key))
       throw doc.error(`${kind} ${source.namespace}/${source.name} is defined twice`, 'metadata.name');
     seen.add(key);
-    if (kind === 'Deployment') deployments.push(parseDeployment(doc, source));
+    if (kind === 'Deployment' || kind === 'StatefulSet') deployments.push(parseDeployment(doc, source, kind));
     else if (kind === 'Service') services.push(parseService(doc, source));
     else if (apiVersion.startsWith('networking.istio.io/') && istioKinds.has(kind)) {
       checkIstioApiVersion(doc, apiVersion);

@@ -31,12 +31,15 @@ export interface Container {
   readonly livenessProbe: HttpGetProbe | undefined;
 }
 
+/** A Deployment, or a StatefulSet (PostgreSQL's): locally both run the same way. */
 export interface Deployment extends Source {
-  readonly kind: 'Deployment';
+  readonly kind: WorkloadKind;
   readonly replicas: number;
   readonly podLabels: Readonly<Record<string, string>>;
   readonly containers: readonly Container[];
 }
+
+export type WorkloadKind = 'Deployment' | 'StatefulSet';
 
 export interface ServicePort {
   readonly name: string | undefined;

@@ -19,15 +19,18 @@ type SecretRef = { readonly name: string; readonly key: string };
  * The local value of each Secret key the manifests in deploy/ read, as `<secret>/<key>`: the one
  * table to edit when a Deployment reads a new Secret (a cluster gets them from `kubectl create
  * secret`, see the comments in deploy/). A Secret-backed variable without an entry here stops
- * the runtime before anything starts.
+ * the runtime before anything starts; an entry answering undefined leaves the variable unset.
  */
-export const localSecrets: Readonly<Record<string, (values: LocalValues) => string>> = Object.freeze({
-  'music-db/url': (values) => values.databaseUrl,
-  'music-jwt/private-key.pem': (values) => values.jwtPrivateKey,
-  // spotify-sandbox's local-only defaults; client and the sandbox read the same keys, so they agree.
-  'spotify-credentials/client-id': () => 'music-sandbox',
-  'spotify-credentials/client-secret': () => 'music-sandbox-secret',
-});
+export const localSecrets: Readonly<Record<string, (values: LocalValues) => string | undefined>> =
+  Object.freeze({
+    'music-db/url': (values) => values.databaseUrl,
+    'music-jwt/private-key.pem': (values) => values.jwtPrivateKey,
+    // Left unset: under MUSIC_DEV_DEFAULTS front seeds the local admin/admin account itself.
+    'music-admin/password': () => undefined,
+    // spotify-sandbox's local-only defaults; client and the sandbox read the same keys, so they agree.
+    'spotify-credentials/client-id': () => 'music-sandbox',
+    'spotify-credentials/client-secret': () => 'music-sandbox-secret',
+  });
 
 /** Whether `localSecrets` answers this Secret key. */
 export function hasLocalSecret(ref: SecretRef): boolean {
