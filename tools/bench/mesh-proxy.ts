@@ -1,7 +1,12 @@
 // Child process of tools/bench/mesh.ts: the mesh ingress, started programmatically against the
 // benchmark's upstream, alone in its process so that its CPU time can be read from /proc.
-// argv: <scenario: plain|weighted> <v1 origin> <v2 origin> <v3 origin> [--no-telemetry]
+// argv: <scenario: plain|weighted|bare> <v1 origin> <v2 origin> <v3 origin> [--no-telemetry]
+// `bare` is no mesh at all: a Node http server + undici Pool.dispatch handler (FACTS.md's floor),
+// to see what any proxy in one Node process costs on this machine.
 // Sends { ready, url, statsUrl } over IPC; exits on 'stop' (so that --cpu-prof writes its profile).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Dispatcher, Pool } from 'undici';
 import { EndpointRegistry } from '../../mesh/src/endpoints/registry.ts';
 import { RoutingState, startIngress } from '../../mesh/src/ingress/server.ts';
 import { buildTopology, parseYaml } from '../../mesh/src/manifests/load.ts';
@@ -102,16 +107,55 @@ async function startMeshIngress(scenario: Scenario, origins: readonly string[]):
   };
 }
 
+/** The reference: the least a Node proxy does (no routing, no headers of its own, no telemetry). */
+async function startBareProxy(origin: string): Promise<RunningProxy> {
+  const pool = new Pool(origin, { connections: 64, headersTimeout: 0, bodyTimeout: 0 });
+  const server = createServer({ keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => {
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart() {},
+      onResponseStart(_controller, status, headers) {
+        res.writeHead(status, headers as Record<string, string>);
+      },
+      onResponseData(_controller, chunk) {
+        res.write(chunk);
+      },
+      onResponseEnd() {
+        res.end();
+      },
+      onResponseError() {
+        res.destroy();
+      },
+    };
+    pool.dispatch(
+      { path: req.url ?? '/', method: req.method ?? 'GET', headers: req.rawHeaders, body: null },
+      handler,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await pool.destroy();
+    },
+  };
+}
+
 const [scenario, ...rest] = process.argv.slice(2);
-if (scenario !== 'plain' && scenario !== 'weighted') {
-  process.stderr.write('usage: mesh-proxy.ts plain|weighted <v1> <v2> <v3> [--no-telemetry]\n');
+if (scenario !== 'plain' && scenario !== 'weighted' && scenario !== 'bare') {
+  process.stderr.write('usage: mesh-proxy.ts plain|weighted|bare <v1> <v2> <v3> [--no-telemetry]\n');
   process.exit(2);
 }
 const origins = rest.filter((arg) => !arg.startsWith('--'));
-const telemetry = rest.includes('--no-telemetry')
-  ? undefined
-  : await startTelemetry({ statsPort: 0, host: '127.0.0.1', accessLog: () => {} });
-const proxy = await startMeshIngress(scenario, origins).catch((error: Error) => {
+const telemetry =
+  rest.includes('--no-telemetry') || scenario === 'bare'
+    ? undefined
+    : await startTelemetry({ statsPort: 0, host: '127.0.0.1', accessLog: () => {} });
+const proxy = await (scenario === 'bare'
+  ? startBareProxy(origins[0] as string)
+  : startMeshIngress(scenario, origins)
+).catch((error: Error) => {
   process.stderr.write(`mesh-proxy: ${error.message}\n`);
   process.exit(1);
 });

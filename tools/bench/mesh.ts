@@ -4,7 +4,7 @@
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -18,6 +18,8 @@ Runs, against one upstream answering a 180-byte JSON (nginx when installed, else
   (b) nginx as reverse proxy (1 worker, keepalive to the upstream), when nginx is installed
   (c) the mesh ingress: Gateway + VirtualService -> Service, one endpoint
   (d) the mesh ingress with a 90/10 weighted route between two subsets and a mirror to a third
+  (e) only when asked (--only ...,e): a bare Node proxy, http server + undici Pool.dispatch, no
+      mesh: the floor of any proxy in one Node process on this machine
 For each: throughput at saturation (wrk -t1 -c<connections> -d<duration>), latency p50/p90/p99 at a
 fixed rate over <latency-connections> connections (open loop, undici Pool, hrtime), and the CPU
 seconds per 1000 requests of the proxy processes (from /proc/<pid>/stat, whole process tree).
@@ -32,6 +34,7 @@ Options:
   --upstream nginx|node     the upstream (default nginx when installed)
   --no-telemetry            run the ingress without the telemetry subscriber
   --profile                 run the ingress with --cpu-prof and print its top 15 self-time functions
+  --profile-dir <dir>       with --profile: also keep the .cpuprofile files there (open in Chrome DevTools)
   --help                    this text
 
 Needs wrk (apt-get install -y wrk); nginx (apt-get install -y nginx-light) for (b) and the fast upstream.`;
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     upstream: { type: 'string' },
     'no-telemetry': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'profile-dir': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -135,6 +139,7 @@ try {
   for (const [name, scenario, label] of [
     ['c', 'plain', 'mesh ingress'],
     ['d', 'weighted', 'mesh ingress, 90/10 + mirror'],
+    ['e', 'bare', 'bare Node proxy (floor)'],
   ] as const) {
     if (!only.has(name)) continue;
     const proxy = await startMeshProxy(scenario, upstream.origins, name).catch((error: Error) => {
@@ -144,10 +149,13 @@ try {
     if (!proxy) continue;
     cleanups.push(proxy.stop);
     const result = await measure(name, label, proxy.url, () => [proxy.pid]);
-    result.note = await trafficSplit(proxy.statsUrl);
+    if (scenario !== 'bare') result.note = await trafficSplit(proxy.statsUrl);
     results.push(result);
     await proxy.stop();
-    if (proxy.profileDir) await printProfile(name, proxy.profileDir);
+    if (proxy.profileDir) {
+      await printProfile(name, proxy.profileDir);
+      if (values['profile-dir']) await keepProfile(name, proxy.profileDir, values['profile-dir']);
+    }
   }
   printTable(results);
 } catch (error) {
@@ -457,7 +465,7 @@ interface MeshProxy {
 }
 
 async function startMeshProxy(
-  scenario: 'plain' | 'weighted',
+  scenario: 'plain' | 'weighted' | 'bare',
   origins: readonly string[],
   name: string,
 ): Promise<MeshProxy> {
@@ -551,6 +559,16 @@ async function freePort(): Promise<number> {
 interface ProfileNode {
   readonly id: number;
   readonly callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+/** Copies the case's .cpuprofile to `<target>/mesh-<case>.cpuprofile`. */
+async function keepProfile(name: string, dir: string, target: string): Promise<void> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) return;
+  await mkdir(target, { recursive: true });
+  const file = join(target, `mesh-${name}.cpuprofile`);
+  await copyFile(join(dir, files[0] as string), file);
+  progress(`(${name}) profile kept in ${file}`);
 }
 
 async function printProfile(name: string, dir: string): Promise<void> {
@@ -688,6 +706,14 @@ function printTable(rows: readonly CaseResult[]): void {
   console.log('\ntargets:');
   for (const [what, ok, figure] of targets) {
     console.log(`  ${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'}  ${what}: ${figure}`);
+  }
+  const floor = byName.get('e');
+  if (floor?.rps && mesh?.rps) {
+    console.log(
+      `\n(c) against the bare Node proxy (e): ${(mesh.rps / floor.rps).toFixed(2)}x its throughput, ` +
+        `CPU-s/1k ${fmt(mesh.fixedCpuPer1000, 3)} vs ${fmt(floor.fixedCpuPer1000, 3)} at ${settings.rate} req/s, ` +
+        `${fmt(mesh.satCpuPer1000, 3)} vs ${fmt(floor.satCpuPer1000, 3)} at saturation`,
+    );
   }
 }
 

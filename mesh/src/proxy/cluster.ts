@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointRegistry, PoolSettings } from '../endpoints/registry.ts';
 import type { Cluster } from '../routing/table.ts';
-import type { WorkloadIdentity } from '../telemetry/record.ts';
+import type { DestinationIdentity, WorkloadIdentity } from '../telemetry/record.ts';
 
 /** What one listener knows about one endpoint of one cluster: load, failures, ejection. */
 export class HostState {
@@ -14,11 +14,27 @@ export class HostState {
   consecutiveGateway = 0;
   ejectedUntil = 0;
   ejections = 0;
+  /** The connection pool, as last looked up (see ClusterRuntime.pool). */
+  pool: Dispatcher | undefined;
+  poolSettings: PoolSettings | undefined;
+  poolVersion = -1;
+  #destination: DestinationIdentity | undefined;
 
   constructor(endpoint: Endpoint) {
     this.endpoint = endpoint;
     this.identity = endpointIdentity(endpoint);
     this.address = endpoint.origin.replace(/^[a-z]+:\/\//, '');
+  }
+
+  /** The record's destination labels for this endpoint, one object per (cluster, Service) in a row. */
+  destinationIdentity(cluster: Cluster | undefined, service: string): DestinationIdentity {
+    const serviceName = cluster?.serviceName ?? service.split('.')[0] ?? service;
+    const cached = this.#destination;
+    if (cached !== undefined && cached.service === service && cached.serviceName === serviceName)
+      return cached;
+    const identity = Object.freeze({ ...this.identity, service, serviceName });
+    this.#destination = identity;
+    return identity;
   }
 }
 
@@ -103,8 +119,19 @@ export class ClusterRuntime {
     return fallback;
   }
 
+  /**
+   * The endpoint's pool for this cluster's settings, kept on the host: the registry's lookup builds
+   * a key string, too much for every request. Looked up again when the settings or the registry's
+   * endpoints change (a removed endpoint's pool is closed).
+   */
   pool(host: HostState): Dispatcher {
-    return this.#registry.pool(host.endpoint, this.#pool);
+    const version = this.#registry.version;
+    if (host.pool === undefined || host.poolSettings !== this.#pool || host.poolVersion !== version) {
+      host.pool = this.#registry.pool(host.endpoint, this.#pool);
+      host.poolSettings = this.#pool;
+      host.poolVersion = version;
+    }
+    return host.pool;
   }
 
   /** Outlier detection input: an upstream answer (status) or a local failure (connect, reset, timeout: 503/504). */

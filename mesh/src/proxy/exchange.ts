@@ -12,7 +12,12 @@ import type {
   RoutingTable,
   VirtualHost,
 } from '../routing/table.ts';
-import { type RequestRecord, requestChannel, type WorkloadIdentity } from '../telemetry/record.ts';
+import {
+  type DestinationIdentity,
+  type RequestRecord,
+  requestChannel,
+  type WorkloadIdentity,
+} from '../telemetry/record.ts';
 import { type ClusterRuntime, ClusterSet, type HostState } from './cluster.ts';
 import { Flags, formatFlags } from './flags.ts';
 import { downstreamResponseHeaders, type UpstreamHeaders, upstreamRequestHeaders } from './headers.ts';
@@ -31,6 +36,15 @@ export const ingressGatewayIdentity: WorkloadIdentity = Object.freeze({
   version: 'unknown',
 });
 
+/** What the listener makes of an authority under one routing table. */
+interface Authority {
+  /** Lower case, no port. */
+  readonly host: string;
+  /** The port the request was sent to: the authority's (mesh), the Gateway server's (edge). */
+  readonly port: number;
+  readonly virtualHost: VirtualHost | undefined;
+}
+
 /** Per-listener state shared by its requests. */
 export class ProxyContext {
   readonly edge: boolean;
@@ -45,6 +59,7 @@ export class ProxyContext {
   readonly passthrough: (exchange: Exchange, authority: string) => void;
   #table: RoutingTable | undefined;
   #hosts = new Map<string, VirtualHost | null>();
+  #authorities = new Map<string, Authority>();
 
   constructor(options: {
     context: ListenerContext;
@@ -70,10 +85,7 @@ export class ProxyContext {
 
   /** The virtual host for a request host, cached per routing table (null: none). */
   virtualHost(table: RoutingTable, host: string): VirtualHost | undefined {
-    if (table !== this.#table) {
-      this.#table = table;
-      this.#hosts = new Map();
-    }
+    this.#useTable(table);
     let found = this.#hosts.get(host);
     if (found === undefined) {
       found =
@@ -82,6 +94,33 @@ export class ProxyContext {
       this.#hosts.set(host, found);
     }
     return found ?? undefined;
+  }
+
+  /**
+   * Host, port and virtual host of an authority as received, cached per routing table: clients
+   * send the same few, so a request does one Map lookup instead of slicing and lower-casing.
+   */
+  authority(table: RoutingTable, authority: string): Authority {
+    this.#useTable(table);
+    let found = this.#authorities.get(authority);
+    if (found === undefined) {
+      const host = authorityHost(authority);
+      found = Object.freeze({
+        host,
+        port: this.edge ? table.binding.port : (authorityPort(authority) ?? 80),
+        virtualHost: this.virtualHost(table, host),
+      });
+      if (this.#authorities.size > 10_000) this.#authorities.clear();
+      this.#authorities.set(authority, found);
+    }
+    return found;
+  }
+
+  #useTable(table: RoutingTable): void {
+    if (table === this.#table) return;
+    this.#table = table;
+    this.#hosts = new Map();
+    this.#authorities = new Map();
   }
 
   publish(record: RequestRecord): void {
@@ -104,6 +143,18 @@ const connectFailureCodes = new Set([
   'EADDRNOTAVAIL',
 ]);
 
+/** The exchange a response belongs to, for the one shared 'close' listener below. */
+const exchangeOf = Symbol('exchange');
+type TaggedResponse = ServerResponse & { [exchangeOf]?: Exchange };
+
+/**
+ * One function for every response's 'close' (a client that goes away mid-request), instead of a
+ * bound closure per request; the response carries its exchange.
+ */
+function onResponseClose(this: TaggedResponse): void {
+  this[exchangeOf]?.onClientClose();
+}
+
 /** Handles one request from arrival to the last byte: route, fault, retries, timeouts, mirror, record. */
 export function handleRequest(context: ProxyContext, req: IncomingMessage, res: ServerResponse): void {
   new Exchange(context, req, res).start();
@@ -122,7 +173,6 @@ export class Exchange implements RequestFacts {
   pathname = '/';
   readonly method: string;
   readonly scheme = 'http';
-  readonly headers: IncomingHttpHeaders;
   /** Path as received (record). */
   originalPath = '/';
 
@@ -150,7 +200,11 @@ export class Exchange implements RequestFacts {
     this.req = req;
     this.res = res;
     this.method = req.method ?? 'GET';
-    this.headers = req.headers;
+  }
+
+  /** Node's parsed request headers, built only when something reads them (header matches, records). */
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
   }
 
   start(): void {
@@ -166,22 +220,24 @@ export class Exchange implements RequestFacts {
         target = slash === -1 ? '/' : target.slice(slash);
       }
     }
+    const context = this.context;
+    const table = context.routing.table;
+    const resolved = context.authority(table, authority);
     this.authority = authority;
-    this.host = authorityHost(authority);
-    this.port = this.context.edge
-      ? this.context.routing.table.binding.port
-      : (authorityPort(authority) ?? 80);
+    this.host = resolved.host;
+    this.port = resolved.port;
     this.path = target;
     this.originalPath = target;
     const query = target.indexOf('?');
     this.pathname = query === -1 ? target : target.slice(0, query);
-    this.res.once('close', this.onClientClose);
+    const res = this.res as TaggedResponse;
+    res[exchangeOf] = this;
+    res.on('close', onResponseClose);
 
-    const table = this.context.routing.table;
-    const virtualHost = this.context.virtualHost(table, this.host);
+    const virtualHost = resolved.virtualHost;
     if (!virtualHost) {
-      if (!this.context.edge && !this.context.selfAuthorities.has(authority) && authority !== '') {
-        this.context.passthrough(this, authority);
+      if (!context.edge && !context.selfAuthorities.has(authority) && authority !== '') {
+        context.passthrough(this, authority);
         return;
       }
       this.localReply(404, '', Flags.NR);
@@ -205,7 +261,7 @@ export class Exchange implements RequestFacts {
     if (fault !== undefined) {
       if (fault.delayFraction > 0 && Math.random() < fault.delayFraction) {
         this.flags |= Flags.DI;
-        this.#retryTimer = setTimeout(this.afterDelay, fault.delayMs);
+        this.#retryTimer = setTimeout(afterDelay, fault.delayMs, this);
         return;
       }
       this.afterDelay();
@@ -214,7 +270,7 @@ export class Exchange implements RequestFacts {
     this.dispatchRoute();
   }
 
-  readonly afterDelay = (): void => {
+  afterDelay(): void {
     this.#retryTimer = undefined;
     if (this.finished) return;
     const fault = (this.route as CompiledRoute).fault;
@@ -223,7 +279,7 @@ export class Exchange implements RequestFacts {
       return;
     }
     this.dispatchRoute();
-  };
+  }
 
   dispatchRoute(): void {
     const route = this.route as CompiledRoute;
@@ -253,7 +309,8 @@ export class Exchange implements RequestFacts {
       destination.requestHeaders,
       this.context.edge,
     );
-    if (route.timeoutMs > 0) this.#routeTimer = setTimeout(this.onRouteTimeout, route.timeoutMs);
+    // No timer at all unless the route has a timeout (Istio's default has none).
+    if (route.timeoutMs > 0) this.#routeTimer = setTimeout(onRouteTimeout, route.timeoutMs, this);
 
     const req = this.req;
     const length = req.headers['content-length'];
@@ -323,7 +380,7 @@ export class Exchange implements RequestFacts {
     runtime.active++;
     host.active++;
     const perTry = (this.route as CompiledRoute).retry?.perTryTimeoutMs ?? 0;
-    if (perTry > 0) attempt.timer = setTimeout(attempt.onPerTryTimeout, perTry);
+    if (perTry > 0) attempt.timer = setTimeout(onPerTryTimeout, perTry, attempt);
     try {
       runtime.pool(host).dispatch(
         {
@@ -355,13 +412,11 @@ export class Exchange implements RequestFacts {
       return false;
     }
     if (attempt !== this.attempt) return true;
-    this.#retryTimer = setTimeout(this.retryNow, backoffMs(retry, this.attempts));
+    this.#retryTimer = setTimeout(retryNow, backoffMs(retry, this.attempts), this);
     return true;
   }
 
-  readonly retryNow = (): void => this.tryUpstream();
-
-  readonly onRouteTimeout = (): void => {
+  onRouteTimeout(): void {
     this.#routeTimer = undefined;
     if (this.finished) return;
     this.attempt?.abort();
@@ -372,14 +427,14 @@ export class Exchange implements RequestFacts {
       return;
     }
     this.localReply(504, 'upstream request timeout', Flags.UT);
-  };
+  }
 
-  readonly onClientClose = (): void => {
+  onClientClose(): void {
     if (this.finished) return;
     this.attempt?.abort();
     this.flags |= Flags.DC;
     this.finish();
-  };
+  }
 
   rewrite(route: CompiledRoute): void {
     let block = 0;
@@ -450,59 +505,136 @@ export class Exchange implements RequestFacts {
     if (this.#routeTimer) clearTimeout(this.#routeTimer);
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.context.recording)
-      this.context.publish(this.record(false, this.status, this.flags, this.lastHost));
+      this.context.publish(
+        this.record(
+          false,
+          this.status,
+          this.flags,
+          this.lastHost,
+          this.cluster,
+          performance.now() - this.started,
+          this.destination,
+          this.responseBytes,
+          this.upstreamServiceTimeMs,
+        ),
+      );
   }
 
+  /**
+   * The telemetry record of this request, or (mirror) of one mirrored copy. Allocates the record
+   * and little else: identities are shared objects (telemetry caches by identity), strings are
+   * cached per socket or constant.
+   */
   record(
     mirror: boolean,
     status: number,
     flags: number,
     host: HostState | undefined,
-    cluster = this.cluster,
-    durationMs = performance.now() - this.started,
-    destination = this.destination,
-    responseBytes = this.responseBytes,
-    upstreamServiceTimeMs = this.upstreamServiceTimeMs,
+    cluster: Cluster | undefined,
+    durationMs: number,
+    destination: RouteDestination | undefined,
+    responseBytes: number,
+    upstreamServiceTimeMs: number | undefined,
   ): RequestRecord {
-    const headers = this.req.headers;
+    const req = this.req;
+    const headers = req.headers;
+    const upstream = this.upstream;
     const service = cluster?.service ?? destination?.service;
+    const socket = connectionOf(req);
     return {
-      startTime: Date.now() - (performance.now() - this.started),
+      startTime: epochMs(this.started),
       durationMs,
       upstreamServiceTimeMs,
       method: this.method,
       path: this.originalPath,
-      protocol: `HTTP/${this.req.httpVersion}`,
+      protocol: req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`,
       authority: this.authority,
       status,
       responseFlags: formatFlags(flags),
       requestBytes: this.requestBytes,
       responseBytes,
-      requestId: this.upstream?.requestId ?? (headers['x-request-id'] as string | undefined),
+      requestId: upstream?.requestId ?? (headers['x-request-id'] as string | undefined),
       userAgent: headers['user-agent'],
-      forwardedFor: this.upstream?.forwardedFor ?? (headers['x-forwarded-for'] as string | undefined),
+      forwardedFor: upstream?.forwardedFor ?? (headers['x-forwarded-for'] as string | undefined),
       upstreamHost: host?.address,
       upstreamCluster: cluster?.name,
       routeName: this.route?.name,
       source: this.context.source,
-      destination:
-        service === undefined
-          ? undefined
-          : {
-              ...(host?.identity ?? {
-                workload: 'unknown',
-                namespace: cluster?.namespace ?? 'unknown',
-                app: 'unknown',
-                version: 'unknown',
-              }),
-              service,
-              serviceName: cluster?.serviceName ?? service.split('.')[0] ?? service,
-            },
+      destination: service === undefined ? undefined : destinationIdentity(host, cluster, service),
       mirror,
-      downstreamRemoteAddress: `${this.req.socket.remoteAddress}:${this.req.socket.remotePort}`,
-      downstreamLocalAddress: `${this.req.socket.localAddress}:${this.req.socket.localPort}`,
+      downstreamRemoteAddress: socket.remote,
+      downstreamLocalAddress: socket.local,
     };
   }
+}
+
+function afterDelay(exchange: Exchange): void {
+  exchange.afterDelay();
+}
+
+function retryNow(exchange: Exchange): void {
+  exchange.tryUpstream();
+}
+
+function onRouteTimeout(exchange: Exchange): void {
+  exchange.onRouteTimeout();
+}
+
+function onPerTryTimeout(attempt: Attempt): void {
+  attempt.onPerTryTimeout();
+}
+
+/**
+ * Epoch milliseconds of a `performance.now()` reading. The offset between the two clocks is
+ * re-read at most once a second, so that a record costs no `Date.now()` and still follows the
+ * wall clock when it is adjusted.
+ */
+let clockOffset = Date.now() - performance.now();
+let clockCheckedAt = performance.now();
+function epochMs(monotonic: number): number {
+  if (monotonic - clockCheckedAt > 1_000) {
+    clockCheckedAt = performance.now();
+    clockOffset = Date.now() - clockCheckedAt;
+  }
+  return clockOffset + monotonic;
+}
+
+/** Addresses of a client connection as the access log prints them, formatted once per connection. */
+interface ConnectionAddresses {
+  readonly remote: string;
+  readonly local: string;
+}
+const addressesOf = Symbol('addresses');
+type TaggedSocket = IncomingMessage['socket'] & { [addressesOf]?: ConnectionAddresses };
+
+function connectionOf(req: IncomingMessage): ConnectionAddresses {
+  const socket = req.socket as TaggedSocket;
+  let addresses = socket[addressesOf];
+  if (addresses === undefined) {
+    addresses = {
+      remote: `${socket.remoteAddress}:${socket.remotePort}`,
+      local: `${socket.localAddress}:${socket.localPort}`,
+    };
+    socket[addressesOf] = addresses;
+  }
+  return addresses;
+}
+
+/** The destination labels of a record: shared per endpoint and cluster, built only on error paths. */
+function destinationIdentity(
+  host: HostState | undefined,
+  cluster: Cluster | undefined,
+  service: string,
+): DestinationIdentity {
+  if (host !== undefined) return host.destinationIdentity(cluster, service);
+  return Object.freeze({
+    workload: 'unknown',
+    namespace: cluster?.namespace ?? 'unknown',
+    app: 'unknown',
+    version: 'unknown',
+    service,
+    serviceName: cluster?.serviceName ?? service.split('.')[0] ?? service,
+  });
 }
 
 /** One try upstream: undici's dispatch handler, streaming the answer to the client. */
@@ -538,7 +670,9 @@ export class Attempt implements Dispatcher.DispatchHandler {
     const exchange = this.exchange;
     const now = performance.now();
     this.runtime.report(this.host, statusCode, now);
-    if (exchange.route?.retry !== undefined && exchange.attemptFailed(this, 'status', statusCode)) {
+    const retry = exchange.route?.retry;
+    // Only policies that retry on some answer look at the status (Istio's default retries on none).
+    if (retry?.onStatus === true && exchange.attemptFailed(this, 'status', statusCode)) {
       this.#release();
       controller.abort(new Error('retrying'));
       return;
@@ -560,7 +694,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
       headers,
       exchange.destination?.responseHeaders,
       exchange.upstreamServiceTimeMs,
-    ) as Record<string, string | string[]>;
+    );
     if (statusMessage) res.writeHead(statusCode, statusMessage, outgoing);
     else res.writeHead(statusCode, outgoing);
   }
@@ -603,7 +737,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     else exchange.localReply(503, `${upstreamConnectError}connection termination`, Flags.UC);
   }
 
-  readonly onPerTryTimeout = (): void => {
+  onPerTryTimeout(): void {
     this.timer = undefined;
     if (this.#done) return;
     this.#release();
@@ -612,7 +746,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.runtime.report(this.host, 504, performance.now());
     if (exchange.attemptFailed(this, 'timeout', 504)) return;
     exchange.localReply(504, 'upstream request timeout', Flags.UT);
-  };
+  }
 
   /** Stops this attempt (route timeout, client gone). */
   abort(): void {

@@ -138,11 +138,7 @@ function passthrough(exchange: Exchange, authority: string, pools: Map<string, P
     onResponseStart(_c, status, headers, message) {
       exchange.status = status;
       exchange.upstreamServiceTimeMs = performance.now() - started;
-      const outgoing = downstreamResponseHeaders(
-        headers,
-        undefined,
-        exchange.upstreamServiceTimeMs,
-      ) as Record<string, string>;
+      const outgoing = downstreamResponseHeaders(headers, undefined, exchange.upstreamServiceTimeMs);
       if (message) res.writeHead(status, message, outgoing);
       else res.writeHead(status, outgoing);
     },

@@ -11,6 +11,8 @@ import { shadowAuthority } from './headers.ts';
  * hold its slot forever. Envoy's shadow requests use the route timeout; we cap them here.
  */
 const mirrorTimeoutMs = 15_000;
+/** How often copies in flight are checked against that cap: one timer per sender, not one per copy. */
+const sweepIntervalMs = 1_000;
 
 /**
  * Fire-and-forget copies of requests (VirtualService `mirror`/`mirrors`): the answer is read and
@@ -19,21 +21,33 @@ const mirrorTimeoutMs = 15_000;
  */
 export class MirrorSender {
   readonly #concurrency: number;
-  inFlight = 0;
+  /**
+   * Copies in flight, oldest first, as a list linked through the handlers: adding and removing
+   * allocate nothing, and the sweep stops at the first copy young enough.
+   */
+  #oldest: MirrorHandler | undefined;
+  #newest: MirrorHandler | undefined;
+  #count = 0;
+  #sweep: NodeJS.Timeout | undefined;
   skipped = 0;
 
   constructor(concurrency: number) {
     this.#concurrency = concurrency;
   }
 
+  get inFlight(): number {
+    return this.#count;
+  }
+
   send(exchange: Exchange, runtime: ClusterRuntime, destination: RouteDestination): void {
-    if (this.inFlight >= this.#concurrency) {
+    if (this.#count >= this.#concurrency) {
       this.skipped++;
       return;
     }
-    const host = runtime.pick(performance.now(), undefined);
     const upstream = exchange.upstream;
     if (!upstream) return;
+    const now = performance.now();
+    const host = runtime.pick(now, undefined);
     if (!host) {
       if (exchange.context.recording) {
         exchange.context.publish(
@@ -42,11 +56,19 @@ export class MirrorSender {
       }
       return;
     }
+    // undici may queue the options and read the list later: the copy needs its own.
     const headers = upstream.list.slice();
     headers[upstream.hostIndex] = shadowAuthority(headers[upstream.hostIndex] as string);
     const body = exchange.body;
-    this.inFlight++;
-    const handler = new MirrorHandler(this, exchange, runtime, host, destination);
+    const handler = new MirrorHandler(this, exchange, runtime, host, destination, now);
+    this.#count++;
+    if (this.#newest === undefined) this.#oldest = handler;
+    else {
+      this.#newest.next = handler;
+      handler.previous = this.#newest;
+    }
+    this.#newest = handler;
+    this.#sweep ??= setInterval(sweep, sweepIntervalMs, this).unref();
     try {
       runtime.pool(host).dispatch(
         {
@@ -62,16 +84,45 @@ export class MirrorSender {
       handler.onResponseError(undefined, error as Error);
     }
   }
+
+  /** Called once per copy, when it ends one way or another. */
+  done(handler: MirrorHandler): void {
+    this.#count--;
+    const { previous, next } = handler;
+    if (previous === undefined) this.#oldest = next;
+    else previous.next = next;
+    if (next === undefined) this.#newest = previous;
+    else next.previous = previous;
+    handler.previous = undefined;
+    handler.next = undefined;
+  }
+
+  /** Times out copies past the cap; stops the timer when nothing is in flight. */
+  sweep(): void {
+    const deadline = performance.now() - mirrorTimeoutMs;
+    while (this.#oldest !== undefined && this.#oldest.started <= deadline) this.#oldest.timeout();
+    if (this.#count === 0 && this.#sweep !== undefined) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
+  }
 }
 
+function sweep(sender: MirrorSender): void {
+  sender.sweep();
+}
+
+/** Reads a copy's answer without keeping it: status, size and timing for telemetry only. */
 class MirrorHandler implements Dispatcher.DispatchHandler {
   readonly #sender: MirrorSender;
   readonly #exchange: Exchange;
   readonly #runtime: ClusterRuntime;
   readonly #host: HostState;
   readonly #destination: RouteDestination;
-  readonly #started = performance.now();
-  readonly #timer: NodeJS.Timeout;
+  readonly started: number;
+  /** Neighbours in the sender's list of copies in flight. */
+  previous: MirrorHandler | undefined;
+  next: MirrorHandler | undefined;
   #controller: Dispatcher.DispatchController | undefined;
   #status = 0;
   #bytes = 0;
@@ -84,14 +135,14 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     runtime: ClusterRuntime,
     host: HostState,
     destination: RouteDestination,
+    started: number,
   ) {
     this.#sender = sender;
     this.#exchange = exchange;
     this.#runtime = runtime;
     this.#host = host;
     this.#destination = destination;
-    this.#timer = setTimeout(this.#onTimeout, mirrorTimeoutMs);
-    this.#timer.unref();
+    this.started = started;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -104,7 +155,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     _headers: IncomingHttpHeaders,
   ): void {
     this.#status = statusCode;
-    this.#serviceTime = performance.now() - this.#started;
+    this.#serviceTime = performance.now() - this.started;
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -119,16 +170,15 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     this.#end(this.#status || 503, this.#status ? Flags.UC : Flags.UF);
   }
 
-  readonly #onTimeout = (): void => {
+  timeout(): void {
     this.#controller?.abort(new Error('mirror timeout'));
     this.#end(504, Flags.UT);
-  };
+  }
 
   #end(status: number, flags: number): void {
     if (this.#done) return;
     this.#done = true;
-    clearTimeout(this.#timer);
-    this.#sender.inFlight--;
+    this.#sender.done(this);
     const exchange = this.#exchange;
     if (exchange.context.recording) {
       exchange.context.publish(
@@ -138,7 +188,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
           flags,
           this.#host,
           this.#runtime.config,
-          performance.now() - this.#started,
+          performance.now() - this.started,
           this.#destination,
           this.#bytes,
           this.#serviceTime,

@@ -37,6 +37,8 @@ export interface RetryPolicy {
   readonly retryOn: number;
   readonly retryOnText: string;
   readonly statusCodes: ReadonlySet<number>;
+  /** Could any upstream answer be retried? False for Istio's default (retriable-status-codes, none listed). */
+  readonly onStatus: boolean;
   /** 0: no per-try timeout (the route timeout still applies). */
   readonly perTryTimeoutMs: number;
   /** Envoy's jittered exponential back-off: base 25 ms, max 10 × base unless `backoff` is set. */
@@ -103,6 +105,9 @@ function buildPolicy(
     retryOn: bits,
     retryOnText,
     statusCodes: codes,
+    onStatus:
+      (bits & (RetryOn.fiveXx | RetryOn.gatewayError | RetryOn.retriable4xx)) !== 0 ||
+      ((bits & RetryOn.retriableStatusCodes) !== 0 && codes.size > 0),
     perTryTimeoutMs: perTryTimeoutMs ?? 0,
     backoffBaseMs: base,
     backoffMaxMs: base * 10,
@@ -162,7 +167,14 @@ export interface ResponseHeaderMutation {
   readonly drop: readonly string[];
   readonly set: readonly (readonly [string, string])[];
   readonly add: readonly (readonly [string, string])[];
+  /** Hot-path form: upstream headers to leave out (removed or set)... */
+  readonly replaced: ReadonlySet<string>;
+  /** ...and the flat `[name, value, ...]` to append: `set` values, then `add` ones. */
+  readonly extra: readonly string[];
 }
+
+/** Envoy writes these response headers itself, after the route's operations. */
+const envoyResponseHeaders = new Set(['server', 'x-envoy-upstream-service-time']);
 
 const authorityNames = new Set(['host', ':authority']);
 
@@ -219,9 +231,13 @@ export function compileResponseMutation(
     for (const [name, value] of ops.add) add.push([name, value]);
   }
   if (drop.size === 0 && set.size === 0 && add.length === 0) return undefined;
+  const extra: string[] = [];
+  for (const [name, value] of [...set, ...add]) if (!envoyResponseHeaders.has(name)) extra.push(name, value);
   return Object.freeze({
     drop: Object.freeze([...drop]),
     set: Object.freeze([...set]),
     add: Object.freeze(add),
+    replaced: new Set([...drop, ...set.keys()]),
+    extra: Object.freeze(extra),
   });
 }

@@ -20,7 +20,7 @@ import type { RequestRecord } from './record.ts';
 export function formatAccessLog(record: RequestRecord): string {
   const flags = record.responseFlags || '-';
   return (
-    `[${new Date(record.startTime).toISOString()}] ` +
+    `[${isoTime(record.startTime)}] ` +
     `"${record.method} ${record.path} ${record.protocol}" ` +
     `${record.status} ${flags} ${responseCodeDetails(record.status, flags)} - ` +
     `"-" ${record.requestBytes} ${record.responseBytes} ` +
@@ -30,6 +30,24 @@ export function formatAccessLog(record: RequestRecord): string {
     `${dash(record.upstreamLocalAddress)} ${dash(record.downstreamLocalAddress)} ` +
     `${dash(record.downstreamRemoteAddress)} - ${dash(record.routeName)}`
   );
+}
+
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+/**
+ * %START_TIME%, `2026-11-25T13:24:57.930Z`. Records do not finish in the order they started, so the
+ * cache holds the second (`2026-11-25T13:24:57.`) and only the milliseconds are added per line.
+ */
+function isoTime(epochMs: number): string {
+  const ms = Math.floor(epochMs);
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const fraction = ms - second * 1000;
+  return `${cachedPrefix}${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}Z`;
 }
 
 /** %RESPONSE_CODE_DETAILS% as Envoy sets it for the outcome each first flag stands for. */

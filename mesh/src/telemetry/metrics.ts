@@ -62,6 +62,30 @@ interface SeriesPair {
   destination: Series | undefined;
 }
 
+/**
+ * Series pairs by (source, destination, code, flags, protocol), one Map per label: every key is
+ * a number or a string the data path or the identity cache hands over again and again (its hash
+ * is kept in the string), so counting a record builds no key string.
+ */
+type ByProtocol = Map<string, SeriesPair>;
+type ByFlags = Map<string, ByProtocol>;
+type ByStatus = Map<number, ByFlags>;
+type ByDestination = Map<string, ByStatus>;
+
+function child<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+const newByDestination = (): ByDestination => new Map();
+const newByStatus = (): ByStatus => new Map();
+const newByFlags = (): ByFlags => new Map();
+const newByProtocol = (): ByProtocol => new Map();
+
 export interface IstioMetricsOptions {
   readonly buckets?: readonly number[];
 }
@@ -71,7 +95,7 @@ export class IstioMetrics {
   readonly #buckets: readonly number[];
   readonly #bucketLabels: readonly string[];
   /** One entry per (source, destination, code, flags, protocol) combination seen. */
-  readonly #pairs = new Map<string, SeriesPair>();
+  readonly #pairs = new Map<string, ByDestination>();
   readonly #series: Series[] = [];
   /** Identity objects are usually shared by the data path; their key is computed once per object. */
   readonly #identityKeys = new WeakMap<object, string>();
@@ -88,13 +112,15 @@ export class IstioMetrics {
 
   record(record: RequestRecord): void {
     const destination = record.destination;
-    const key = `${this.#identityKey(record.source)}\u001e${
-      destination ? this.#identityKey(destination) : `\u001f${record.authority}`
-    }\u001e${record.status}\u001e${record.responseFlags}\u001e${record.protocol}`;
-    let pair = this.#pairs.get(key);
+    const byDestination = child(this.#pairs, this.#identityKey(record.source), newByDestination);
+    const destinationKey = destination ? this.#identityKey(destination) : `\u001f${record.authority}`;
+    const byStatus = child(byDestination, destinationKey, newByStatus);
+    const byFlags = child(byStatus, record.status, newByFlags);
+    const byProtocol = child(byFlags, record.responseFlags, newByProtocol);
+    let pair = byProtocol.get(record.protocol);
     if (!pair) {
       pair = { source: undefined, destination: undefined };
-      this.#pairs.set(key, pair);
+      byProtocol.set(record.protocol, pair);
     }
     if (!record.mirror) {
       pair.source ??= this.#newSeries(labelValues('source', record));

@@ -9,6 +9,13 @@ export interface WorkloadIdentity {
   readonly version: string;
 }
 
+/** The workload that served a request, and the Service it was addressed as. */
+export interface DestinationIdentity extends WorkloadIdentity {
+  /** Service FQDN, e.g. `back.music.svc.cluster.local` (Istio's destination_service). */
+  readonly service: string;
+  readonly serviceName: string;
+}
+
 /**
  * What the data path reports once per finished request (mirrored copies included, with `mirror`
  * set). Telemetry turns it into Istio's standard metrics and the access log; nothing else reads it.
@@ -42,14 +49,11 @@ export interface RequestRecord {
   /** `<virtualservice>.<namespace>/<route name or index>`-style name of the matched route, if any. */
   readonly routeName: string | undefined;
   readonly source: WorkloadIdentity;
-  /** Undefined when no destination Service was chosen (no route). */
-  readonly destination:
-    | (WorkloadIdentity & {
-        /** Service FQDN, e.g. `back.music.svc.cluster.local` (Istio's destination_service). */
-        readonly service: string;
-        readonly serviceName: string;
-      })
-    | undefined;
+  /**
+   * Undefined when no destination Service was chosen (no route). The data path passes the same
+   * object for the same endpoint and Service, so that telemetry can cache by identity.
+   */
+  readonly destination: DestinationIdentity | undefined;
   /** True for the fire-and-forget copy sent by a `mirror`. */
   readonly mirror: boolean;
   /** Optional, for the access log only (Envoy's %DOWNSTREAM_REMOTE_ADDRESS%, `ip:port`); `-` when absent. */
