@@ -77,6 +77,7 @@ const allowed: Record<string, readonly string[]> = {
     'googleCloudBuild',
     'cluster',
   ],
+  'build.local': ['push', 'tryImportMissing', 'useDockerCLI', 'useBuildkit', 'concurrency'],
   'build.artifacts[]': [
     'image',
     'context',

@@ -1,7 +1,7 @@
 // `npm run load -- --rps N --duration S [...]`: the option table, the parser, and a few lines that
 // call runLoad. Known errors print one line; usage errors exit 2.
 import { parseArgs } from 'node:util';
-import { formatProgress, formatReport, LoadError, type LoadProgress, runLoad } from './load.ts';
+import { type Account, formatProgress, formatReport, LoadError, type LoadProgress, runLoad } from './load.ts';
 import { defaultWeights, operations, parseWeights } from './scenario.ts';
 
 /** The command's options, in the order --help lists them. */
@@ -9,7 +9,15 @@ const options = {
   rps: { type: 'string', description: 'requests per second offered, open loop (required)' },
   duration: { type: 'string', description: 'seconds of load (required)' },
   url: { type: 'string', description: 'the ingress (default http://localhost:8080)' },
-  users: { type: 'string', description: 'simulated users, admin/admin and user/user in turn (default 10)' },
+  users: {
+    type: 'string',
+    description: 'simulated users, logging in with the accounts in turn (default 10)',
+  },
+  login: {
+    type: 'string',
+    multiple: true,
+    description: 'an account as user:password, repeatable (default admin:admin and user:user)',
+  },
   seed: { type: 'string', description: 'seed for the choice of operations and data (default 1)' },
   weights: {
     type: 'string',
@@ -53,6 +61,13 @@ function positive(value: string | undefined, name: string, fallback?: number, in
   return number;
 }
 
+function parseAccount(value: string): Account {
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1)
+    throw new UsageError('--login must be user:password (see --help)');
+  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+}
+
 async function main(): Promise<number> {
   let args: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
@@ -79,6 +94,7 @@ async function main(): Promise<number> {
     rps: positive(args.rps, 'rps'),
     durationS: positive(args.duration, 'duration'),
     users: positive(args.users, 'users', 10, true),
+    accounts: (args.login ?? []).map(parseAccount),
     seed,
     weights,
     maxInFlight: positive(args['max-in-flight'], 'max-in-flight', 256, true),

@@ -14,14 +14,26 @@ import { runOpenLoop } from './scheduler.ts';
 import { type Counts, formatSplit } from './split.ts';
 import { LoadStats, type TallySummary } from './stats.ts';
 
+export interface Account {
+  readonly username: string;
+  readonly password: string;
+}
+
+export const localAccounts: readonly Account[] = [
+  { username: 'admin', password: 'admin' },
+  { username: 'user', password: 'user' },
+];
+
 export interface LoadOptions {
   /** The ingress, e.g. http://localhost:8080. */
   readonly url: string;
   /** Requests per second offered, whatever the answers take. */
   readonly rps: number;
   readonly durationS: number;
-  /** Simulated users; each logs in once (admin/admin and user/user, alternately). Default 10. */
+  /** Simulated users; each logs in once, with the accounts in turn. Default 10. */
   readonly users?: number | undefined;
+  /** Who the users log in as. Default admin/admin and user/user, the local runtime's accounts. */
+  readonly accounts?: readonly Account[] | undefined;
   /** Seeds the choice of operations and data. Default 1. */
   readonly seed?: number | undefined;
   readonly weights?: Weights | undefined;
@@ -177,11 +189,11 @@ export async function runLoad(
     user.token = token;
   };
 
-  const users: User[] = Array.from({ length: userCount }, (_, i) =>
-    i % 2 === 0
-      ? { username: 'admin', password: 'admin', token: undefined }
-      : { username: 'user', password: 'user', token: undefined },
-  );
+  const accounts = options.accounts?.length ? options.accounts : localAccounts;
+  const users: User[] = Array.from({ length: userCount }, (_, i) => {
+    const account = accounts[i % accounts.length] as Account;
+    return { username: account.username, password: account.password, token: undefined };
+  });
   try {
     for (const user of users) await login(user);
     const first = await call('GET', '/back/api/tracks?size=100', users[0]?.token, undefined, true).catch(
