@@ -1,104 +1,52 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createPool, migrate } from '@music/service-kit';
-import type { FastifyInstance } from 'fastify';
-import type pg from 'pg';
-import type { Browser, Page } from 'playwright-core';
+import pg from 'pg';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp as buildBack } from '../services/back/src/app.ts';
-import { loadConfig as loadBackConfig } from '../services/back/src/config.ts';
-import { migrations as backMigrations } from '../services/back/src/migrations.ts';
-import { type SpotifyServices, startSpotifyServices } from '../services/back/test/spotify-services.ts';
-import { buildApp as buildFront } from '../services/front/src/app.ts';
-import { loadConfig as loadFrontConfig } from '../services/front/src/config.ts';
-import { migrations as frontMigrations } from '../services/front/src/migrations.ts';
-import { UserRepository } from '../services/front/src/users/repository.ts';
-import { seedUsers } from '../services/front/src/users/seed.ts';
-import { launchChromium } from './support/browser.ts';
-import { createTestDatabase } from './support/database.ts';
+import { launchChromium, logIn } from './support/browser.ts';
+import { type RunningMusic, removeDataDir, startMusic } from './support/music.ts';
+import { applyStep, routeBackTo, waitForEndpoints } from './support/rollout.ts';
 
 /**
- * The Angular app on back-v3: front, back-v3 with a real client and spotify-sandbox, and back-v2
- * on the same database, behind a small ingress whose `/back` target the test switches, as in
- * browser-v2.test.ts. The mesh is not needed to see the Spotify view and how the page copes.
+ * The Angular app on back-v3, on the local mesh runtime: deploy/steps/2-canary-v2 and 3-mirror-v3
+ * bring up back-v2 and back-v3 with client and spotify-sandbox (one database), and the ingress
+ * gateway's /back route is pointed at one version at a time (without the step's mirror), as in
+ * browser-v2.test.ts.
  */
+let music: RunningMusic;
 let browser: Browser;
-let ingress: Server;
-let url: string;
-let backTarget: string;
-let spotify: SpotifyServices;
-let backDb: pg.Pool;
-const apps: FastifyInstance[] = [];
-const pools: pg.Pool[] = [];
-const backs: Record<'v2' | 'v3', string> = { v2: '', v3: '' };
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('music');
-  browser = await launchChromium();
-  spotify = await startSpotifyServices();
-  const pool = async (schema: string, migrations: Parameters<typeof migrate>[2]) => {
-    const db = createPool({ url: databaseUrl, schema, maxConnections: 4 });
-    pools.push(db);
-    await migrate(db, schema, migrations);
-    return db;
-  };
-
-  const frontConfig = loadFrontConfig({ DATABASE_URL: databaseUrl, MUSIC_DEV_DEFAULTS: 'true' });
-  const frontDb = await pool('front', frontMigrations);
-  await seedUsers(new UserRepository(frontDb), frontConfig);
-  const front = await buildFront(frontConfig, { db: frontDb });
-  apps.push(front);
-  const frontUrl = await front.listen({ port: 0, host: '127.0.0.1' });
-
-  backDb = await pool('back', backMigrations);
-  const startBack = async (version: 'v2' | 'v3') => {
-    const config = loadBackConfig({
-      DATABASE_URL: databaseUrl,
-      APP_VERSION: version,
-      JWKS_URL: `${frontUrl}/.well-known/jwks.json`,
-      CLIENT_URL: spotify.clientUrl,
-    });
-    const app = await buildBack(config, { db: await pool('back', backMigrations) });
-    apps.push(app);
-    backs[version] = await app.listen({ port: 0, host: '127.0.0.1' });
-  };
-  await Promise.all([startBack('v2'), startBack('v3')]);
-  backTarget = backs.v3;
-
-  ingress = createServer((incoming, outgoing) => {
-    const path = incoming.url ?? '/';
-    const target = new URL(path, path.startsWith('/back/') ? backTarget : frontUrl);
-    const upstream = request(target, { method: incoming.method, headers: incoming.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
-    upstream.on('error', () => outgoing.writeHead(502).end());
-    incoming.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => ingress.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(ingress.address() as AddressInfo).port}`;
+  [music, browser] = await Promise.all([startMusic(), launchChromium()]);
+  await applyStep(music.runtime, '2-canary-v2');
+  await applyStep(music.runtime, '3-mirror-v3');
+  await waitForEndpoints(music.runtime, 'spotify-sandbox', 1);
+  await waitForEndpoints(music.runtime, 'client', 1);
+  await waitForEndpoints(music.runtime, 'back', 3);
+  await routeBackTo(music.runtime, 'v3');
 });
 
 afterAll(async () => {
   await browser?.close();
-  ingress?.closeAllConnections();
-  await new Promise((resolve) => ingress?.close(resolve));
-  await Promise.all(apps.map((app) => app.close()));
-  await spotify?.close();
-  await Promise.all(pools.map((db) => db.end()));
+  await music?.stop();
+  if (music) await removeDataDir(music.dataDir);
 });
 
-async function logIn(page: Page, username: string, password: string) {
-  await page.goto(`${url}/login`);
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="password"]').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL(/\/tracks$/);
+/** The rows of back's tracks table, straight from the database. */
+async function savedTracks(): Promise<{ title: string; spotify_id: string }[]> {
+  const client = new pg.Client({ connectionString: music.runtime.databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ title: string; spotify_id: string }>(
+      'SELECT title, spotify_id FROM back.tracks',
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
 }
 
 describe('the tracks page on back-v3', () => {
   it('shows Spotify tracks with album art, saves one to the library and rates it, and copes with back-v2', async () => {
-    const page = await browser.newPage();
+    const page = await browser.newPage({ baseURL: music.url });
     await logIn(page, 'admin', 'admin');
     const titles = () => page.getByTestId('track-title').allTextContents();
 
@@ -106,7 +54,8 @@ describe('the tracks page on back-v3', () => {
     await expect.poll(() => page.getByTestId('from-spotify').count()).toBeGreaterThan(5);
     const art = page.getByTestId('album-art').first();
     await art.waitFor();
-    expect(await art.getAttribute('src')).toContain(`${spotify.sandboxUrl}/images/`);
+    // The sandbox links its art through the gateway's /images/ route.
+    expect(await art.getAttribute('src')).toContain(`${music.url}/images/`);
     const loaded = (img: unknown) => {
       const image = img as { complete: boolean; naturalWidth: number };
       return image.complete && image.naturalWidth > 0;
@@ -121,10 +70,9 @@ describe('the tracks page on back-v3', () => {
     await creep.getByTestId('save-to-library').click();
     await creep.getByTestId('in-library').waitFor();
     expect(await creep.getByTestId('save-to-library').count()).toBe(0);
-    const { rows } = await backDb.query<{ title: string; spotify_id: string }>(
-      'SELECT title, spotify_id FROM tracks',
-    );
-    expect(rows).toEqual([{ title: 'Creep', spotify_id: expect.stringMatching(/^[0-9A-Za-z]{22}$/) }]);
+    expect(await savedTracks()).toEqual([
+      { title: 'Creep', spotify_id: expect.stringMatching(/^[0-9A-Za-z]{22}$/) },
+    ]);
 
     expect(await creep.getByTestId('track-rating').textContent()).toContain('no ratings');
     await creep.getByTestId('rate-5').click();
@@ -140,7 +88,7 @@ describe('the tracks page on back-v3', () => {
     expect(await saved.getByTestId('album-art').count()).toBe(1);
     expect(await saved.getByTestId('rate-5').getAttribute('aria-pressed')).toBe('true');
 
-    backTarget = backs.v2;
+    await routeBackTo(music.runtime, 'v2');
     await page.getByTestId('track-search').fill('cree');
     await expect.poll(() => page.getByTestId('served-by').textContent()).toContain('back-v2');
     await expect.poll(titles).toEqual(['Creep']);

@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/browser.ts';
+import { launchChromium, logIn } from './support/browser.ts';
 import { type RunningMusic, removeDataDir, startMusic } from './support/music.ts';
 
 let music: RunningMusic;
@@ -16,17 +16,11 @@ afterAll(async () => {
   if (music) await removeDataDir(music.dataDir);
 });
 
-async function logIn(page: Page, username: string, password: string) {
-  await page.goto(`${music.url}/login`);
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="password"]').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL(/\/tracks$/);
-}
+const newPage = () => browser.newPage({ baseURL: music.url });
 
 describe('the Music app in a browser', () => {
   it('lets admin log in, create, list, edit and delete a track', async () => {
-    const page = await browser.newPage();
+    const page = await newPage();
     await logIn(page, 'admin', 'admin');
     await expect.poll(() => page.getByTestId('served-by').textContent()).toContain('back-v1');
 
@@ -55,7 +49,7 @@ describe('the Music app in a browser', () => {
   });
 
   it('shows the server error next to the field it is about', async () => {
-    const page = await browser.newPage();
+    const page = await newPage();
     await logIn(page, 'admin', 'admin');
     await page.getByTestId('track-create').click();
     await page.locator('input[name="title"]').fill('   ');
@@ -70,17 +64,17 @@ describe('the Music app in a browser', () => {
   });
 
   it('keeps user administration away from user/user', async () => {
-    const page = await browser.newPage();
+    const page = await newPage();
     await logIn(page, 'user', 'user');
     expect(await page.getByTestId('nav-users').count()).toBe(0);
-    await page.goto(`${music.url}/admin/users`);
+    await page.goto('/admin/users');
     await page.getByTestId('access-denied').waitFor();
     expect(await page.getByTestId('user-row').count()).toBe(0);
     await page.close();
   });
 
   it('lets admin see the user list', async () => {
-    const page = await browser.newPage();
+    const page = await newPage();
     await logIn(page, 'admin', 'admin');
     await page.getByTestId('nav-users').click();
     await page.getByTestId('user-row').filter({ hasText: 'admin' }).first().waitFor();

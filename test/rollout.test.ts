@@ -1,6 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, type RunningMusic, removeDataDir, startMusic } from './support/music.ts';
+import { applyStep, waitForEndpoints } from './support/rollout.ts';
 
 // The tutorial's rollout as docs/rollout.md tells it: each folder of deploy/steps applied in turn
 // to the running app, as `npm run mesh -- apply -f deploy/steps/<step>` does, then requests through
@@ -8,33 +8,11 @@ import { login, type RunningMusic, removeDataDir, startMusic } from './support/m
 // (istio_requests_total by destination_version, destination reporter), and must sit within ±5σ of
 // the weights: never flaky, and still far from any neighbouring split.
 
-const steps = new URL('../deploy/steps/', import.meta.url);
 const health = '/back/management/health/liveness';
 
 type Counts = Record<string, number>;
 
 let music: RunningMusic;
-
-/** Every YAML file of one step folder, in name order (what `kubectl apply -f <dir>` takes: not its Kustomization). */
-async function applyStep(step: string): Promise<void> {
-  const files = (await readdir(new URL(`${step}/`, steps))).filter((file) => /\.ya?ml$/.test(file));
-  for (const file of files.sort()) {
-    await music.runtime.apply(
-      `deploy/steps/${step}/${file}`,
-      await readFile(new URL(`${step}/${file}`, steps), 'utf8'),
-    );
-  }
-}
-
-async function waitForEndpoints(service: string, count: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (music.runtime.endpoints(service).length < count) {
-    if (Date.now() > deadline) {
-      throw new Error(`${service}: ${music.runtime.endpoints(service).length} of ${count} endpoints ready`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** istio_requests_total to back from the ingress gateway, summed by destination_version; `2` counts 2xx only. */
 async function requestsByVersion(codeClass?: string): Promise<Counts> {
@@ -109,7 +87,7 @@ describe('the rollout in deploy/steps on the local runtime', () => {
   });
 
   it('step 1 (1-v1): every request to back reaches v1', async () => {
-    await applyStep('1-v1');
+    await applyStep(music.runtime, '1-v1');
     const n = 200;
     const { served, counted } = await measure(n);
     expect(served).toEqual({ v1: n });
@@ -117,8 +95,8 @@ describe('the rollout in deploy/steps on the local runtime', () => {
   });
 
   it('step 2 (2-canary-v2): about 90/10 to v1/v2', async () => {
-    await applyStep('2-canary-v2');
-    await waitForEndpoints('back', 2);
+    await applyStep(music.runtime, '2-canary-v2');
+    await waitForEndpoints(music.runtime, 'back', 2);
     const n = 1000;
     const { served, counted } = await measure(n);
     // Binomial(1000, 0.1): σ ≈ 9.5, so v2 answers 53 to 147 times.
@@ -127,10 +105,10 @@ describe('the rollout in deploy/steps on the local runtime', () => {
   });
 
   it('step 3 (3-mirror-v3): v2 answers everything, and v3 receives a copy of each request', async () => {
-    await applyStep('3-mirror-v3');
-    await waitForEndpoints('spotify-sandbox', 1);
-    await waitForEndpoints('client', 1);
-    await waitForEndpoints('back', 3);
+    await applyStep(music.runtime, '3-mirror-v3');
+    await waitForEndpoints(music.runtime, 'spotify-sandbox', 1);
+    await waitForEndpoints(music.runtime, 'client', 1);
+    await waitForEndpoints(music.runtime, 'back', 3);
     const n = 200;
     const before = await requestsByVersion();
     const { served } = await measure(n);
@@ -165,7 +143,7 @@ describe('the rollout in deploy/steps on the local runtime', () => {
   });
 
   it('step 4 (4-split-v2-v3): about 30/70 to v2/v3', async () => {
-    await applyStep('4-split-v2-v3');
+    await applyStep(music.runtime, '4-split-v2-v3');
     const n = 1000;
     const { served, counted } = await measure(n);
     // Binomial(1000, 0.7): σ ≈ 14.5, so v3 answers 628 to 772 times.
@@ -174,7 +152,7 @@ describe('the rollout in deploy/steps on the local runtime', () => {
   });
 
   it('step 5 (5-promote-v3): every request to back reaches v3', async () => {
-    await applyStep('5-promote-v3');
+    await applyStep(music.runtime, '5-promote-v3');
     const n = 200;
     const { served, counted } = await measure(n);
     expect(served).toEqual({ v3: n });

@@ -1,3 +1,10 @@
+export {
+  formatOptions,
+  type OptionSpec,
+  type OptionTable,
+  parseOptions,
+  positiveNumber,
+} from './cli/options.ts';
 export { type RuntimeOptions, repoRoot } from './config.ts';
 export { makeReachableByPostgres } from './database/embedded.ts';
 export {
@@ -12,4 +19,5 @@ export {
   WorkloadError,
 } from './errors.ts';
 export { createLogger, type Logger, type LogLevel, silentLogger } from './log.ts';
+export { yamlFilesUnder } from './manifests/load.ts';
 export { type Runtime, startRuntime } from './runtime.ts';

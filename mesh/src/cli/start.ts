@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultDataDir, parsePort, repoRoot } from '../config.ts';
 import { MeshError, UsageError } from '../errors.ts';
 import { createLogger, isLogLevel } from '../log.ts';
 import { type Runtime, startRuntime } from '../runtime.ts';
+import { formatOptions, type OptionTable, parseOptions } from './options.ts';
 
 /** The command's options, in the order --help lists them. */
 const options = {
@@ -27,20 +27,16 @@ const options = {
   },
   'log-level': { type: 'string', description: 'debug, info, warn or error (default LOG_LEVEL or info)' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
-} as const;
+} as const satisfies OptionTable;
 
 function usage(): string {
-  const lines = Object.entries(options).map(([name, option]) => {
-    const flag = `${'short' in option ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ' <value>' : ''}`;
-    return `  ${flag.padEnd(26)}${option.description}`;
-  });
   return [
     'Usage: npm start -- [options]   (node mesh/src/cli/start.ts [options])',
     '',
     'Runs Music locally from deploy/ (Kubernetes + Istio YAML): PostgreSQL, every replica, and an',
     'ingress that routes like the Istio gateway. Ctrl-C stops everything.',
     '',
-    ...lines,
+    ...formatOptions(options, 26),
     '',
     'Environment: DATABASE_URL uses an existing PostgreSQL instead of starting one.',
   ].join('\n');
@@ -49,12 +45,7 @@ function usage(): string {
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
-  let args: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
-  try {
-    args = parseArgs({ options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message} (see --help)`);
-  }
+  const args = parseOptions(options);
   if (args.help) {
     out(usage());
     return 0;

@@ -27,7 +27,7 @@ export async function loadTopology(deployDir: string): Promise<Topology> {
 /** The documents of `loadTopology`, unchecked, named by their path relative to the deploy directory. */
 export async function loadDocuments(deployDir: string): Promise<FieldReader[]> {
   const files: string[] = [];
-  for (const folder of manifestFolders) files.push(...(await yamlFiles(join(deployDir, folder))));
+  for (const folder of manifestFolders) files.push(...(await yamlFilesUnder(join(deployDir, folder))));
   const documents: FieldReader[] = [];
   for (const file of files) {
     documents.push(...parseYaml(relative(deployDir, file), await readFile(file, 'utf8')));
@@ -37,10 +37,6 @@ export async function loadDocuments(deployDir: string): Promise<FieldReader[]> {
 
 /** Every YAML file of a directory (recursively), sorted; kustomization files left out. */
 export async function yamlFilesUnder(folder: string): Promise<string[]> {
-  return yamlFiles(folder);
-}
-
-async function yamlFiles(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(
     (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];

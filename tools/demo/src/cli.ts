@@ -1,8 +1,15 @@
 // `npm run demo [-- --yes] [--rps N] [--step-seconds S]`: the option table, the parser, and a few
 // lines that call runDemo. Known errors print one line; usage errors exit 2; a failed step exits 1.
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { createLogger, MeshError } from '@music/mesh';
+import {
+  createLogger,
+  formatOptions,
+  MeshError,
+  type OptionTable,
+  parseOptions,
+  positiveNumber,
+  UsageError,
+} from '@music/mesh';
 import { formatProgress, LoadError } from '../../load/src/load.ts';
 import { DemoError, type DemoIo, runDemo } from './demo.ts';
 import { parseStepList, steps } from './steps.ts';
@@ -25,17 +32,9 @@ const options = {
   users: { type: 'string', description: 'simulated users (default 10)' },
   verbose: { type: 'boolean', short: 'v', description: "show the runtime's log and the replicas' warnings" },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
-} as const;
-
-class UsageError extends Error {
-  readonly code = 'USAGE';
-}
+} as const satisfies OptionTable;
 
 function usage(): string {
-  const lines = Object.entries(options).map(([name, option]) => {
-    const flag = `${'short' in option ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ' <value>' : ''}`;
-    return `  ${flag.padEnd(28)}${option.description}`;
-  });
   return [
     'Usage: npm run demo -- [options]',
     '',
@@ -46,27 +45,14 @@ function usage(): string {
     'Exits 1 when a measured split is outside its binomial tolerance (4σ), a mirror misses copies or',
     'over 1% of requests fail, so `npm run demo -- --yes` is a check.',
     '',
-    ...lines,
+    ...formatOptions(options),
   ].join('\n');
-}
-
-function positive(value: string | undefined, name: string, fallback: number, integer = false): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number)))
-    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'} (got ${value})`);
-  return number;
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
-  let args: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
-  try {
-    args = parseArgs({ options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message} (see --help)`);
-  }
+  const args = parseOptions(options);
   if (args.help) {
     out(usage());
     return 0;
@@ -89,9 +75,9 @@ async function main(): Promise<number> {
   }
   const demoOptions = {
     port,
-    rps: positive(args.rps, 'rps', 50),
-    stepSeconds: positive(args['step-seconds'], 'step-seconds', 10),
-    users: positive(args.users, 'users', 10, true),
+    rps: positiveNumber(args.rps, '--rps', { default: 50 }),
+    stepSeconds: positiveNumber(args['step-seconds'], '--step-seconds', { default: 10 }),
+    users: positiveNumber(args.users, '--users', { default: 10, integer: true }),
     steps: chosen,
     stepsDir: args['steps-dir'],
     log: args.verbose ? createLogger(out, 'warn') : undefined,

@@ -1,8 +1,8 @@
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { type Logger, type Runtime, repoRoot, silentLogger, startRuntime } from '@music/mesh';
+import { type Logger, type Runtime, repoRoot, silentLogger, startRuntime, yamlFilesUnder } from '@music/mesh';
 import { type LoadProgress, type LoadReport, runLoad } from '../../load/src/load.ts';
 import {
   type Counts,
@@ -95,7 +95,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
   const files = new Map<number, string[]>();
   for (const step of walk) {
     const folder = join(stepsDir, step.folder);
-    const found = await yamlFiles(folder);
+    const found = await yamlFilesUnder(folder);
     if (found.length === 0) throw new DemoError(`no YAML in ${relative(process.cwd(), folder) || folder}`);
     files.set(step.number, found);
   }
@@ -367,21 +367,6 @@ async function waitForDeployments(
     if (Date.now() > deadline) throw new DemoError(`${names} not ready after ${timeoutMs / 1000} s`);
     await sleep(200);
   }
-}
-
-async function yamlFiles(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [];
-      throw error;
-    },
-  );
-  return entries
-    .filter(
-      (entry) => entry.isFile() && /\.ya?ml$/.test(entry.name) && !/^kustomization\.ya?ml$/.test(entry.name),
-    )
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
 }
 
 function isPortFree(port: number): Promise<boolean> {

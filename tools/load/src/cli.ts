@@ -1,6 +1,6 @@
 // `npm run load -- --rps N --duration S [...]`: the option table, the parser, and a few lines that
 // call runLoad. Known errors print one line; usage errors exit 2.
-import { parseArgs } from 'node:util';
+import { formatOptions, type OptionTable, parseOptions, positiveNumber, UsageError } from '@music/mesh';
 import { type Account, formatProgress, formatReport, LoadError, type LoadProgress, runLoad } from './load.ts';
 import { defaultWeights, operations, parseWeights } from './scenario.ts';
 
@@ -27,17 +27,9 @@ const options = {
   timeout: { type: 'string', description: 'seconds a request may take (default 30)' },
   json: { type: 'boolean', description: 'print the final report as JSON' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
-} as const;
-
-export class UsageError extends Error {
-  readonly code = 'USAGE';
-}
+} as const satisfies OptionTable;
 
 function usage(): string {
-  const lines = Object.entries(options).map(([name, option]) => {
-    const flag = `${'short' in option ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ' <value>' : ''}`;
-    return `  ${flag.padEnd(28)}${option.description}`;
-  });
   return [
     'Usage: npm run load -- --rps <n> --duration <s> [options]',
     '',
@@ -46,19 +38,8 @@ function usage(): string {
     'back version from X-Served-By, errors, p50/p99), then totals per operation and per version. Ctrl-C',
     'ends early and still prints the report.',
     '',
-    ...lines,
+    ...formatOptions(options),
   ].join('\n');
-}
-
-function positive(value: string | undefined, name: string, fallback?: number, integer = false): number {
-  if (value === undefined) {
-    if (fallback === undefined) throw new UsageError(`--${name} is required (see --help)`);
-    return fallback;
-  }
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number)))
-    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'} (got ${value})`);
-  return number;
 }
 
 function parseAccount(value: string): Account {
@@ -69,12 +50,7 @@ function parseAccount(value: string): Account {
 }
 
 async function main(): Promise<number> {
-  let args: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
-  try {
-    args = parseArgs({ options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message} (see --help)`);
-  }
+  const args = parseOptions(options);
   if (args.help) {
     process.stdout.write(`${usage()}\n`);
     return 0;
@@ -91,14 +67,14 @@ async function main(): Promise<number> {
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer (got ${args.seed})`);
   const loadOptions = {
     url,
-    rps: positive(args.rps, 'rps'),
-    durationS: positive(args.duration, 'duration'),
-    users: positive(args.users, 'users', 10, true),
+    rps: positiveNumber(args.rps, '--rps'),
+    durationS: positiveNumber(args.duration, '--duration'),
+    users: positiveNumber(args.users, '--users', { default: 10, integer: true }),
     accounts: (args.login ?? []).map(parseAccount),
     seed,
     weights,
-    maxInFlight: positive(args['max-in-flight'], 'max-in-flight', 256, true),
-    timeoutMs: positive(args.timeout, 'timeout', 30) * 1000,
+    maxInFlight: positiveNumber(args['max-in-flight'], '--max-in-flight', { default: 256, integer: true }),
+    timeoutMs: positiveNumber(args.timeout, '--timeout', { default: 30 }) * 1000,
   };
 
   const aborter = new AbortController();
