@@ -1,5 +1,5 @@
-import { Pool } from 'undici';
 import type { Service } from '../manifests/model.ts';
+import { UpstreamPool } from '../proxy/upstream/pool.ts';
 import { serviceFqdn } from '../routing/hosts.ts';
 
 /** A ready pod, as the ingress sees it: where to send requests and the labels subsets will select on. */
@@ -33,18 +33,10 @@ interface ServiceEntry {
   cursor: number;
 }
 
-const poolOptions: Pool.Options = {
-  connections: 64,
-  keepAliveTimeout: 30_000,
-  keepAliveMaxTimeout: 120_000,
-  headersTimeout: 0,
-  bodyTimeout: 0,
-};
-
 /** Which endpoints of each Service are ready, with one keep-alive connection pool per endpoint. */
 export class EndpointRegistry {
   readonly #services = new Map<string, ServiceEntry>();
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, UpstreamPool>();
   readonly #listeners = new Set<() => void>();
   #version = 0;
 
@@ -143,18 +135,17 @@ export class EndpointRegistry {
   }
 
   /** The keep-alive pool to an endpoint; one per distinct connection settings. */
-  pool(endpoint: Endpoint, settings: PoolSettings = defaultPoolSettings): Pool {
+  pool(endpoint: Endpoint, settings: PoolSettings = defaultPoolSettings): UpstreamPool {
     const key = `${endpoint.origin}|${settings.connections}|${settings.maxRequestsPerConnection ?? ''}|${settings.connectTimeoutMs}`;
     let pool = this.#pools.get(key);
     if (!pool) {
-      const options: Pool.Options = {
-        ...poolOptions,
+      pool = new UpstreamPool(endpoint.origin, {
         connections: settings.connections,
-        connectTimeout: settings.connectTimeoutMs,
-      };
-      if (settings.maxRequestsPerConnection !== undefined)
-        options.maxRequestsPerClient = settings.maxRequestsPerConnection;
-      pool = new Pool(endpoint.origin, options);
+        maxRequestsPerConnection: settings.maxRequestsPerConnection,
+        connectTimeoutMs: settings.connectTimeoutMs,
+        keepAliveTimeoutMs: 30_000,
+        keepAliveMaxTimeoutMs: 120_000,
+      });
       this.#pools.set(key, pool);
     }
     return pool;

@@ -1,7 +1,7 @@
-import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointRegistry, PoolSettings } from '../endpoints/registry.ts';
 import type { Cluster } from '../routing/table.ts';
 import type { DestinationIdentity, WorkloadIdentity } from '../telemetry/record.ts';
+import type { UpstreamPool } from './upstream/pool.ts';
 
 /** What one listener knows about one endpoint of one cluster: load, failures, ejection. */
 export class HostState {
@@ -15,7 +15,7 @@ export class HostState {
   ejectedUntil = 0;
   ejections = 0;
   /** The connection pool, as last looked up (see ClusterRuntime.pool). */
-  pool: Dispatcher | undefined;
+  pool: UpstreamPool | undefined;
   poolSettings: PoolSettings | undefined;
   poolVersion = -1;
   #destination: DestinationIdentity | undefined;
@@ -124,7 +124,7 @@ export class ClusterRuntime {
    * a key string, too much for every request. Looked up again when the settings or the registry's
    * endpoints change (a removed endpoint's pool is closed).
    */
-  pool(host: HostState): Dispatcher {
+  pool(host: HostState): UpstreamPool {
     const version = this.#registry.version;
     if (host.pool === undefined || host.poolSettings !== this.#pool || host.poolVersion !== version) {
       host.pool = this.#registry.pool(host.endpoint, this.#pool);
