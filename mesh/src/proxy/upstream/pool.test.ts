@@ -1,0 +1,231 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UpstreamPool, type UpstreamRequest } from './pool.ts';
+
+interface Outcome {
+  status?: number;
+  statusMessage?: string | undefined;
+  headers?: IncomingHttpHeaders;
+  body: string;
+  ended: boolean;
+  error?: NodeJS.ErrnoException;
+}
+
+function send(pool: UpstreamPool, request: Partial<UpstreamRequest> = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const outcome: Outcome = { body: '', ended: false };
+    const handler: Dispatcher.DispatchHandler = {
+      onResponseStart(_c, status, headers, statusMessage) {
+        outcome.status = status;
+        outcome.headers = headers;
+        outcome.statusMessage = statusMessage;
+      },
+      onResponseData(_c, chunk) {
+        outcome.body += chunk.toString('latin1');
+      },
+      onResponseEnd() {
+        outcome.ended = true;
+        resolve(outcome);
+      },
+      onResponseError(_c, error) {
+        outcome.error = error as NodeJS.ErrnoException;
+        resolve(outcome);
+      },
+    };
+    pool.dispatch({ path: '/p', method: 'GET', headers: ['host', 'up'], body: null, ...request }, handler);
+  });
+}
+
+/** A raw TCP upstream: `respond` gets each request head (and body bytes read so far) and the socket. */
+async function rawServer(
+  respond: (request: string, socket: Socket, index: number) => void,
+): Promise<{ server: Server; origin: string; connections: () => number; requests: string[] }> {
+  let connections = 0;
+  const requests: string[] = [];
+  const server = createServer((socket) => {
+    connections++;
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      let end = buffered.indexOf('\r\n\r\n');
+      while (end !== -1) {
+        const head = buffered.slice(0, end + 4);
+        let length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (/transfer-encoding: chunked/i.test(head)) {
+          const last = buffered.indexOf('0\r\n\r\n', end + 4);
+          if (last === -1) return;
+          length = last + 5 - (end + 4);
+        }
+        if (buffered.length < end + 4 + length) return;
+        const request = buffered.slice(0, end + 4 + length);
+        buffered = buffered.slice(end + 4 + length);
+        requests.push(request);
+        respond(request, socket, requests.length - 1);
+        end = buffered.indexOf('\r\n\r\n');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  servers.push(server);
+  return { server, origin: `http://127.0.0.1:${port}`, connections: () => connections, requests };
+}
+
+const servers: Server[] = [];
+const pools: UpstreamPool[] = [];
+function pool(origin: string, connections = 4, maxRequestsPerConnection?: number): UpstreamPool {
+  const created = new UpstreamPool(origin, {
+    connections,
+    connectTimeoutMs: 2_000,
+    maxRequestsPerConnection,
+  });
+  pools.push(created);
+  return created;
+}
+
+afterEach(async () => {
+  for (const p of pools.splice(0)) await p.destroy();
+  for (const s of servers.splice(0)) {
+    s.close();
+    (s as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+  }
+});
+
+describe('UpstreamPool', () => {
+  it('reads Content-Length answers and reuses the connection', async () => {
+    const up = await rawServer((_r, socket) =>
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\nX-A: 2\r\n\r\nhello'),
+    );
+    const p = pool(up.origin);
+    for (let i = 0; i < 3; i++) {
+      const outcome = await send(p);
+      expect(outcome).toMatchObject({ status: 200, statusMessage: 'OK', body: 'hello', ended: true });
+      expect(outcome.headers?.['x-a']).toEqual(['1', '2']);
+    }
+    expect(up.connections()).toBe(1);
+    expect(up.requests[0]).toBe('GET /p HTTP/1.1\r\nhost: up\r\n\r\n');
+  });
+
+  it('reads chunked answers split anywhere, extensions and trailers ignored', async () => {
+    const wire =
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n';
+    const up = await rawServer((_r, socket) => {
+      // One byte at a time, to cross every boundary.
+      socket.setNoDelay(true);
+      let i = 0;
+      const step = (): void => {
+        if (i < wire.length) socket.write(wire[i++] as string, 'latin1', step);
+      };
+      step();
+    });
+    const p = pool(up.origin);
+    expect(await send(p)).toMatchObject({ status: 200, body: 'hello world', ended: true });
+    expect(await send(p)).toMatchObject({ status: 200, body: 'hello world', ended: true });
+    expect(up.connections()).toBe(1);
+  });
+
+  it('skips 1xx, reads no body for HEAD, 204 and 304', async () => {
+    const up = await rawServer((request, socket) => {
+      if (request.startsWith('HEAD')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n');
+      else if (request.startsWith('GET /204')) socket.write('HTTP/1.1 204 No Content\r\n\r\n');
+      else if (request.startsWith('GET /304'))
+        socket.write('HTTP/1.1 304 Not Modified\r\nContent-Length: 3\r\n\r\n');
+      else
+        socket.write(
+          'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok',
+        );
+    });
+    const p = pool(up.origin, 1);
+    expect(await send(p, { method: 'HEAD' })).toMatchObject({ status: 200, body: '', ended: true });
+    expect(await send(p, { path: '/204' })).toMatchObject({ status: 204, body: '', ended: true });
+    expect(await send(p, { path: '/304' })).toMatchObject({ status: 304, body: '', ended: true });
+    expect(await send(p)).toMatchObject({ status: 201, body: 'ok', ended: true });
+    expect(up.connections()).toBe(1);
+  });
+
+  it('closes on Connection: close and reads an unframed body until close', async () => {
+    const up = await rawServer((request, socket) => {
+      if (request.startsWith('GET /close'))
+        socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok');
+      else socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end');
+    });
+    const p = pool(up.origin, 1);
+    expect(await send(p, { path: '/close' })).toMatchObject({ status: 200, body: 'ok', ended: true });
+    expect(await send(p)).toMatchObject({ status: 200, body: 'until the end', ended: true });
+    expect(up.connections()).toBe(2);
+  });
+
+  it('frames request bodies: a Buffer by length, a stream chunked or by its declared length', async () => {
+    const up = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    const p = pool(up.origin, 1);
+    await send(p, { method: 'POST', body: Buffer.from('abc') });
+    await send(p, { method: 'POST' });
+    const stream = new PassThrough();
+    const chunked = send(p, { method: 'POST', body: stream });
+    stream.write('ab');
+    stream.end('cd');
+    expect(await chunked).toMatchObject({ status: 200, ended: true });
+    expect(up.requests[0]).toBe('POST /p HTTP/1.1\r\nhost: up\r\ncontent-length: 3\r\n\r\nabc');
+    expect(up.requests[1]).toBe('POST /p HTTP/1.1\r\nhost: up\r\ncontent-length: 0\r\n\r\n');
+    expect(up.requests[2]).toBe(
+      'POST /p HTTP/1.1\r\nhost: up\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n',
+    );
+    const sized = new PassThrough();
+    const declared = send(p, {
+      method: 'PUT',
+      headers: ['host', 'up', 'Content-Length', '4'],
+      body: sized,
+    });
+    sized.end('wxyz');
+    expect(await declared).toMatchObject({ status: 200, ended: true });
+    expect(up.requests[3]).toBe('PUT /p HTTP/1.1\r\nhost: up\r\ncontent-length: 4\r\n\r\nwxyz');
+  });
+
+  it('reports a refused connection with its code, a reset as a socket error', async () => {
+    const closed = await rawServer(() => {});
+    const { origin } = closed;
+    await new Promise<void>((resolve) => closed.server.close(() => resolve()));
+    expect((await send(pool(origin))).error?.code).toBe('ECONNREFUSED');
+    const up = await rawServer((_r, socket) => socket.destroy());
+    expect((await send(pool(up.origin))).error?.code).toBe('UND_ERR_SOCKET');
+    const garbage = await rawServer((_r, socket) => socket.write('NOT HTTP\r\n\r\n'));
+    expect((await send(pool(garbage.origin))).error?.code).toBe('HPE_INVALID');
+  });
+
+  it('queues beyond its connections and honours maxRequestsPerConnection', async () => {
+    const up = await rawServer((_r, socket) =>
+      setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx'), 5),
+    );
+    const p = pool(up.origin, 2, 3);
+    const outcomes = await Promise.all(Array.from({ length: 12 }, () => send(p)));
+    expect(outcomes.every((o) => o.status === 200 && o.body === 'x')).toBe(true);
+    expect(p.size).toBeLessThanOrEqual(2);
+    expect(up.connections()).toBe(4);
+  });
+
+  it('aborts a request: the handler hears of it once, the connection is dropped', async () => {
+    const up = await rawServer(() => {});
+    const p = pool(up.origin);
+    const errors: Error[] = [];
+    let controller: Dispatcher.DispatchController | undefined;
+    p.dispatch(
+      { path: '/', method: 'GET', headers: [], body: null },
+      {
+        onRequestStart(c) {
+          controller = c;
+        },
+        onResponseError(_c, error) {
+          errors.push(error);
+        },
+      },
+    );
+    controller?.abort(new Error('stop'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(errors.map((e) => e.message)).toEqual(['stop']);
+    expect(p.size).toBe(0);
+  });
+});
