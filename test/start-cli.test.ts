@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDataDir, temporaryDataDir } from './support/music.ts';
@@ -39,11 +39,27 @@ describe('npm start', () => {
   });
   afterAll(() => removeDataDir(dataDir));
 
-  it('prints the URL and credentials, serves the app, and Ctrl-C leaves nothing running', async () => {
-    const child = spawn(process.execPath, ['mesh/src/cli/start.ts', '--port', '0', '--data-dir', dataDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DATABASE_URL: '' },
-    });
+  /** `npm start` on the test's data directory, once it printed its URL; its output so far. */
+  async function start(): Promise<{
+    child: ChildProcessWithoutNullStreams;
+    url: string;
+    output: () => string;
+  }> {
+    const child = spawn(
+      process.execPath,
+      [
+        'mesh/src/cli/start.ts',
+        '--port',
+        '0',
+        '--admin-port',
+        '0',
+        '--stats-port',
+        '0',
+        '--data-dir',
+        dataDir,
+      ],
+      { env: { ...process.env, DATABASE_URL: '' } },
+    );
     let output = '';
     child.stderr.on('data', (chunk) => {
       output += chunk;
@@ -60,8 +76,13 @@ describe('npm start', () => {
       });
       child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
     });
-    expect(output).toContain('admin/admin');
-    expect(output).toContain(dataDir);
+    return { child, url, output: () => output };
+  }
+
+  it('prints the URL and credentials, serves the app, and Ctrl-C leaves nothing running', async () => {
+    const { child, url, output } = await start();
+    expect(output()).toContain('admin/admin');
+    expect(output()).toContain(dataDir);
 
     const login = await fetch(`${url}/api/authenticate`, {
       method: 'POST',
@@ -70,11 +91,24 @@ describe('npm start', () => {
     });
     expect(login.status).toBe(200);
     const { id_token: token } = (await login.json()) as { id_token: string };
-    expect(output).not.toContain(token);
+    expect(output()).not.toContain(token);
 
     const started = descendants(child.pid ?? 0);
     expect(started.length).toBeGreaterThanOrEqual(3);
     child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(started.filter(alive)).toEqual([]);
+  });
+
+  it('stops everything when its terminal closes, even after its output reader went away', async () => {
+    const { child } = await start();
+    const started = descendants(child.pid ?? 0);
+    expect(started.length).toBeGreaterThanOrEqual(3);
+    // As `npm start | head` once the reader exits, then the terminal closing (SIGHUP).
+    child.stdout.destroy();
+    child.stderr.destroy();
+    child.kill('SIGHUP');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(started.filter(alive)).toEqual([]);

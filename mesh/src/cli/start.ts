@@ -43,6 +43,9 @@ function usage(): string {
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+// Output piped into a reader that goes away (`npm start | head`) must not crash the runtime
+// mid-stop: lines are dropped, the shutdown goes on.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 async function main(): Promise<number> {
   const args = parseOptions(options);
@@ -82,6 +85,8 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed terminal: stop as for Ctrl-C rather than die and leave replicas and PostgreSQL behind.
+  process.on('SIGHUP', onSignal);
 
   try {
     runtime = await startRuntime({

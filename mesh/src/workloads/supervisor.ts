@@ -181,8 +181,10 @@ export class Supervisor {
   async stop(): Promise<void> {
     this.#stopped = true;
     const runners = [...this.#runners.values()];
-    this.#runners.clear();
+    // The runners stay listed until their replicas are gone: if the runtime dies mid-stop, the
+    // exit hook still kills them.
     await Promise.all(runners.map((runner) => runner.remove()));
+    this.#runners.clear();
     process.off('exit', this.#onProcessExit);
     await this.#prober.close();
   }
