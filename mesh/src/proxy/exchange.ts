@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
 import { authorityHost, authorityPort } from '../routing/hosts.ts';
@@ -19,6 +19,12 @@ import {
   type WorkloadIdentity,
 } from '../telemetry/record.ts';
 import { type ClusterRuntime, ClusterSet, type HostState } from './cluster.ts';
+import type {
+  DownstreamRequest,
+  DownstreamResponse,
+  RequestBody,
+  ResponseListener,
+} from './downstream/server.ts';
 import { Flags, formatFlags } from './flags.ts';
 import { downstreamResponseHeaders, type UpstreamHeaders, upstreamRequestHeaders } from './headers.ts';
 import { MirrorSender } from './mirror.ts';
@@ -143,27 +149,15 @@ const connectFailureCodes = new Set([
   'EADDRNOTAVAIL',
 ]);
 
-/** The exchange a response belongs to, for the one shared 'close' listener below. */
-const exchangeOf = Symbol('exchange');
-type TaggedResponse = ServerResponse & { [exchangeOf]?: Exchange };
-
-/**
- * One function for every response's 'close' (a client that goes away mid-request), instead of a
- * bound closure per request; the response carries its exchange.
- */
-function onResponseClose(this: TaggedResponse): void {
-  this[exchangeOf]?.onClientClose();
-}
-
 /** Handles one request from arrival to the last byte: route, fault, retries, timeouts, mirror, record. */
-export function handleRequest(context: ProxyContext, req: IncomingMessage, res: ServerResponse): void {
+export function handleRequest(context: ProxyContext, req: DownstreamRequest, res: DownstreamResponse): void {
   new Exchange(context, req, res).start();
 }
 
-export class Exchange implements RequestFacts {
+export class Exchange implements RequestFacts, ResponseListener {
   readonly context: ProxyContext;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
   readonly started = performance.now();
   // RequestFacts
   authority = '';
@@ -181,7 +175,7 @@ export class Exchange implements RequestFacts {
   cluster: Cluster | undefined;
   runtime: ClusterRuntime | undefined;
   upstream: UpstreamHeaders | undefined;
-  body: Buffer | IncomingMessage | null = null;
+  body: Buffer | RequestBody | null = null;
   replayable = true;
   flags = 0;
   status = 0;
@@ -192,25 +186,27 @@ export class Exchange implements RequestFacts {
   attempt: Attempt | undefined;
   attempts = 0;
   finished = false;
+  /** Headers of a local reply beyond Envoy's own (location, x-envoy-overloaded). */
+  replyHeaders: string[] | undefined;
   #routeTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(context: ProxyContext, req: IncomingMessage, res: ServerResponse) {
+  constructor(context: ProxyContext, req: DownstreamRequest, res: DownstreamResponse) {
     this.context = context;
     this.req = req;
     this.res = res;
-    this.method = req.method ?? 'GET';
+    this.method = req.method;
   }
 
-  /** Node's parsed request headers, built only when something reads them (header matches, records). */
+  /** The request headers as an object, built only when something reads them (header matches, records). */
   get headers(): IncomingHttpHeaders {
     return this.req.headers;
   }
 
   start(): void {
     const req = this.req;
-    let target = req.url ?? '/';
-    let authority = req.headers.host ?? '';
+    let target = req.url;
+    let authority = req.host;
     if (target.charCodeAt(0) !== 47 /* / */) {
       // Absolute form (`GET http://back:8080/path`), as Node sends it to an HTTP_PROXY.
       const scheme = target.indexOf('://');
@@ -230,9 +226,7 @@ export class Exchange implements RequestFacts {
     this.originalPath = target;
     const query = target.indexOf('?');
     this.pathname = query === -1 ? target : target.slice(0, query);
-    const res = this.res as TaggedResponse;
-    res[exchangeOf] = this;
-    res.on('close', onResponseClose);
+    this.res.listener = this;
 
     const virtualHost = resolved.virtualHost;
     if (!virtualHost) {
@@ -313,21 +307,17 @@ export class Exchange implements RequestFacts {
     if (route.timeoutMs > 0) this.#routeTimer = setTimeout(onRouteTimeout, route.timeoutMs, this);
 
     const req = this.req;
-    const length = req.headers['content-length'];
-    if (length === undefined && req.headers['transfer-encoding'] === undefined) {
+    const body = req.body;
+    if (body === null) {
       this.proceed();
       return;
     }
-    const size = length === undefined ? Number.POSITIVE_INFINITY : Number(length);
-    this.requestBytes = Number.isFinite(size) ? size : 0;
-    if (size === 0) {
-      this.proceed();
-      return;
-    }
-    if (size <= replayLimit && (route.mirrors.length > 0 || route.retry !== undefined)) {
+    const size = req.bodyLength;
+    this.requestBytes = Math.max(size, 0);
+    if (size > 0 && size <= replayLimit && (route.mirrors.length > 0 || route.retry !== undefined)) {
       const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.once('end', () => {
+      body.on('data', (chunk: Buffer) => chunks.push(chunk));
+      body.once('end', () => {
         this.body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
         this.requestBytes = this.body.length;
         this.proceed();
@@ -335,7 +325,7 @@ export class Exchange implements RequestFacts {
       return;
     }
     // Too large (or of unknown length) to keep: streamed once, so neither retried nor mirrored with its body.
-    this.body = req;
+    this.body = body;
     this.replayable = false;
     this.proceed();
   }
@@ -367,7 +357,7 @@ export class Exchange implements RequestFacts {
       return;
     }
     if (runtime.overflows()) {
-      this.res.setHeader('x-envoy-overloaded', 'true');
+      this.replyHeaders = ['x-envoy-overloaded', 'true'];
       this.localReply(503, `${upstreamConnectError}overflow`, Flags.UO);
       return;
     }
@@ -472,7 +462,7 @@ export class Exchange implements RequestFacts {
     const query = this.path.slice(this.pathname.length);
     let path = this.path;
     if (redirect.uri !== undefined) path = redirect.uri.includes('?') ? redirect.uri : redirect.uri + query;
-    this.res.setHeader('location', `${scheme}://${host}${port}${path}`);
+    this.replyHeaders = ['location', `${scheme}://${host}${port}${path}`];
     this.localReply(redirect.redirectCode, '', 0);
   }
 
@@ -487,16 +477,16 @@ export class Exchange implements RequestFacts {
       this.finish();
       return;
     }
-    const length = Buffer.byteLength(body);
+    const bytes = body.length > 0 ? Buffer.from(body) : undefined;
+    const length = bytes?.length ?? 0;
     this.responseBytes = length;
-    res.setHeader('content-length', length);
-    if (length > 0) res.setHeader('content-type', 'text/plain');
-    res.setHeader('server', 'istio-envoy');
-    res.writeHead(status);
-    res.end(body);
+    const headers = ['content-length', String(length)];
+    if (length > 0) headers.push('content-type', 'text/plain');
+    headers.push('date', httpDate(), 'server', 'istio-envoy');
+    if (this.replyHeaders !== undefined) headers.push(...this.replyHeaders);
+    res.writeHead(status, undefined, headers);
+    res.end(bytes);
     this.finish();
-    // A body nobody will read: drain it so that the connection stays usable.
-    if (!this.req.complete && this.body !== this.req) this.req.resume();
   }
 
   finish(): void {
@@ -547,7 +537,7 @@ export class Exchange implements RequestFacts {
       upstreamServiceTimeMs,
       method: this.method,
       path: this.originalPath,
-      protocol: req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`,
+      protocol: req.httpVersion === '1.1' ? 'HTTP/1.1' : 'HTTP/1.0',
       authority: this.authority,
       status,
       responseFlags: formatFlags(flags),
@@ -599,15 +589,27 @@ function epochMs(monotonic: number): number {
   return clockOffset + monotonic;
 }
 
+/** The Date header of local replies, formatted at most once a second. */
+let dateText = '';
+let dateSecond = 0;
+function httpDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
 /** Addresses of a client connection as the access log prints them, formatted once per connection. */
 interface ConnectionAddresses {
   readonly remote: string;
   readonly local: string;
 }
 const addressesOf = Symbol('addresses');
-type TaggedSocket = IncomingMessage['socket'] & { [addressesOf]?: ConnectionAddresses };
+type TaggedSocket = DownstreamRequest['socket'] & { [addressesOf]?: ConnectionAddresses };
 
-function connectionOf(req: IncomingMessage): ConnectionAddresses {
+function connectionOf(req: DownstreamRequest): ConnectionAddresses {
   const socket = req.socket as TaggedSocket;
   let addresses = socket[addressesOf];
   if (addresses === undefined) {
@@ -695,8 +697,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
       exchange.destination?.responseHeaders,
       exchange.upstreamServiceTimeMs,
     );
-    if (statusMessage) res.writeHead(statusCode, statusMessage, outgoing);
-    else res.writeHead(statusCode, outgoing);
+    res.writeHead(statusCode, statusMessage, outgoing);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -705,7 +706,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     exchange.responseBytes += chunk.length;
     if (!exchange.res.write(chunk)) {
       controller.pause();
-      exchange.res.once('drain', () => controller.resume());
+      exchange.res.waitForDrain(controller);
     }
   }
 

@@ -1,10 +1,11 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHeaderMutation, ResponseHeaderMutation } from '../routing/policy.ts';
+import type { DownstreamRequest } from './downstream/server.ts';
 
 /**
  * Connection-level headers (RFC 9110 §7.6.1) never cross the proxy; `expect` is answered by
- * Node's server itself and undici refuses it; `proxy-authorization` is for us, not the upstream.
+ * the listener itself; `proxy-authorization` is for us, not the upstream.
  */
 const hopByHop = new Set([
   'connection',
@@ -81,13 +82,13 @@ export interface UpstreamHeaders {
  * traceparent when absent and keep existing ones.
  */
 export function upstreamRequestHeaders(
-  req: IncomingMessage,
+  req: DownstreamRequest,
   authority: string,
   mutation: RequestHeaderMutation,
   edge: boolean,
 ): UpstreamHeaders {
   const raw = req.rawHeaders;
-  const connection = req.headers.connection;
+  const connection = req.connection;
   const dropped =
     connection === undefined || connection === 'keep-alive' || connection === 'close'
       ? undefined

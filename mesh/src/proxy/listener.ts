@@ -1,12 +1,15 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { type AddressInfo, connect, type Server, type Socket } from 'node:net';
 import { type Dispatcher, Pool } from 'undici';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
 import { PortInUseError } from '../errors.ts';
 import { authorityHost, authorityPort } from '../routing/hosts.ts';
 import type { RoutingState } from '../routing/state.ts';
 import type { RequestRecord } from '../telemetry/record.ts';
+import {
+  createDownstreamServer,
+  type DownstreamRequest,
+  type DownstreamServer,
+} from './downstream/server.ts';
 import { type Exchange, handleRequest, type ListenerContext, ProxyContext } from './exchange.ts';
 import { Flags } from './flags.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
@@ -51,19 +54,12 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     mirrorConcurrency: options.mirrorConcurrency ?? 128,
     passthrough: (exchange, authority) => passthrough(exchange, authority, passthroughPools),
   });
-  const server = createServer({ keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) =>
-    handleRequest(context, req, res),
-  );
-  const tunnels = new Set<Duplex>();
-  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    tunnels.add(socket);
-    socket.once('close', () => tunnels.delete(socket));
-    onConnect(server, context, req, socket, head);
+  const tunnels = new Set<Socket>();
+  const downstream: DownstreamServer = createDownstreamServer({
+    request: (req, res) => handleRequest(context, req, res),
+    connect: (req, socket, head) => onConnect(downstream, context, req, socket, head, tunnels),
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  const server = downstream.server;
   await listen(server, options.port, options.host);
   const port = (server.address() as AddressInfo).port;
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -73,7 +69,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     port,
     close: async () => {
       for (const socket of tunnels) socket.destroy();
-      await closeServer(server);
+      await downstream.close();
       await Promise.all([...passthroughPools.values()].map((pool) => pool.destroy().catch(() => {})));
     },
   };
@@ -84,13 +80,14 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
  * if it had arrived directly (routed by its Host header); anything else is tunnelled as TCP.
  */
 function onConnect(
-  server: Server,
+  downstream: DownstreamServer,
   context: ProxyContext,
-  req: IncomingMessage,
-  socket: Duplex,
+  req: DownstreamRequest,
+  socket: Socket,
   head: Buffer,
+  tunnels: Set<Socket>,
 ): void {
-  const authority = req.url ?? '';
+  const authority = req.url;
   const host = authorityHost(authority);
   const port = authorityPort(authority) ?? 443;
   if (context.edge || context.selfAuthorities.has(authority) || host === '') {
@@ -100,10 +97,11 @@ function onConnect(
   const meshHost = context.virtualHost(context.routing.table, host) !== undefined;
   if (meshHost) {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    if (head.length > 0) socket.unshift(head);
-    server.emit('connection', socket);
+    downstream.serve(socket, head);
     return;
   }
+  tunnels.add(socket);
+  socket.once('close', () => tunnels.delete(socket));
   const upstream: Socket = connect(port, host.replace(/^\[|\]$/g, ''));
   upstream.once('connect', () => {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -129,24 +127,23 @@ function passthrough(exchange: Exchange, authority: string, pools: Map<string, P
   }
   const upstream = upstreamRequestHeaders(exchange.req, authority, emptyMutation, false);
   exchange.upstream = upstream;
-  const hasBody =
-    exchange.req.headers['content-length'] !== undefined ||
-    exchange.req.headers['transfer-encoding'] !== undefined;
   const started = performance.now();
   const res = exchange.res;
   const handler: Dispatcher.DispatchHandler = {
     onResponseStart(_c, status, headers, message) {
       exchange.status = status;
       exchange.upstreamServiceTimeMs = performance.now() - started;
-      const outgoing = downstreamResponseHeaders(headers, undefined, exchange.upstreamServiceTimeMs);
-      if (message) res.writeHead(status, message, outgoing);
-      else res.writeHead(status, outgoing);
+      res.writeHead(
+        status,
+        message,
+        downstreamResponseHeaders(headers, undefined, exchange.upstreamServiceTimeMs),
+      );
     },
     onResponseData(controller, chunk) {
       exchange.responseBytes += chunk.length;
       if (!res.write(chunk)) {
         controller.pause();
-        res.once('drain', () => controller.resume());
+        res.waitForDrain(controller);
       }
     },
     onResponseEnd() {
@@ -172,7 +169,7 @@ function passthrough(exchange: Exchange, authority: string, pools: Map<string, P
       path: exchange.path,
       method: exchange.method,
       headers: upstream.list,
-      body: hasBody ? exchange.req : null,
+      body: exchange.req.body,
     },
     handler,
   );
@@ -194,17 +191,5 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       server.off('error', onError);
       resolve();
     });
-  });
-}
-
-/** Stops accepting, lets in-flight requests finish for a moment, then cuts what is left. */
-function closeServer(server: Server, graceMs = 2_000): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
   });
 }

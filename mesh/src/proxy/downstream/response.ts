@@ -1,0 +1,136 @@
+import { STATUS_CODES } from 'node:http';
+import type { DownstreamConnection } from './connection.ts';
+
+/** Told when the client goes away before its response is complete. */
+export interface ResponseListener {
+  onClientClose(): void;
+}
+
+/** Something to resume once the client has taken what was written (undici's dispatch controller). */
+export interface Resumable {
+  resume(): void;
+}
+
+/** Bodies up to this size leave in one write with the head: one syscall for a typical answer. */
+const coalesceLimit = 16 * 1024;
+const forbiddenInHeader = /[\r\n\0]/;
+
+/**
+ * The response to one request. The head is built as one string and held back until the first
+ * body bytes or the end, so that a small answer leaves in a single write. Framing follows the
+ * head: its content-length, else chunked (HTTP/1.1) or the end of the connection (HTTP/1.0).
+ */
+export class DownstreamResponse {
+  /** True once writeHead has been called (as Node's `headersSent`, the head may still be buffered). */
+  headersSent = false;
+  finished = false;
+  listener: ResponseListener | undefined;
+  readonly #connection: DownstreamConnection;
+  readonly #bodiless: boolean;
+  #head: string | undefined;
+  #chunked = false;
+  #drain: Resumable | undefined;
+
+  constructor(connection: DownstreamConnection, bodiless: boolean) {
+    this.#connection = connection;
+    this.#bodiless = bodiless;
+  }
+
+  /** `headers` is flat `[name, value, ...]` with lower-case names. */
+  writeHead(status: number, reason: string | undefined, headers: readonly string[]): void {
+    if (this.headersSent) throw new Error('response head already written');
+    this.headersSent = true;
+    let head = `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || 'Unknown'}\r\n`;
+    let hasLength = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] as string;
+      const value = headers[i + 1] as string;
+      if (forbiddenInHeader.test(value) || forbiddenInHeader.test(name)) continue;
+      if (name.length === 14 && name === 'content-length') hasLength = true;
+      head += `${name}: ${value}\r\n`;
+    }
+    const connection = this.#connection;
+    const bodiless = this.#bodiless || status < 200 || status === 204 || status === 304;
+    if (!bodiless && !hasLength) {
+      if (connection.http11) {
+        this.#chunked = true;
+        head += 'transfer-encoding: chunked\r\n';
+      } else connection.keepAlive = false;
+    }
+    if (!connection.keepAlive) head += 'connection: close\r\n';
+    else if (!connection.http11) head += 'connection: keep-alive\r\n';
+    this.#head = `${head}\r\n`;
+  }
+
+  /** False when the client is behind: wait with `waitForDrain`. */
+  write(chunk: Buffer): boolean {
+    if (this.finished || chunk.length === 0) return true;
+    if (this.#bodiless) return true;
+    const socket = this.#connection.socket;
+    if (socket.destroyed) return true;
+    const head = this.#takeHead();
+    if (this.#chunked) {
+      const frame = `${chunk.length.toString(16)}\r\n`;
+      if (chunk.length <= coalesceLimit) {
+        return socket.write(`${head}${frame}${chunk.toString('latin1')}\r\n`, 'latin1');
+      }
+      socket.cork();
+      socket.write(head + frame, 'latin1');
+      socket.write(chunk);
+      const flushed = socket.write('\r\n', 'latin1');
+      socket.uncork();
+      return flushed;
+    }
+    if (head === '') return socket.write(chunk);
+    if (chunk.length <= coalesceLimit) return socket.write(head + chunk.toString('latin1'), 'latin1');
+    socket.cork();
+    socket.write(head, 'latin1');
+    const flushed = socket.write(chunk);
+    socket.uncork();
+    return flushed;
+  }
+
+  /** Ends the response, with a last piece of body if given. */
+  end(body?: Buffer): void {
+    if (this.finished) return;
+    const socket = this.#connection.socket;
+    if (!socket.destroyed) {
+      let out = this.#takeHead();
+      if (body !== undefined && body.length > 0 && !this.#bodiless) {
+        // latin1 maps bytes to characters one to one: the body goes out unchanged with the head.
+        const text = body.toString('latin1');
+        out += this.#chunked ? `${body.length.toString(16)}\r\n${text}\r\n` : text;
+      }
+      if (this.#chunked) out += '0\r\n\r\n';
+      if (out.length > 0) socket.write(out, 'latin1');
+    }
+    this.finished = true;
+    this.#drain = undefined;
+    this.#connection.responseDone(this);
+  }
+
+  /** The response broke off: the client can only learn it from the connection closing. */
+  destroy(): void {
+    this.finished = true;
+    this.#drain = undefined;
+    this.#connection.socket.destroy();
+  }
+
+  waitForDrain(resumable: Resumable): void {
+    this.#drain = resumable;
+  }
+
+  /** Called by the connection when the socket has drained. */
+  drained(): void {
+    const resumable = this.#drain;
+    this.#drain = undefined;
+    resumable?.resume();
+  }
+
+  #takeHead(): string {
+    const head = this.#head;
+    if (head === undefined) return '';
+    this.#head = undefined;
+    return head;
+  }
+}

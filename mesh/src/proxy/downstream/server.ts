@@ -1,0 +1,53 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { DownstreamConnection, type DownstreamHandlers, type DownstreamLimits } from './connection.ts';
+
+export type { DownstreamHandlers, DownstreamLimits } from './connection.ts';
+export { DownstreamConnection } from './connection.ts';
+export type { DownstreamRequest, RequestBody } from './request.ts';
+export type { DownstreamResponse, ResponseListener, Resumable } from './response.ts';
+
+/** Envoy's defaults for a listener's HTTP connection manager, and Node's keep-alive for idle clients. */
+export const defaultLimits: DownstreamLimits = Object.freeze({
+  maxHeaderBytes: 60 * 1024,
+  maxHeaders: 100,
+  idleTimeoutMs: 60_000,
+});
+
+export interface DownstreamServer {
+  readonly server: Server;
+  /** Serves HTTP on a socket that arrived another way (the inside of a CONNECT tunnel). */
+  serve(socket: Socket, head: Buffer): void;
+  /** Stops accepting; in-flight requests have `graceMs` to finish, then what is left is cut. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const noBytes = Buffer.alloc(0);
+
+/** A TCP server whose connections speak HTTP/1.1 through `DownstreamConnection`. */
+export function createDownstreamServer(
+  handlers: DownstreamHandlers,
+  limits: DownstreamLimits = defaultLimits,
+): DownstreamServer {
+  const connections = new Set<DownstreamConnection>();
+  const serve = (socket: Socket, head: Buffer): void => {
+    const connection = new DownstreamConnection(socket, handlers, limits, head);
+    connections.add(connection);
+    socket.once('close', () => connections.delete(connection));
+  };
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => serve(socket, noBytes));
+  return {
+    server,
+    serve,
+    close: (graceMs = 2_000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const connection of connections) connection.socket.destroy();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        for (const connection of connections) connection.close();
+      }),
+  };
+}
