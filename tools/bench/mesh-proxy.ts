@@ -1,12 +1,10 @@
 // Child process of tools/bench/mesh.ts: the mesh ingress, started programmatically against the
 // benchmark's upstream, alone in its process so that its CPU time can be read from /proc.
 // argv: <scenario: plain|weighted|bare> <v1 origin> <v2 origin> <v3 origin> [--no-telemetry]
-// `bare` is no mesh at all: a Node http server + undici Pool.dispatch handler (FACTS.md's floor),
-// to see what any proxy in one Node process costs on this machine.
+// `bare` is no mesh at all: bytes forwarded between bare sockets, the floor of any proxy in one
+// Node process on this machine.
 // Sends { ready, url, statsUrl } over IPC; exits on 'stop' (so that --cpu-prof writes its profile).
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Dispatcher, Pool } from 'undici';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { EndpointRegistry } from '../../mesh/src/endpoints/registry.ts';
 import { RoutingState, startIngress } from '../../mesh/src/ingress/server.ts';
 import { buildTopology, parseYaml } from '../../mesh/src/manifests/load.ts';
@@ -107,38 +105,39 @@ async function startMeshIngress(scenario: Scenario, origins: readonly string[]):
   };
 }
 
-/** The reference: the least a Node proxy does (no routing, no headers of its own, no telemetry). */
+/**
+ * The floor: the least any proxy in one Node process does. Bytes go between bare sockets, each
+ * client with its own upstream connection; the only HTTP is finding where each request head and
+ * each response (Content-Length framed, as the benchmark's upstream answers) ends.
+ */
 async function startBareProxy(origin: string): Promise<RunningProxy> {
-  const pool = new Pool(origin, { connections: 64, headersTimeout: 0, bodyTimeout: 0 });
-  const server = createServer({ keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => {
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart() {},
-      onResponseStart(_controller, status, headers) {
-        res.writeHead(status, headers as Record<string, string>);
-      },
-      onResponseData(_controller, chunk) {
-        res.write(chunk);
-      },
-      onResponseEnd() {
-        res.end();
-      },
-      onResponseError() {
-        res.destroy();
-      },
-    };
-    pool.dispatch(
-      { path: req.url ?? '/', method: req.method ?? 'GET', headers: req.rawHeaders, body: null },
-      handler,
-    );
+  const { hostname, port } = new URL(origin);
+  const endOfHead = Buffer.from('\r\n\r\n');
+  const server = createServer({ noDelay: true }, (client) => {
+    const upstream = connect({ host: hostname, port: Number(port), noDelay: true });
+    let answer: Buffer = Buffer.alloc(0);
+    client.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      answer = answer.length === 0 ? chunk : Buffer.concat([answer, chunk]);
+      for (;;) {
+        const end = answer.indexOf(endOfHead);
+        if (end === -1) return;
+        const length = Number(/content-length: *(\d+)/i.exec(answer.toString('latin1', 0, end))?.[1] ?? 0);
+        const size = end + 4 + length;
+        if (answer.length < size) return;
+        client.write(answer.subarray(0, size));
+        answer = answer.subarray(size);
+      }
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => {});
+    upstream.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await pool.destroy();
-    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
 

@@ -18,8 +18,11 @@ Runs, against one upstream answering a 180-byte JSON (nginx when installed, else
   (b) nginx as reverse proxy (1 worker, keepalive to the upstream), when nginx is installed
   (c) the mesh ingress: Gateway + VirtualService -> Service, one endpoint
   (d) the mesh ingress with a 90/10 weighted route between two subsets and a mirror to a third
-  (e) only when asked (--only ...,e): a bare Node proxy, http server + undici Pool.dispatch, no
-      mesh: the floor of any proxy in one Node process on this machine
+  (f) nginx doing what (d) does (split_clients 90/10 and mirror), when nginx is installed: what a
+      weighted route and a mirror cost a C proxy on the same machine
+  (e) only when asked (--only ...,e): the floor of any proxy in one Node process: bytes forwarded
+      between bare sockets, one upstream connection per client, no HTTP beyond finding the
+      end of each message
 For each: throughput at saturation (wrk -t1 -c<connections> -d<duration>), latency p50/p90/p99 at a
 fixed rate over <latency-connections> connections (open loop, undici Pool, hrtime), and the CPU
 seconds per 1000 requests of the proxy processes (from /proc/<pid>/stat, whole process tree).
@@ -30,7 +33,7 @@ Options:
   --rate <n>                fixed rate in req/s for the latency runs (default 1000)
   --latency-duration <s>    seconds of each fixed-rate run, after 1 s of warm-up (default 10)
   --latency-connections <n> connections of the fixed-rate runs (default 16)
-  --only <list>             run only these cases, e.g. a,c (default a,b,c,d)
+  --only <list>             run only these cases, e.g. a,c (default a,b,c,d,f)
   --upstream nginx|node     the upstream (default nginx when installed)
   --no-telemetry            run the ingress without the telemetry subscriber
   --profile                 run the ingress with --cpu-prof and print its top 15 self-time functions
@@ -46,7 +49,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'latency-duration': { type: 'string', default: '10' },
     'latency-connections': { type: 'string', default: '16' },
-    only: { type: 'string', default: 'a,b,c,d' },
+    only: { type: 'string', default: 'a,b,c,d,f' },
     upstream: { type: 'string' },
     'no-telemetry': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
@@ -126,20 +129,24 @@ try {
   const [v1] = upstream.origins as [string, string, string];
 
   if (only.has('a')) results.push(await measure('a', 'direct to the upstream', v1, upstream.pids));
-  if (only.has('b')) {
-    if (nginxPath) {
-      const proxy = await startNginxProxy(v1);
-      cleanups.push(proxy.stop);
-      results.push(await measure('b', 'nginx proxy, 1 worker', proxy.url, proxy.pids));
-      await proxy.stop();
-    } else {
-      results.push({ name: 'b', label: 'nginx proxy', note: 'skipped: nginx not installed' });
+  for (const [name, weighted, label] of [
+    ['b', false, 'nginx proxy, 1 worker'],
+    ['f', true, 'nginx, 90/10 + mirror'],
+  ] as const) {
+    if (!only.has(name)) continue;
+    if (!nginxPath) {
+      results.push({ name, label, note: 'skipped: nginx not installed' });
+      continue;
     }
+    const proxy = await startNginxProxy(upstream.origins, weighted);
+    cleanups.push(proxy.stop);
+    results.push(await measure(name, label, proxy.url, proxy.pids));
+    await proxy.stop();
   }
   for (const [name, scenario, label] of [
     ['c', 'plain', 'mesh ingress'],
     ['d', 'weighted', 'mesh ingress, 90/10 + mirror'],
-    ['e', 'bare', 'bare Node proxy (floor)'],
+    ['e', 'bare', 'bare-socket Node floor'],
   ] as const) {
     if (!only.has(name)) continue;
     const proxy = await startMeshProxy(scenario, upstream.origins, name).catch((error: Error) => {
@@ -157,7 +164,7 @@ try {
       if (values['profile-dir']) await keepProfile(name, proxy.profileDir, values['profile-dir']);
     }
   }
-  printTable(results);
+  printTable(results.sort((x, y) => x.name.localeCompare(y.name)));
 } catch (error) {
   if (!interrupted) console.error(`bench:mesh: ${(error as Error).stack ?? error}`);
   process.exitCode = 1;
@@ -399,17 +406,31 @@ async function startUpstream(kind: 'nginx' | 'node'): Promise<Upstream> {
   return { origins, pids: () => [child.pid as number], stop: () => stopChild(child) };
 }
 
+/**
+ * nginx as reverse proxy. Weighted: (d)'s routing in nginx's terms, split_clients 90/10 between
+ * v1 and v2 and a mirror subrequest to v3 carrying the `-shadow` host.
+ */
 async function startNginxProxy(
-  upstream: string,
+  origins: readonly string[],
+  weighted: boolean,
 ): Promise<{ url: string; pids: () => number[]; stop(): Promise<void> }> {
   const port = await freePort();
-  const config = nginxConfig(
-    'proxy',
-    `upstream backend { server ${new URL(upstream).host}; keepalive 64; keepalive_requests 1000000; }
-     server { listen 127.0.0.1:${port};
-       location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
-  );
-  const child = await startNginx('proxy', config);
+  const upstreams = origins
+    .map(
+      (origin, i) =>
+        `upstream v${i + 1} { server ${new URL(origin).host}; keepalive 64; keepalive_requests 1000000; }`,
+    )
+    .join('\n');
+  const proxied = 'proxy_http_version 1.1; proxy_set_header Connection "";';
+  const server = weighted
+    ? `split_clients "\${request_id}" $backend { 90% v1; * v2; }
+       server { listen 127.0.0.1:${port};
+         location / { mirror /_mirror; proxy_pass http://$backend; ${proxied} }
+         location = /_mirror { internal; proxy_pass http://v3$request_uri; ${proxied}
+           proxy_set_header Host $host-shadow; } }`
+    : `server { listen 127.0.0.1:${port}; location / { proxy_pass http://v1; ${proxied} } }`;
+  const name = weighted ? 'proxy-weighted' : 'proxy';
+  const child = await startNginx(name, nginxConfig(name, `${upstreams}\n${server}`));
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(url);
   let stopped: Promise<void> | undefined;
@@ -679,6 +700,7 @@ function printTable(rows: readonly CaseResult[]): void {
 
   const mesh = byName.get('c');
   const weighted = byName.get('d');
+  const nginxWeighted = byName.get('f');
   const targets: [string, boolean | undefined, string][] = [
     [
       '(c) throughput >= 0.6x (b)',
@@ -700,7 +722,9 @@ function printTable(rows: readonly CaseResult[]): void {
     [
       '(d) throughput within 10% of (c)',
       weighted?.rps && mesh?.rps ? weighted.rps >= 0.9 * mesh.rps : undefined,
-      weighted?.rps && mesh?.rps ? `${((weighted.rps / mesh.rps - 1) * 100).toFixed(1)}%` : 'n/a',
+      weighted?.rps && mesh?.rps
+        ? `${change(weighted.rps, mesh.rps)}${nginxWeighted?.rps && nginx?.rps ? ` (nginx, (f) vs (b): ${change(nginxWeighted.rps, nginx.rps)})` : ''}`
+        : 'n/a',
     ],
   ];
   console.log('\ntargets:');
@@ -710,11 +734,16 @@ function printTable(rows: readonly CaseResult[]): void {
   const floor = byName.get('e');
   if (floor?.rps && mesh?.rps) {
     console.log(
-      `\n(c) against the bare Node proxy (e): ${(mesh.rps / floor.rps).toFixed(2)}x its throughput, ` +
+      `\n(c) against the bare-socket floor (e): ${(mesh.rps / floor.rps).toFixed(2)}x its throughput, ` +
         `CPU-s/1k ${fmt(mesh.fixedCpuPer1000, 3)} vs ${fmt(floor.fixedCpuPer1000, 3)} at ${settings.rate} req/s, ` +
         `${fmt(mesh.satCpuPer1000, 3)} vs ${fmt(floor.satCpuPer1000, 3)} at saturation`,
     );
   }
+}
+
+/** `-41.7%`: how much `value` differs from `reference`. */
+function change(value: number, reference: number): string {
+  return `${((value / reference - 1) * 100).toFixed(1)}%`;
 }
 
 function fmt(n: number | undefined, digits: number): string {

@@ -92,6 +92,8 @@ export class DownstreamConnection {
     socket.on('drain', this.#onDrain);
     socket.on('timeout', this.#onTimeout);
     socket.on('error', ignore);
+    // A socket handed over from CONNECT was left paused so that no byte got lost on the way.
+    if (socket.isPaused()) socket.resume();
     if (initial.length > 0) {
       this.#buffer = initial;
       this.#drive();
@@ -106,6 +108,8 @@ export class DownstreamConnection {
   /** Server shutdown: close now if idle, else after the response in flight. */
   close(): void {
     this.#closing = true;
+    // A response whose head is still to be written tells the client not to send more.
+    this.keepAlive = false;
     if (this.idle) this.socket.end();
   }
 
@@ -126,6 +130,7 @@ export class DownstreamConnection {
   }
 
   drive(): void {
+    if (this.#dead) return;
     if (this.socket.isPaused() && !this.#paused) this.socket.resume();
     this.#drive();
   }
@@ -183,7 +188,8 @@ export class DownstreamConnection {
     if (this.#driving || this.#dead) return;
     this.#driving = true;
     try {
-      for (;;) {
+      // The handler may have closed the connection (Connection: close) or taken the socket (CONNECT).
+      while (!this.#dead) {
         if (this.#body !== Body.None) {
           if (!this.#readBody()) return;
           continue;
@@ -477,9 +483,11 @@ export class DownstreamConnection {
     return false;
   }
 
+  /** Hands the socket to the CONNECT handler, paused as node:http does, so that bytes wait for its reader. */
   #detach(): void {
     this.#dead = true;
     const socket = this.socket;
+    socket.pause();
     socket.setTimeout(0);
     socket.off('data', this.#onData);
     socket.off('end', this.#onEnd);

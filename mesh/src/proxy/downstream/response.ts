@@ -26,7 +26,8 @@ export class DownstreamResponse {
   finished = false;
   listener: ResponseListener | undefined;
   readonly #connection: DownstreamConnection;
-  readonly #bodiless: boolean;
+  /** HEAD, then also 1xx, 204 and 304: whatever body is written is dropped, as node:http does. */
+  #bodiless: boolean;
   #head: string | undefined;
   #chunked = false;
   #drain: Resumable | undefined;
@@ -51,6 +52,7 @@ export class DownstreamResponse {
     }
     const connection = this.#connection;
     const bodiless = this.#bodiless || status < 200 || status === 204 || status === 304;
+    this.#bodiless = bodiless;
     if (!bodiless && !hasLength) {
       if (connection.http11) {
         this.#chunked = true;
