@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +144,27 @@ describe('ingress', () => {
     expect(res.statusCode).toBe(404);
     expect(await res.body.text()).toBe('');
     expect(records[0]?.responseFlags).toBe('NR');
+  });
+
+  it('answers a request smuggling both Content-Length and Transfer-Encoding 400, closes, and logs it with flag DPE', async () => {
+    const socket = connect(Number(new URL(ingress.url).port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+    });
+    socket.write(
+      'POST /back/api/tracks HTTP/1.1\r\nHost: music\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    );
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).toContain('connection: close');
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      status: 400,
+      responseFlags: 'DPE',
+      method: '-',
+      destination: undefined,
+    });
   });
 
   it('answers 503 no healthy upstream when the Service has no ready endpoint', async () => {

@@ -2,7 +2,7 @@
  * Envoy response flags as bits, in the order Envoy prints them (%RESPONSE_FLAGS%:
  * `UF,URX`, `DI,FI`...), so that access log lines read as Istio's.
  */
-const order = ['UH', 'UT', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'DC', 'URX', 'NC'] as const;
+const order = ['UH', 'UT', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'DC', 'URX', 'NC', 'DPE'] as const;
 
 export type ResponseFlagName = (typeof order)[number];
 

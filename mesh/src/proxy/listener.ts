@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { type AddressInfo, connect, type Server, type Socket } from 'node:net';
 import { type Dispatcher, Pool } from 'undici';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
@@ -11,7 +12,7 @@ import {
   type DownstreamServer,
 } from './downstream/server.ts';
 import { type Exchange, handleRequest, type ListenerContext, ProxyContext } from './exchange.ts';
-import { Flags } from './flags.ts';
+import { Flags, formatFlags } from './flags.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 
 export type { ListenerContext } from './exchange.ts';
@@ -58,6 +59,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const downstream: DownstreamServer = createDownstreamServer({
     request: (req, res) => handleRequest(context, req, res),
     connect: (req, socket, head) => onConnect(downstream, context, req, socket, head, tunnels),
+    protocolError: (status, socket) => {
+      if (context.recording) context.publish(protocolErrorRecord(context, status, socket));
+    },
   });
   const server = downstream.server;
   await listen(server, options.port, options.host);
@@ -115,6 +119,34 @@ function onConnect(
   });
   socket.once('error', () => upstream.destroy());
   socket.once('close', () => upstream.destroy());
+}
+
+/** What Envoy logs for a request its codec refused: no method, path or route, flag DPE. */
+function protocolErrorRecord(context: ProxyContext, status: number, socket: Socket): RequestRecord {
+  return {
+    startTime: Date.now(),
+    durationMs: 0,
+    upstreamServiceTimeMs: undefined,
+    method: '-',
+    path: '-',
+    protocol: 'HTTP/1.1',
+    authority: '-',
+    status,
+    responseFlags: formatFlags(Flags.DPE),
+    requestBytes: 0,
+    responseBytes: (STATUS_CODES[status] ?? '').length,
+    requestId: undefined,
+    userAgent: undefined,
+    forwardedFor: undefined,
+    upstreamHost: undefined,
+    upstreamCluster: undefined,
+    routeName: undefined,
+    source: context.source,
+    destination: undefined,
+    mirror: false,
+    downstreamRemoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+    downstreamLocalAddress: `${socket.localAddress}:${socket.localPort}`,
+  };
 }
 
 /** Istio's PassthroughCluster (outboundTrafficPolicy ALLOW_ANY): a host that is no Service goes out as addressed. */

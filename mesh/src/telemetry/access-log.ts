@@ -62,6 +62,7 @@ const detailsByFlag: Readonly<Record<string, string>> = Object.freeze({
   URX: 'upstream_reset_before_response_started{connection_failure}',
   FI: 'fault_filter_abort',
   DC: 'downstream_remote_disconnect',
+  DPE: 'codec_error',
 });
 
 function responseCodeDetails(status: number, flags: string): string {

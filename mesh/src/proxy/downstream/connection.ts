@@ -5,8 +5,13 @@ import { DownstreamResponse } from './response.ts';
 
 export interface DownstreamHandlers {
   request(req: DownstreamRequest, res: DownstreamResponse): void;
-  /** CONNECT: the handler owns the socket from here; `head` holds the bytes that followed the request. */
+  /**
+   * CONNECT: the handler owns the socket from here, paused (resume, pipe or `serve` it); `head`
+   * holds the bytes that followed the request.
+   */
   connect(req: DownstreamRequest, socket: Socket, head: Buffer): void;
+  /** A request that could not be parsed was answered `status` and its connection closed (Envoy's DPE). */
+  protocolError?(status: number, socket: Socket): void;
 }
 
 export interface DownstreamLimits {
@@ -480,6 +485,7 @@ export class DownstreamConnection {
       `HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${reason.length}\r\ncontent-type: text/plain\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n${reason}`,
       'latin1',
     );
+    this.#handlers.protocolError?.(status, this.socket);
     return false;
   }
 
