@@ -76,6 +76,9 @@ const upstreamKind = values.upstream ?? (nginxPath ? 'nginx' : 'node');
 if (upstreamKind !== 'nginx' && upstreamKind !== 'node') fail('--upstream must be nginx or node');
 if (upstreamKind === 'nginx' && !nginxPath) fail('nginx is not installed (apt-get install -y nginx-light)');
 const only = new Set(values.only.split(',').map((s) => s.trim()));
+for (const name of only) {
+  if (!/^[a-f]$/.test(name)) fail(`--only takes case letters a to f separated by commas, not "${name}"`);
+}
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 /** 180 bytes exactly, like the upstream of the measurements in FACTS.md. */

@@ -527,7 +527,6 @@ export class Exchange implements RequestFacts, ResponseListener {
     upstreamServiceTimeMs: number | undefined,
   ): RequestRecord {
     const req = this.req;
-    const headers = req.headers;
     const upstream = this.upstream;
     const service = cluster?.service ?? destination?.service;
     const socket = connectionOf(req);
@@ -543,9 +542,10 @@ export class Exchange implements RequestFacts, ResponseListener {
       responseFlags: formatFlags(flags),
       requestBytes: this.requestBytes,
       responseBytes,
-      requestId: upstream?.requestId ?? (headers['x-request-id'] as string | undefined),
-      userAgent: headers['user-agent'],
-      forwardedFor: upstream?.forwardedFor ?? (headers['x-forwarded-for'] as string | undefined),
+      // Without upstream headers (a local reply), the headers object is built for the two values.
+      requestId: upstream?.requestId ?? (req.headers['x-request-id'] as string | undefined),
+      userAgent: req.userAgent,
+      forwardedFor: upstream?.forwardedFor ?? (req.headers['x-forwarded-for'] as string | undefined),
       upstreamHost: host?.address,
       upstreamCluster: cluster?.name,
       routeName: this.route?.name,

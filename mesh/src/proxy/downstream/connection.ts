@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { chunkSize } from '../chunked.ts';
 import { DownstreamRequest, type RequestBody } from './request.ts';
 import { DownstreamResponse } from './response.ts';
 
@@ -252,6 +253,7 @@ export class DownstreamConnection {
     let transferEncoding: string | undefined;
     let connection: string | undefined;
     let expect: string | undefined;
+    let userAgent: string | undefined;
     let pos = lineEnd + 2;
     while (pos < head.length) {
       let next = head.indexOf('\r\n', pos);
@@ -279,10 +281,13 @@ export class DownstreamConnection {
         case 6:
           if (name.toLowerCase() === 'expect') expect = value;
           break;
-        case 10:
-          if (name.toLowerCase() === 'connection')
+        case 10: {
+          const lower = name.toLowerCase();
+          if (lower === 'connection')
             connection = connection === undefined ? value : `${connection}, ${value}`;
+          else if (lower === 'user-agent') userAgent ??= value;
           break;
+        }
         case 14:
           if (name.toLowerCase() === 'content-length') {
             if (contentLength !== undefined && contentLength !== value) return this.#reject(400);
@@ -326,6 +331,7 @@ export class DownstreamConnection {
       raw,
       host ?? '',
       connection,
+      userAgent,
       bodyLength,
     );
     if (method === 'CONNECT') {
@@ -512,28 +518,4 @@ function ignore(): void {}
 
 function isBlank(code: number): boolean {
   return code === 32 || code === 9;
-}
-
-/** The size on a chunk-size line (hex, then optional `;extensions`); -1 when malformed. */
-function chunkSize(buf: Buffer, from: number, to: number): number {
-  let size = 0;
-  let count = 0;
-  for (let i = from; i < to; i++) {
-    const c = buf[i] as number;
-    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-    if (v === -1) {
-      if (count > 0 && (c === 59 /* ; */ || c === 32 || c === 9)) {
-        // Extensions are ignored, but no control character may hide in them.
-        for (let j = i; j < to; j++) {
-          const e = buf[j] as number;
-          if ((e < 32 && e !== 9) || e === 127) return -1;
-        }
-        return size;
-      }
-      return -1;
-    }
-    if (++count > 12) return -1;
-    size = size * 16 + v;
-  }
-  return count === 0 ? -1 : size;
 }

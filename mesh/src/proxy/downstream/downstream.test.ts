@@ -958,14 +958,20 @@ describe('DownstreamServer requests answered early', () => {
 });
 
 describe('DownstreamServer CONNECT', () => {
+  /** A server whose connect handler hands over what it got, pausing the socket first if asked. */
+  async function startTunnelling(pause = false) {
+    const handed = Promise.withResolvers<[DownstreamRequest, Socket, Buffer]>();
+    const started = await start(echo, {
+      connect: (req, socket, head) => {
+        if (pause) socket.pause();
+        handed.resolve([req, socket, head]);
+      },
+    });
+    return { ...started, connected: handed.promise };
+  }
+
   it('hands CONNECT to the connect handler with the authority, the socket and the bytes that followed', async () => {
-    let handed: ((value: [DownstreamRequest, Socket, Buffer]) => void) | undefined;
-    const connected = new Promise<[DownstreamRequest, Socket, Buffer]>((resolve) => {
-      handed = resolve;
-    });
-    const { port, seen } = await start(echo, {
-      connect: (req, socket, head) => handed?.([req, socket, head]),
-    });
+    const { port, seen, connected } = await startTunnelling();
     const client = await open(port);
     client.write('CONNECT backend.test:443 HTTP/1.1\r\nHost: backend.test:443\r\n\r\n\x16\x03\x01early');
     const [req, socket, head] = await connected;
@@ -1002,14 +1008,10 @@ describe('DownstreamServer CONNECT', () => {
   });
 
   it('keeps the bytes a client sends after CONNECT until the handler starts reading', async () => {
-    let handed: ((socket: Socket) => void) | undefined;
-    const connected = new Promise<Socket>((resolve) => {
-      handed = resolve;
-    });
-    const { port } = await start(echo, { connect: (_req, socket) => handed?.(socket) });
+    const { port, connected } = await startTunnelling();
     const client = await open(port);
     client.write('CONNECT backend.test:443 HTTP/1.1\r\nHost: backend.test:443\r\n\r\n');
-    const socket = await connected;
+    const [, socket] = await connected;
     // The handler is still connecting upstream when the client's next bytes arrive.
     const before = socket.bytesRead;
     client.write('early');
@@ -1026,37 +1028,19 @@ describe('DownstreamServer CONNECT', () => {
   });
 
   it('leaves a CONNECT socket that the handler paused paused', async () => {
-    let handed: ((socket: Socket) => void) | undefined;
-    const connected = new Promise<Socket>((resolve) => {
-      handed = resolve;
-    });
-    const { port } = await start(echo, {
-      connect: (_req, socket) => {
-        socket.pause();
-        handed?.(socket);
-      },
-    });
+    const { port, connected } = await startTunnelling(true);
     const client = await open(port);
     client.write('CONNECT backend.test:443 HTTP/1.1\r\nHost: backend.test:443\r\n\r\n');
-    const socket = await connected;
+    const [, socket] = await connected;
     await new Promise((resolve) => setImmediate(resolve));
     expect(socket.isPaused()).toBe(true);
   });
 
   it('leaves a CONNECT socket that the handler paused paused, after a pipelined GET answered at once', async () => {
-    let handed: ((socket: Socket) => void) | undefined;
-    const connected = new Promise<Socket>((resolve) => {
-      handed = resolve;
-    });
-    const { port } = await start(echo, {
-      connect: (_req, socket) => {
-        socket.pause();
-        handed?.(socket);
-      },
-    });
+    const { port, connected } = await startTunnelling(true);
     const client = await open(port);
     client.write(`${get('/first')}CONNECT backend.test:443 HTTP/1.1\r\nHost: backend.test:443\r\n\r\n`);
-    const socket = await connected;
+    const [, socket] = await connected;
     expect((await client.readResponse()).body).toBe('GET /first');
     await new Promise((resolve) => setImmediate(resolve));
     expect(socket.isPaused()).toBe(true);

@@ -41,6 +41,8 @@ export class DownstreamRequest {
   readonly host: string;
   /** The Connection header, when present. */
   readonly connection: string | undefined;
+  /** The User-Agent header (the first), for the access log without building the headers object. */
+  readonly userAgent: string | undefined;
   /** Bytes of body announced by Content-Length; -1 for a chunked body; 0 for none. */
   readonly bodyLength: number;
   /** The body as a stream, or null when the request has none. */
@@ -58,6 +60,7 @@ export class DownstreamRequest {
     rawHeaders: readonly string[],
     host: string,
     connection: string | undefined,
+    userAgent: string | undefined,
     bodyLength: number,
   ) {
     this.socket = socket;
@@ -67,6 +70,7 @@ export class DownstreamRequest {
     this.rawHeaders = rawHeaders;
     this.host = host;
     this.connection = connection;
+    this.userAgent = userAgent;
     this.bodyLength = bodyLength;
     this.body = bodyLength === 0 ? null : new RequestBody();
     this.complete = bodyLength === 0;

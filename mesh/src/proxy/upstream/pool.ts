@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { chunkSize } from '../chunked.ts';
 
 /**
  * A minimal HTTP/1.1 client pool to one endpoint, for the proxy's own exchanges: keep-alive, one
@@ -309,25 +310,8 @@ class Connection {
             this.#stash = buf.subarray(offset);
             return;
           }
-          let size = 0;
-          let digits = 0;
-          for (let i = offset; i < end; i++) {
-            const c = buf[i] as number;
-            const v =
-              c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-            if (v === -1) {
-              // Chunk extensions (`;name=value`) are ignored; anything else is malformed.
-              if (c === 59 /* ; */ || c === 32 || c === 9) break;
-              this.#protocolError('invalid chunk size');
-              return;
-            }
-            if (++digits > 12) {
-              this.#protocolError('chunk too large');
-              return;
-            }
-            size = size * 16 + v;
-          }
-          if (digits === 0) {
+          const size = chunkSize(buf, offset, end);
+          if (size < 0) {
             this.#protocolError('invalid chunk size');
             return;
           }
