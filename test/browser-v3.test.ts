@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Browser } from 'playwright-core';
+import type { Browser, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, logIn } from './support/browser.ts';
 import { type RunningMusic, removeDataDir, startMusic } from './support/music.ts';
@@ -30,6 +30,17 @@ afterAll(async () => {
   if (music) await removeDataDir(music.dataDir);
 });
 
+/**
+ * For polls that wait on an answer through the mesh (ingress, back-v3, client, sandbox). back
+ * answers within its deadline for client (CLIENT_TIMEOUT_MS, 5 s), with tracks or its own 504;
+ * a loaded browser may take as long again to render it. vitest's default limit (1 s) is shorter
+ * than that chain's first, cold answer on a busy machine.
+ */
+const answered = { timeout: 10_000 };
+
+/** An answer to the page's list of tracks, whatever its status. */
+const tracksAnswer = (response: Response) => new URL(response.url()).pathname === '/back/api/tracks';
+
 /** The rows of back's tracks table, straight from the database. */
 async function savedTracks(): Promise<{ title: string; spotify_id: string }[]> {
   const client = new pg.Client({ connectionString: music.runtime.databaseUrl });
@@ -47,11 +58,15 @@ async function savedTracks(): Promise<{ title: string; spotify_id: string }[]> {
 describe('the tracks page on back-v3', () => {
   it('shows Spotify tracks with album art, saves one to the library and rates it, and copes with back-v2', async () => {
     const page = await browser.newPage({ baseURL: music.url });
+    // The list loads as the login lands on /tracks: wait for that answer, however long the cold
+    // chain takes, then check who sent it.
+    const firstList = page.waitForResponse(tracksAnswer);
     await logIn(page, 'admin', 'admin');
     const titles = () => page.getByTestId('track-title').allTextContents();
 
-    await expect.poll(() => page.getByTestId('served-by').textContent()).toContain('back-v3');
-    await expect.poll(() => page.getByTestId('from-spotify').count()).toBeGreaterThan(5);
+    expect((await firstList).headers()['x-served-by']).toBe('back-v3');
+    await expect.poll(() => page.getByTestId('served-by').textContent(), answered).toContain('back-v3');
+    await expect.poll(() => page.getByTestId('from-spotify').count(), answered).toBeGreaterThan(5);
     const art = page.getByTestId('album-art').first();
     await art.waitFor();
     // The sandbox links its art through the gateway's /images/ route.
@@ -60,11 +75,11 @@ describe('the tracks page on back-v3', () => {
       const image = img as { complete: boolean; naturalWidth: number };
       return image.complete && image.naturalWidth > 0;
     };
-    await expect.poll(() => art.evaluate(loaded)).toBe(true);
+    await expect.poll(() => art.evaluate(loaded), answered).toBe(true);
     expect(await page.getByTestId('from-spotify').first().isVisible()).toBe(true);
 
     await page.getByTestId('track-search').fill('creep radiohead');
-    await expect.poll(titles).toEqual(['Creep']);
+    await expect.poll(titles, answered).toEqual(['Creep']);
     const creep = page.getByTestId('track-row').filter({ hasText: 'Creep' });
     expect(await creep.getByTestId('track-rating').count()).toBe(0);
     await creep.getByTestId('save-to-library').click();
@@ -76,12 +91,14 @@ describe('the tracks page on back-v3', () => {
 
     expect(await creep.getByTestId('track-rating').textContent()).toContain('no ratings');
     await creep.getByTestId('rate-5').click();
-    await expect.poll(() => creep.getByTestId('track-rating').textContent()).toMatch(/5\.0 ★\s*\(1\)/);
+    await expect
+      .poll(() => creep.getByTestId('track-rating').textContent(), answered)
+      .toMatch(/5\.0 ★\s*\(1\)/);
 
     await page.getByTestId('source-library').click();
     await page.getByTestId('track-search').fill('creep');
-    await expect.poll(() => page.getByTestId('from-spotify').count()).toBe(0);
-    await expect.poll(titles).toEqual(['Creep']);
+    await expect.poll(() => page.getByTestId('from-spotify').count(), answered).toBe(0);
+    await expect.poll(titles, answered).toEqual(['Creep']);
     const saved = page.getByTestId('track-row').filter({ hasText: 'Creep' });
     await saved.getByTestId('track-edit').waitFor();
     expect(await saved.getByTestId('from-spotify').count()).toBe(0);
@@ -90,8 +107,8 @@ describe('the tracks page on back-v3', () => {
 
     await routeBackTo(music.runtime, 'v2');
     await page.getByTestId('track-search').fill('cree');
-    await expect.poll(() => page.getByTestId('served-by').textContent()).toContain('back-v2');
-    await expect.poll(titles).toEqual(['Creep']);
+    await expect.poll(() => page.getByTestId('served-by').textContent(), answered).toContain('back-v2');
+    await expect.poll(titles, answered).toEqual(['Creep']);
     await page.getByTestId('track-source').waitFor({ state: 'detached' });
     expect(await page.getByTestId('from-spotify').count()).toBe(0);
     expect(await page.getByTestId('album-art').count()).toBe(0);
