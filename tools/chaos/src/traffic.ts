@@ -52,10 +52,9 @@ export function startTraffic(options: TrafficOptions): Traffic {
         signal: AbortSignal.timeout(options.timeoutMs),
       });
       const body = await response.text();
-      const ok = response.status >= 200 && response.status < 300;
-      samples.push({ at, ok });
       if (write && response.status === 201)
         acknowledged.push({ id: (JSON.parse(body) as { id: string }).id, at });
+      samples.push({ at, ok: response.status >= 200 && response.status < 300 });
     } catch {
       samples.push({ at, ok: false });
     }

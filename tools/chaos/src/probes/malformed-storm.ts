@@ -35,7 +35,7 @@ const kinds: Record<string, RawRequest> = {
     chunks: [head(['POST /back/api/tracks HTTP/1.1', 'Host: music', 'Content-Length: 1000']), '{"title":'],
     finish: 'reset',
   },
-  '2 MB body, Connection: close': {
+  '2 MB body cut short, Connection: close': {
     chunks: [
       head([
         'POST /back/api/tracks HTTP/1.1',
