@@ -42,6 +42,8 @@ export interface ProbeResult {
   /** First failure to the first steady success window; 0 with no failure; undefined if never. */
   readonly recoverMs: number | undefined;
   readonly data: DataCheck | undefined;
+  /** How the runtime's process ended during the probe, if it did. */
+  readonly runtimeEnded: string | undefined;
   readonly detail: string;
   readonly ok: boolean;
 }
@@ -101,5 +103,14 @@ export async function runProbe(
     data.missing === 0 &&
     data.unverified === 0 &&
     (action.ok ?? true);
-  return { probe, sent: window.sent, failed: window.failed, recoverMs, data, detail, ok };
+  return {
+    probe,
+    sent: window.sent,
+    failed: window.failed,
+    recoverMs,
+    data,
+    runtimeEnded: stack.exitReason(),
+    detail,
+    ok,
+  };
 }

@@ -1,6 +1,7 @@
 import type { ProbeResult } from './probe.ts';
 
 export function formatRecovery(result: ProbeResult, limitMs: number): string {
+  if (result.runtimeEnded !== undefined) return `never: runtime ${result.runtimeEnded}`;
   if (result.recoverMs === undefined) return `not within ${limitMs / 1000} s`;
   if (result.failed === 0) return '- (no failure)';
   return `${(result.recoverMs / 1000).toFixed(1)} s`;
