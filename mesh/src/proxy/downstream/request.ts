@@ -102,7 +102,16 @@ export class RequestBody extends Readable {
   /** Set by the connection: called when the reader wants more. */
   onRead: (() => void) | undefined;
 
+  constructor() {
+    super();
+    // A malformed or cut-short body fails its own request only: the connection answers or closes
+    // and tells the listener, so an error nobody else listens to must not reach the process.
+    this.on('error', ignore);
+  }
+
   override _read(): void {
     this.onRead?.();
   }
 }
+
+function ignore(): void {}
