@@ -22,6 +22,11 @@ export interface DownstreamLimits {
   readonly maxHeaders: number;
   /** An idle keep-alive connection is closed after this long. */
   readonly idleTimeoutMs: number;
+  /**
+   * From the first byte of a request head to its end (Envoy's request_headers_timeout); past it,
+   * 408 and the connection closes, so that clients trickling a head cannot hold sockets forever.
+   */
+  readonly headTimeoutMs: number;
 }
 
 /** Where the body of the request being read stands. */
@@ -86,6 +91,8 @@ export class DownstreamConnection {
   #readEnded = false;
   #closing = false;
   #dead = false;
+  /** Armed only while a request head has begun and not ended: a head that arrives whole never sets it. */
+  #headTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, handlers: DownstreamHandlers, limits: DownstreamLimits, initial: Buffer) {
     this.socket = socket;
@@ -159,6 +166,7 @@ export class DownstreamConnection {
 
   #onClose = (): void => {
     this.#dead = true;
+    this.#clearHeadTimer();
     const response = this.#response;
     if (this.#body !== Body.None) {
       this.#body = Body.None;
@@ -226,9 +234,13 @@ export class DownstreamConnection {
     const end = buf.indexOf(crlfcrlf, start);
     if (end === -1) {
       if (buf.length - start > limits.maxHeaderBytes) return this.#reject(431);
+      // A bare LF would otherwise leave the head waiting for a CRLF CRLF that never comes.
+      if (hasBareLf(buf, start)) return this.#reject(400);
       if (start > 0) this.#buffer = buf.subarray(start);
+      if (start < buf.length) this.#headTimer ??= setTimeout(onHeadTimeout, limits.headTimeoutMs, this);
       return false;
     }
+    this.#clearHeadTimer();
     if (end - start > limits.maxHeaderBytes) return this.#reject(431);
     const head = buf.toString('latin1', start, end);
     this.#buffer = end + 4 === buf.length ? empty : buf.subarray(end + 4);
@@ -482,9 +494,22 @@ export class DownstreamConnection {
     return false;
   }
 
+  /** Called when a request head has taken longer than the limit. */
+  headTimedOut(): void {
+    this.#headTimer = undefined;
+    if (!this.#dead && this.#response === undefined && this.#body === Body.None) this.#reject(408);
+  }
+
+  #clearHeadTimer(): void {
+    if (this.#headTimer === undefined) return;
+    clearTimeout(this.#headTimer);
+    this.#headTimer = undefined;
+  }
+
   /** Envoy answers a request it cannot parse and closes the connection. */
   #reject(status: number): false {
     this.#dead = true;
+    this.#clearHeadTimer();
     this.#buffer = empty;
     const reason = STATUS_CODES[status] ?? 'Bad Request';
     this.socket.end(
@@ -512,6 +537,20 @@ export class DownstreamConnection {
 
 function drive(connection: DownstreamConnection): void {
   connection.drive();
+}
+
+function onHeadTimeout(connection: DownstreamConnection): void {
+  connection.headTimedOut();
+}
+
+/** True when an LF in `buf` from `start` on has no CR before it. */
+function hasBareLf(buf: Buffer, start: number): boolean {
+  let lf = buf.indexOf(10, start);
+  while (lf !== -1) {
+    if (lf === start || buf[lf - 1] !== 13) return true;
+    lf = buf.indexOf(10, lf + 1);
+  }
+  return false;
 }
 
 function ignore(): void {}

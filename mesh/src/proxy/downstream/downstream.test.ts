@@ -700,6 +700,9 @@ describe('DownstreamServer pipelining', () => {
 });
 
 const rejected: [string, string, number][] = [
+  // Once waited for a CRLF CRLF until the idle timeout instead of answering.
+  ['a head whose lines end in bare LF', 'GET / HTTP/1.1\nHost: x\n\n', 400],
+  ['a request line ending in bare LF, the head unfinished', 'GET / HTTP/1.1\nHost: x', 400],
   [
     'both Content-Length and Transfer-Encoding',
     `POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${get('/smuggled')}`,
@@ -1135,6 +1138,34 @@ describe('DownstreamServer half-close', () => {
     client.write(`POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ${size}\r\n\r\n`);
     client.socket.end(Buffer.alloc(size, 'z'));
     expect((await client.readResponse()).body).toBe(String(size));
+  });
+});
+
+describe('DownstreamServer request-head timeout', () => {
+  it('answers 408 and closes a connection whose head does not end within the limit', async () => {
+    const { port, seen } = await start(echo, { limits: { ...defaultLimits, headTimeoutMs: 100 } });
+    const client = await open(port);
+    client.write('GET / HTTP/1.1\r\nHost: ');
+    const trickle = setInterval(() => client.write('x'), 20);
+    try {
+      const response = await client.readResponse();
+      expect(response.status).toBe(408);
+      expect(response.headers.connection).toBe('close');
+      expect(await client.readToEnd()).toBe('');
+      expect(seen).toHaveLength(0);
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+
+  it('does not count the time a keep-alive connection waits between requests', async () => {
+    const { port } = await start(echo, { limits: { ...defaultLimits, headTimeoutMs: 100 } });
+    const client = await open(port);
+    client.write(get('/first'));
+    await client.readResponse();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.write(get('/second'));
+    expect((await client.readResponse()).status).toBe(200);
   });
 });
 

@@ -6,11 +6,15 @@ export { DownstreamConnection } from './connection.ts';
 export type { DownstreamRequest, RequestBody } from './request.ts';
 export type { DownstreamResponse, ResponseListener, Resumable } from './response.ts';
 
-/** Envoy's defaults for a listener's HTTP connection manager, and Node's keep-alive for idle clients. */
+/**
+ * Envoy's defaults for a listener's HTTP connection manager, Node's keep-alive for idle clients,
+ * and a 10 s bound on a request head (Envoy has none by default; Node's headersTimeout is 60 s).
+ */
 export const defaultLimits: DownstreamLimits = Object.freeze({
   maxHeaderBytes: 60 * 1024,
   maxHeaders: 100,
   idleTimeoutMs: 60_000,
+  headTimeoutMs: 10_000,
 });
 
 export interface DownstreamServer {
