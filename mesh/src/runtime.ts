@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type RuntimeOptions, resolveRuntimeConfig } from './config.ts';
 import { type AdminServer, type Explain, startAdmin } from './control/admin.ts';
 import { outboundListeners, type StartListener } from './control/outbound.ts';
@@ -17,7 +17,8 @@ import { explainRequest } from './routing/explain.ts';
 import { serviceFqdn } from './routing/hosts.ts';
 import { compileRoutingTable, type RoutingTable } from './routing/table.ts';
 import { startTelemetry, type Telemetry } from './telemetry/server.ts';
-import { planWorkloads, Supervisor } from './workloads/supervisor.ts';
+import { Reaper } from './workloads/reaper.ts';
+import { type DatabaseHealth, type PodStatus, planWorkloads, Supervisor } from './workloads/supervisor.ts';
 
 /** What only code can pass: the data plane's pieces the control plane wires in. */
 export interface StartRuntimeOptions extends RuntimeOptions {
@@ -43,6 +44,8 @@ export interface Runtime {
   readonly statsUrl: string;
   /** `mesh apply` without the CLI: YAML text, all documents or none. */
   apply(file: string, yaml: string): Promise<ChangeResult[]>;
+  /** What `mesh get pods` shows: every replica and the database, with readiness and restarts. */
+  pods(): PodStatus[];
   /** Origins (`http://127.0.0.1:<port>`) of a Service's ready endpoints, e.g. to bypass the ingress in benchmarks. */
   endpoints(service: string, namespace?: string): string[];
   /** Stops the ingress, every replica (SIGTERM, then SIGKILL) and the database. Idempotent. */
@@ -75,6 +78,9 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
 
   try {
     checkAborted();
+    // First started, last stopped: if the runtime dies, it kills what is still running.
+    const reaper = new Reaper();
+    cleanups.push(() => reaper.close());
     const endpoints = new EndpointRegistry([]);
     cleanups.push(() => endpoints.close());
     // Telemetry subscribes to the data path's request channel: metrics and the access log.
@@ -90,7 +96,13 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
     cleanups.push(() => ingress.close());
 
     checkAborted();
-    const database = await startDatabase(config.databaseUrl, config.dataDir, config.databasePort, log);
+    const database = await startDatabase(
+      config.databaseUrl,
+      config.dataDir,
+      config.databasePort,
+      log,
+      reaper,
+    );
     cleanups.push(() => database.stop());
 
     const jwtPrivateKey = await loadOrCreateJwtPrivateKey(join(config.dataDir, 'jwt-private-key.pem'));
@@ -105,6 +117,8 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
       repoRoot: config.repoRoot,
       endpoints,
       databaseOrigin: `tcp://127.0.0.1:${database.port}`,
+      database,
+      watch: reaper,
       values: {
         ingressUrl: ingress.url,
         databaseUrl: database.url,
@@ -180,6 +194,7 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
       adminUrl: admin.url,
       statsUrl: telemetry.url,
       apply: (file, yaml) => plane.apply(parseYaml(file, yaml)),
+      pods: () => supervisor.pods(),
       endpoints: (service, namespace = 'music') =>
         endpoints.endpoints(serviceFqdn(service, namespace)).map((endpoint) => endpoint.origin),
       stop,
@@ -205,7 +220,7 @@ async function startStats(port: number, strict: boolean, log: Logger): Promise<T
   return telemetry;
 }
 
-interface Database {
+interface Database extends DatabaseHealth {
   readonly url: string;
   readonly port: number;
   readonly directory: string | undefined;
@@ -217,15 +232,51 @@ async function startDatabase(
   dataDir: string,
   port: number | undefined,
   log: Logger,
+  reaper: Reaper,
 ): Promise<Database> {
   if (outsideUrl !== undefined) {
     const url = new URL(outsideUrl);
     log.info(`database: using DATABASE_URL (${url.hostname}:${url.port || 5432}${url.pathname})`);
-    return { url: outsideUrl, port: Number(url.port || 5432), directory: undefined, stop: async () => {} };
+    // Someone else's server: shown as running, never supervised.
+    const status = {
+      ready: true,
+      phase: 'Running',
+      restarts: 0,
+      pid: undefined,
+      createdAt: Date.now(),
+    } as const;
+    return {
+      url: outsideUrl,
+      port: Number(url.port || 5432),
+      directory: undefined,
+      status: () => status,
+      onChange: () => () => {},
+      stop: async () => {},
+    };
   }
-  const running: RunningDatabase = await startEmbeddedDatabase({ dataDir, port, database: 'music', log });
+  // Watched before it starts: a runtime dying mid-start leaves no server behind either.
+  const directory = join(resolve(dataDir), 'postgres');
+  reaper.watchDatabase(directory);
+  const running: RunningDatabase = await startEmbeddedDatabase({
+    dataDir,
+    port,
+    database: 'music',
+    log,
+  }).catch((error: unknown) => {
+    // It may have refused a server another runtime runs: that one is not ours to kill.
+    reaper.forgetDatabase(directory);
+    throw error;
+  });
   log.info(`database: PostgreSQL ready on 127.0.0.1:${running.port}, data in ${running.directory}`);
-  return running;
+  return {
+    ...running,
+    status: () => running.status(),
+    onChange: (listener) => running.onChange(listener),
+    stop: async () => {
+      await running.stop();
+      reaper.forgetDatabase(directory);
+    },
+  };
 }
 
 /** Services that select at least one Deployment with replicas; the others could never get an endpoint. */

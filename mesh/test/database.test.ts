@@ -1,11 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDatabase, startEmbeddedDatabase } from '../src/database/embedded.ts';
+import { isAlive, lockPid, processesIn } from '../src/database/processes.ts';
 import { silentLogger } from '../src/log.ts';
+
+const owner = fileURLToPath(new URL('./fixtures/database-owner.ts', import.meta.url));
 
 /** PIDs of postgres server processes whose command line names this data directory. */
 function postgresProcessesFor(directory: string): string[] {
@@ -28,15 +33,30 @@ async function query<T>(url: string, sql: string, params: unknown[] = []): Promi
   }
 }
 
+async function poll<T>(what: string, read: () => Promise<T> | T, until: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await read();
+    if (until(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function temporaryDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'music-mesh-db-'));
+  // mkdtemp makes 0700; PostgreSQL runs as another user and must get through.
+  await chmod(dir, 0o755);
+  return dir;
+}
+
 describe('embedded database', () => {
   let dataDir: string;
   let database: RunningDatabase | undefined;
   const start = () => startEmbeddedDatabase({ dataDir, port: 0, database: 'music', log: silentLogger });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'music-mesh-db-'));
-    // mkdtemp makes 0700; PostgreSQL runs as another user and must get through.
-    await chmod(dataDir, 0o755);
+    dataDir = await temporaryDir();
   });
 
   afterAll(async () => {
@@ -51,10 +71,36 @@ describe('embedded database', () => {
     expect(rows).toEqual([{ db: 'music' }]);
     expect(postgresProcessesFor(database.directory)).toHaveLength(1);
     expect((await stat(join(dataDir, 'postgres-password'))).mode & 0o777).toBe(0o600);
+    expect(database.status()).toMatchObject({ ready: true, phase: 'Running', restarts: 0 });
+  });
+
+  it('restarts a postmaster killed with SIGKILL on the same port, with its data, and counts it', async () => {
+    if (!database) throw new Error('the first test did not start the database');
+    const running = database;
+    await query(running.url, 'CREATE TABLE crashed (value text)');
+    await query(running.url, 'INSERT INTO crashed VALUES ($1)', ['committed before the kill']);
+    const readiness: boolean[] = [];
+    const unsubscribe = running.onChange(() => readiness.push(running.status().ready));
+    const pid = (await lockPid(running.directory)) as number;
+    expect(pid).toBe(running.status().pid);
+
+    process.kill(pid, 'SIGKILL');
+    const status = await poll(
+      'database status',
+      () => running.status(),
+      (now) => now.ready && now.restarts === 1,
+    );
+    unsubscribe();
+    expect(status.pid).not.toBe(pid);
+    // Unready while it was away, ready again once back.
+    expect(readiness).toEqual([false, true]);
+    expect(await query(running.url, 'SELECT value FROM crashed')).toEqual([
+      { value: 'committed before the kill' },
+    ]);
   });
 
   it('keeps its data across a stop and a start, and stop leaves no postgres process', async () => {
-    if (!database) throw new Error('the previous test did not start the database');
+    if (!database) throw new Error('the first test did not start the database');
     await query(database.url, 'CREATE TABLE kept (value text)');
     await query(database.url, 'INSERT INTO kept VALUES ($1)', ['survives']);
     await database.stop();
@@ -65,5 +111,79 @@ describe('embedded database', () => {
     await database.stop();
     expect(postgresProcessesFor(database.directory)).toEqual([]);
     database = undefined;
+  });
+});
+
+describe('a PostgreSQL left behind by a runtime that died', () => {
+  let dataDir: string;
+  let ownerProcess: ChildProcess | undefined;
+  let database: RunningDatabase | undefined;
+  const start = () => startEmbeddedDatabase({ dataDir, port: 0, database: 'music', log: silentLogger });
+
+  beforeAll(async () => {
+    dataDir = await temporaryDir();
+  });
+
+  afterAll(async () => {
+    ownerProcess?.kill('SIGKILL');
+    await database?.stop();
+    for (const pid of await processesIn(join(dataDir, 'postgres'))) process.kill(pid, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** The fixture's database URL once it is up. */
+  async function startOwner(): Promise<string> {
+    const child = spawn(process.execPath, [owner, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    ownerProcess = child;
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    await poll(
+      'the owner process',
+      () => output,
+      (text) => text.includes('\n') || child.exitCode !== null,
+    );
+    const match = /^ready (\S+)/.exec(output);
+    if (!match?.[1]) throw new Error(`the owner process did not start: ${output}`);
+    return match[1];
+  }
+
+  it('is refused while the runtime that owns it is alive, then stopped and replaced once it is gone', async () => {
+    const url = await startOwner();
+    await query(url, 'CREATE TABLE orphaned (value text)');
+    await query(url, 'INSERT INTO orphaned VALUES ($1)', ['written by the dead runtime']);
+    const directory = join(dataDir, 'postgres');
+    const orphan = (await lockPid(directory)) as number;
+
+    await expect(start()).rejects.toThrow(/belongs to the runtime with pid \d+, still running/);
+    expect(isAlive(orphan)).toBe(true);
+
+    const child = ownerProcess as ChildProcess;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect(isAlive(orphan)).toBe(true);
+
+    database = await start();
+    expect(isAlive(orphan)).toBe(false);
+    expect(database.status().pid).not.toBe(orphan);
+    expect(await query(database.url, 'SELECT value FROM orphaned')).toEqual([
+      { value: 'written by the dead runtime' },
+    ]);
+  });
+
+  it('starts over a postmaster.pid whose process is gone', async () => {
+    if (!database) throw new Error('the previous test did not start the database');
+    const directory = database.directory;
+    const pid = (await lockPid(directory)) as number;
+    await database.stop();
+    database = undefined;
+    // What a SIGKILL of the postmaster leaves: its lock file, naming a process that is gone.
+    await writeFile(join(directory, 'postmaster.pid'), `${pid}\n${directory}\n`);
+    expect(isAlive(pid)).toBe(false);
+
+    database = await start();
+    expect(database.status()).toMatchObject({ ready: true, restarts: 0 });
+    expect(await query(database.url, 'SELECT value FROM orphaned')).toHaveLength(1);
   });
 });

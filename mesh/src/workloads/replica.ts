@@ -36,6 +36,9 @@ export interface ReplicaStatus {
 export interface ReplicaEvents {
   ready(endpoint: Endpoint): void;
   unready(name: string): void;
+  /** The process (leader of its own group) started and ended: the reaper follows it. */
+  spawned(pid: number): void;
+  exited(pid: number): void;
 }
 
 export interface ReplicaTiming {
@@ -142,6 +145,8 @@ export class Replica {
       detached: true,
     });
     this.#child = child;
+    const pid = child.pid;
+    if (pid !== undefined) this.#events.spawned(pid);
     const startedAt = Date.now();
     for (const stream of [child.stdout, child.stderr]) {
       if (stream)
@@ -149,6 +154,7 @@ export class Replica {
     }
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        if (pid !== undefined) this.#events.exited(pid);
         resolve();
         this.#onExit(code, signal, Date.now() - startedAt);
       });

@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DatabaseStatus } from '../database/embedded.ts';
 import type { Endpoint, EndpointRegistry } from '../endpoints/registry.ts';
 import { TopologyError, WorkloadError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -7,6 +8,7 @@ import type { Container, Deployment, Topology } from '../manifests/model.ts';
 import { type ImageTable, imageName } from './images.ts';
 import { hasLocalSecret, type LocalValues, replicaEnv } from './local-env.ts';
 import { Prober } from './probe.ts';
+import type { ProcessWatch } from './reaper.ts';
 import { defaultTiming, Replica, type ReplicaStatus, type ReplicaTiming } from './replica.ts';
 
 /** A Deployment the runtime runs as Node processes. */
@@ -86,6 +88,13 @@ export interface OutboundListeners {
   close(deployment: Deployment): Promise<void>;
 }
 
+/** The runtime's PostgreSQL as the pod of a database Deployment shows it. */
+export interface DatabaseHealth {
+  status(): DatabaseStatus;
+  /** Called whenever readiness changes; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
 export interface SupervisorOptions {
   readonly images: ImageTable;
   readonly repoRoot: string;
@@ -93,12 +102,15 @@ export interface SupervisorOptions {
   readonly values: LocalValues;
   /** Where the runtime's PostgreSQL listens (`tcp://127.0.0.1:<port>`), for database Deployments. */
   readonly databaseOrigin: string;
+  readonly database: DatabaseHealth;
   /** Environment every replica inherits (PATH, HOME...). */
   readonly inheritedEnv: Readonly<Record<string, string>>;
   readonly cwd: string;
   readonly log: Logger;
   readonly timing?: ReplicaTiming | undefined;
   readonly outbound?: OutboundListeners | undefined;
+  /** Told of every replica process, to kill them should the runtime die. */
+  readonly watch?: ProcessWatch | undefined;
   /** How long a rolling update waits for each new replica to get ready. Default 60 s. */
   readonly rolloutTimeoutMs?: number | undefined;
 }
@@ -203,7 +215,8 @@ class DeploymentRunner {
   #old: Replica[] = [];
   #ordinal = 0;
   #outbound: string | undefined;
-  #databaseEndpoint: string | undefined;
+  #databaseEndpoint: Endpoint | undefined;
+  #unwatchDatabase: (() => void) | undefined;
   #removed = false;
   #queue: Promise<void> = Promise.resolve();
 
@@ -226,7 +239,8 @@ class DeploymentRunner {
       await stopping;
       this.#current = [];
       this.#old = [];
-      if (this.#databaseEndpoint) this.#options.endpoints.remove(this.#databaseEndpoint);
+      this.#unwatchDatabase?.();
+      if (this.#databaseEndpoint) this.#options.endpoints.remove(this.#databaseEndpoint.name);
       const deployment = this.#deployment();
       if (this.#outbound !== undefined && deployment) await this.#options.outbound?.close(deployment);
     });
@@ -250,12 +264,8 @@ class DeploymentRunner {
           deployment: deployment.name,
           name: `${deployment.name}-0`,
           namespace: deployment.namespace,
-          ready: true,
-          phase: 'Running',
-          restarts: 0,
-          createdAt: 0,
+          ...this.#options.database.status(),
           address: this.#options.databaseOrigin,
-          pid: undefined,
         },
       ];
     }
@@ -274,7 +284,9 @@ class DeploymentRunner {
       namespace: deployment.namespace,
       name: deployment.name,
       desired: database ? 1 : deployment.replicas,
-      ready: database ? 1 : all.filter((replica) => replica.ready).length,
+      ready: database
+        ? Number(this.#options.database.status().ready)
+        : all.filter((replica) => replica.ready).length,
       upToDate: database ? 1 : this.#current.length,
       outbound: this.#outbound,
     };
@@ -301,11 +313,19 @@ class DeploymentRunner {
         origin: this.#options.databaseOrigin,
         labels: deployment.podLabels,
       };
-      if (this.#databaseEndpoint && this.#databaseEndpoint !== endpoint.name) {
-        this.#options.endpoints.remove(this.#databaseEndpoint);
+      if (this.#databaseEndpoint && this.#databaseEndpoint.name !== endpoint.name) {
+        this.#options.endpoints.remove(this.#databaseEndpoint.name);
       }
-      this.#databaseEndpoint = endpoint.name;
-      this.#options.endpoints.add(endpoint);
+      this.#databaseEndpoint = endpoint;
+      // The endpoint follows the database's readiness, as a replica's does.
+      const follow = () => {
+        const current = this.#databaseEndpoint;
+        if (!current || this.#removed) return;
+        if (this.#options.database.status().ready) this.#options.endpoints.add(current);
+        else this.#options.endpoints.remove(current.name);
+      };
+      this.#unwatchDatabase ??= this.#options.database.onChange(follow);
+      follow();
       return;
     }
     const { workload } = resolved;
@@ -374,6 +394,8 @@ class DeploymentRunner {
           this.#options.endpoints.add(endpoint);
         },
         unready: (name) => this.#options.endpoints.remove(name),
+        spawned: (pid) => this.#options.watch?.watchGroup(pid),
+        exited: (pid) => this.#options.watch?.forgetGroup(pid),
       },
       this.#timing,
     );
