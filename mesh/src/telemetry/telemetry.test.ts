@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatAccessLog } from './access-log.ts';
+import { formatAccessLog, redactQuery } from './access-log.ts';
 import { defaultBuckets, IstioMetrics } from './metrics.ts';
 import { type RequestRecord, requestChannel, type WorkloadIdentity } from './record.ts';
 import { startTelemetry, type Telemetry } from './server.ts';
@@ -192,6 +192,26 @@ describe('Istio metrics from request records', () => {
 });
 
 describe('access log', () => {
+  it('hides the values of credential-like query parameters and keeps the rest of the path', () => {
+    const line = formatAccessLog(
+      record({ path: '/callback?code=abc123&state=xyz&Access_Token=eyJhbGci.e30.sig&page=2&API_KEY=k1' }),
+    );
+    expect(line).toContain(
+      '"GET /callback?code=[redacted]&state=xyz&Access_Token=[redacted]&page=2&API_KEY=[redacted] HTTP/1.1"',
+    );
+    expect(line).not.toMatch(/abc123|eyJhbGci|k1/);
+  });
+
+  it('redacts token, password, secret, sig and auth parameters in any case, and nothing else', () => {
+    expect(redactQuery('/a?token=t&Password=p&client_secret=s&sig=g&X-Amz-Signature=v&authkey=a')).toBe(
+      '/a?token=[redacted]&Password=[redacted]&client_secret=[redacted]&sig=[redacted]&X-Amz-Signature=[redacted]&authkey=[redacted]',
+    );
+    expect(redactQuery('/back/api/tracks?page=1&size=20&q=keynote')).toBe(
+      '/back/api/tracks?page=1&size=20&q=keynote',
+    );
+    expect(redactQuery('/no/query')).toBe('/no/query');
+  });
+
   it("writes Istio's default text format, %ROUTE_NAME% last", () => {
     const line = formatAccessLog(
       record({ downstreamRemoteAddress: '127.0.0.1:50312', downstreamLocalAddress: '127.0.0.1:8080' }),
