@@ -4,6 +4,7 @@ import { defaultDataDir, parsePort, repoRoot } from '../config.ts';
 import { MeshError, UsageError } from '../errors.ts';
 import { createLogger, isLogLevel } from '../log.ts';
 import { type Runtime, startRuntime } from '../runtime.ts';
+import { keepServingOnUncaughtErrors } from './last-resort.ts';
 import { formatOptions, type OptionTable, parseOptions } from './options.ts';
 
 /** The command's options, in the order --help lists them. */
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
     throw new UsageError(`--log-level must be debug, info, warn or error (got ${logLevel})`);
   const port = parsePort(args.port, '--port');
   const log = createLogger(out, logLevel);
+  keepServingOnUncaughtErrors(log);
 
   if (!existsSync(join(repoRoot, 'services/front/dist/web/browser/index.html'))) {
     log.warn(
