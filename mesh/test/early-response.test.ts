@@ -1,3 +1,4 @@
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   gateway,
@@ -62,6 +63,52 @@ spec:
       });
       expect(response.status).toBe(413);
       expect(await response.text()).toContain('PAYLOAD_TOO_LARGE');
+    }
+  });
+});
+
+// back is Fastify: Node answers a head over its limit with a bare 431 and closes with the head's
+// bytes unread, so the answer ends in a reset. Through the ingress that reset the client's connection.
+describe('a Fastify upstream with a small body limit, through the ingress', () => {
+  let mesh: Mesh;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    app = Fastify({ bodyLimit: 64 * 1024 });
+    app.post('/upload', async () => ({ code: 'OK' }));
+    app.get('/ok', async () => ({ code: 'OK' }));
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' });
+    mesh = await startMesh(
+      `${services('fastify')}---${gateway}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: gw, namespace: music }
+spec:
+  hosts: ["*"]
+  gateways: [music-gateway]
+  http:
+    - route: [{ destination: { host: fastify } }]
+`,
+      [{ name: 'fastify-0', app: 'fastify', origin }],
+    );
+  });
+
+  afterAll(async () => {
+    await mesh.close();
+    await app.close();
+  });
+
+  it('serves the request after a 431 from the upstream on a fresh connection', async () => {
+    for (let i = 0; i < 5; i++) {
+      const big = await fetch(`${mesh.listener.url}/ok`, {
+        headers: { 'x-big': 'y'.repeat(20 * 1024) },
+        signal: AbortSignal.timeout(15_000),
+      });
+      expect(big.status).toBe(431);
+      await big.text();
+      const next = await fetch(`${mesh.listener.url}/ok`, { signal: AbortSignal.timeout(15_000) });
+      expect(next.status).toBe(200);
+      await next.text();
     }
   });
 });

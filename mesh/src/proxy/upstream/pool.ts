@@ -521,7 +521,9 @@ class Connection {
     const pending = this.current;
     this.current = undefined;
     if (pending !== undefined && !pending.done) {
-      if (this.#state === State.UntilClose && this.#error === undefined && this.connected) {
+      // A body delimited by the close also ends at a reset: Node's own 431 and 413 answers close
+      // with the request's bytes unread, which the kernel turns into a reset after the answer.
+      if (this.#state === State.UntilClose && this.connected && endsUntilClose(this.#error)) {
         this.#complete(pending, false);
       } else {
         pending.connection = undefined;
@@ -537,6 +539,10 @@ class Connection {
     }
     this.pool.removed(this);
   }
+}
+
+function endsUntilClose(error: NodeJS.ErrnoException | undefined): boolean {
+  return error === undefined || error.code === 'ECONNRESET' || error.code === 'EPIPE';
 }
 
 function onConnectTimeout(connection: Connection): void {
