@@ -213,6 +213,17 @@ describe('ingress', () => {
     expect(records[0]?.requestId).toBe(seen?.['x-request-id']);
   });
 
+  it('appends the socket address to a forged x-forwarded-for and sets x-envoy-external-address, replacing the client’s', async () => {
+    const res = await request(`${ingress.url}/back/x`, {
+      headers: { 'x-forwarded-for': '203.0.113.9', 'x-envoy-external-address': '203.0.113.9' },
+    });
+    await res.body.dump();
+    const seen = back.seen.at(-1)?.headers;
+    // The last hop is the one the ingress saw: what the app must key login throttling on.
+    expect(seen?.['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    expect(seen?.['x-envoy-external-address']).toBe('127.0.0.1');
+  });
+
   it('keeps an x-request-id the client sent', async () => {
     const res = await request(`${ingress.url}/back/x`, { headers: { 'x-request-id': 'abc-123' } });
     await res.body.dump();

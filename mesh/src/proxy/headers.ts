@@ -29,6 +29,7 @@ const Kind = {
   RequestId: 5,
   Traceparent: 6,
   AttemptCount: 7,
+  EdgeOnly: 8,
 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -40,6 +41,9 @@ const kinds: ReadonlyMap<string, Kind> = new Map<string, Kind>([
   ['x-request-id', Kind.RequestId],
   ['traceparent', Kind.Traceparent],
   ['x-envoy-attempt-count', Kind.AttemptCount],
+  // Envoy sets these at the edge and trusts them only from inside the mesh.
+  ['x-envoy-external-address', Kind.EdgeOnly],
+  ['x-envoy-internal', Kind.EdgeOnly],
 ]);
 
 interface HeaderName {
@@ -78,7 +82,8 @@ export interface UpstreamHeaders {
 
 /**
  * The request headers to send upstream. At the edge (gateway) Envoy appends the client address to
- * x-forwarded-for and sets x-forwarded-proto; both contexts create x-request-id and a W3C
+ * x-forwarded-for, sets x-forwarded-proto and x-envoy-external-address (dropping a client's own
+ * x-envoy-external-address and x-envoy-internal); both contexts create x-request-id and a W3C
  * traceparent when absent and keep existing ones.
  */
 export function upstreamRequestHeaders(
@@ -108,6 +113,9 @@ export function upstreamRequestHeaders(
       case Kind.Copy:
         list.push(name, value);
         break;
+      case Kind.EdgeOnly:
+        if (!edge) list.push(name, value);
+        break;
       case Kind.ForwardedFor:
         forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
         break;
@@ -130,6 +138,7 @@ export function upstreamRequestHeaders(
     const client = req.socket.remoteAddress ?? 'unknown';
     forwardedFor = forwardedFor === undefined ? client : `${forwardedFor}, ${client}`;
     forwardedProto = 'http';
+    list.push('x-envoy-external-address', client);
   }
   if (forwardedFor !== undefined) list.push('x-forwarded-for', forwardedFor);
   list.push('x-forwarded-proto', forwardedProto ?? 'http');
