@@ -25,8 +25,11 @@ export function createPool(options: DatabaseOptions): pg.Pool {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection (database restart) must not crash the service.
+  // A client losing its connection (database restart) must not crash the service: idle ones are
+  // covered by the pool's 'error', checked-out ones (a transaction in progress) by their own; the
+  // query in flight fails, the pool drops the client and connects afresh for the next one.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
@@ -77,6 +80,23 @@ export async function ping(pool: pg.Pool): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+// Connection exceptions (08), operator intervention (57P01-57P03: shutdown, crash, starting up).
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[123])/;
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect/;
+
+/**
+ * Whether the error says the database is away (restarting, crashed, unreachable) rather than that
+ * the query was wrong: the request may succeed again soon, so it is a 503, not a 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code)))
+    return true;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
 }
 
 /** PostgreSQL unique_violation: the caller turns it into a 409. */

@@ -1,6 +1,13 @@
 export { createServiceApp, type ServiceAppOptions } from './app.ts';
 export { parseEnv, serviceEnvProperties } from './config.ts';
-export { createPool, isUniqueViolation, type Migration, migrate, ping } from './database.ts';
+export {
+  createPool,
+  isDatabaseUnavailable,
+  isUniqueViolation,
+  type Migration,
+  migrate,
+  ping,
+} from './database.ts';
 export {
   ConfigError,
   ConflictError,

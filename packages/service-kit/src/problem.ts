@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from './database.ts';
 import { type FieldError, HttpError } from './errors.ts';
 
 const PROBLEM = 'application/problem+json';
@@ -23,6 +24,7 @@ export function registerProblemHandler(app: FastifyInstance): void {
     const problem = toProblem(error, request);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     if (error instanceof HttpError) reply.headers(error.headers);
+    if (problem.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', '1');
     void sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -76,6 +78,16 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
       detail: error.message,
       instance,
       code,
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      type: typeOf('DATABASE_UNAVAILABLE'),
+      title: 'Service unavailable',
+      status: 503,
+      detail: 'The database is not reachable at the moment; try again shortly.',
+      instance,
+      code: 'DATABASE_UNAVAILABLE',
     };
   }
   return {
