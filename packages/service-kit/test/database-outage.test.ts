@@ -18,7 +18,10 @@ class Cable {
 
   constructor(target: URL) {
     this.#server = createServer((client) => {
-      if (this.#cut) return client.destroy();
+      if (this.#cut) {
+        client.destroy();
+        return;
+      }
       const upstream = connect(Number(target.port), target.hostname);
       for (const [from, to] of [
         [client, upstream],
