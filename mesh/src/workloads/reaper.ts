@@ -59,6 +59,9 @@ export class Reaper implements ProcessWatch {
   /** Ends the reaper once the runtime has stopped everything; what is still watched is killed. */
   async close(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    // Held again until it is gone: a stopped runtime has nothing else keeping it alive, and would
+    // exit before its reaper does.
+    this.#child.ref();
     this.#child.stdin?.end();
     await this.#exited;
   }
