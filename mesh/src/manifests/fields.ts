@@ -46,17 +46,28 @@ export class FieldReader {
     return this.has(key) ? this.string(key) : undefined;
   }
 
-  integer(key: string, min = 0): number {
+  /** Most integers of Kubernetes and Istio are int32; `max` is 2^32−1 for the uint32 ones. */
+  integer(key: string, min = 0, max = int32Max): number {
     const field = this.child(key);
     const value = field.value;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
       throw field.error(`must be an integer >= ${min}`);
     }
+    if (value > max) throw field.error(`must be an integer <= ${max} (got ${value})`);
     return value;
   }
 
-  optionalInteger(key: string, fallback: number, min = 0): number {
-    return this.has(key) ? this.integer(key, min) : fallback;
+  optionalInteger(key: string, fallback: number, min = 0, max = int32Max): number {
+    return this.has(key) ? this.integer(key, min, max) : fallback;
+  }
+
+  /** A TCP port, with Istio's wording (`agent.ValidatePort`). */
+  port(key: string): number {
+    const field = this.child(key);
+    const value = field.value;
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw field.error('must be a port number');
+    if (!isPort(value)) throw field.error(`port number ${value} must be in the range 1..65535`);
+    return value;
   }
 
   list(key: string): FieldReader[] {
@@ -96,6 +107,13 @@ export class FieldReader {
       if (!keys.includes(key)) throw this.error(why, this.path ? `${this.path}.${key}` : key);
     }
   }
+}
+
+export const int32Max = 2 ** 31 - 1;
+export const uint32Max = 2 ** 32 - 1;
+
+export function isPort(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && value <= 65_535;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { checkRe2 } from '../routing/regex.ts';
-import type { FieldReader } from './fields.ts';
+import { type FieldReader, uint32Max } from './fields.ts';
 import type {
   ConnectionPool,
   Destination,
@@ -49,7 +49,7 @@ export function parseGateway(doc: FieldReader, source: Source): Gateway {
     const port = server.child('port');
     return Object.freeze({
       port: Object.freeze({
-        number: port.integer('number', 1),
+        number: port.port('number'),
         name: port.optionalString('name') ?? '',
         protocol: port.string('protocol').toUpperCase(),
       }),
@@ -189,15 +189,16 @@ function parseOutlierDetection(field: FieldReader): OutlierDetection {
     ],
     notYet,
   );
+  // consecutive5xxErrors and consecutiveGatewayErrors are UInt32Value in istio/api, consecutiveErrors an int32.
   const consecutive5xx = field.has('consecutive5xxErrors')
-    ? field.integer('consecutive5xxErrors')
+    ? field.integer('consecutive5xxErrors', 0, uint32Max)
     : field.has('consecutiveErrors')
       ? field.integer('consecutiveErrors')
       : undefined;
   return Object.freeze({
     consecutive5xxErrors: consecutive5xx,
     consecutiveGatewayErrors: field.has('consecutiveGatewayErrors')
-      ? field.integer('consecutiveGatewayErrors')
+      ? field.integer('consecutiveGatewayErrors', 0, uint32Max)
       : undefined,
     intervalMs: field.has('interval') ? duration(field, 'interval') : undefined,
     baseEjectionTimeMs: field.has('baseEjectionTime') ? duration(field, 'baseEjectionTime') : undefined,
@@ -241,6 +242,14 @@ function parseHttpRoute(route: FieldReader): HttpRoute {
   if (destinations.length > 1 && destinations.every((destination) => (destination.weight ?? 0) === 0)) {
     // Istio's validation: "total destination weight = 0" (pkg/config/validation).
     throw route.error('total destination weight = 0', `${route.path}.route`);
+  }
+  const totalWeight = destinations.reduce((sum, destination) => sum + (destination.weight ?? 0), 0);
+  if (totalWeight > uint32Max) {
+    // Envoy refuses such a route ("The sum of weights of all weighted clusters ... exceeds 4294967295").
+    throw route.error(
+      `the sum of the weights must be <= ${uint32Max} (got ${totalWeight})`,
+      `${route.path}.route`,
+    );
   }
   const mirrors: HttpMirror[] = [];
   if (route.has('mirror')) {
@@ -302,7 +311,7 @@ function parseMatch(match: FieldReader): HttpMatchRequest {
     headers: namedMatches(match, 'headers', true),
     withoutHeaders: namedMatches(match, 'withoutHeaders', true),
     queryParams: namedMatches(match, 'queryParams', false),
-    port: match.has('port') ? match.integer('port', 1) : undefined,
+    port: match.has('port') ? match.port('port') : undefined,
   });
 }
 
@@ -352,7 +361,7 @@ function parseDestination(destination: FieldReader): Destination {
   return Object.freeze({
     host: destination.string('host'),
     subset: destination.optionalString('subset'),
-    port: destination.has('port') ? destination.child('port').integer('number', 1) : undefined,
+    port: destination.has('port') ? destination.child('port').port('number') : undefined,
   });
 }
 
@@ -430,7 +439,7 @@ function parseRedirect(field: FieldReader): HttpRedirect {
   return Object.freeze({
     uri: field.optionalString('uri'),
     authority: field.optionalString('authority'),
-    port: field.has('port') ? field.integer('port', 1) : undefined,
+    port: field.has('port') ? field.port('port') : undefined,
     derivePort,
     scheme: field.optionalString('scheme'),
     redirectCode,
@@ -447,7 +456,8 @@ function parseDirectResponse(field: FieldReader): HttpDirectResponse {
     if (typeof value !== 'string') throw bodyField.error('must be a string', `${bodyField.path}.string`);
     body = value;
   }
-  return Object.freeze({ status: field.integer('status', 200), body });
+  // validateHTTPStatus: "HTTP status %d is not in range 200-599".
+  return Object.freeze({ status: field.integer('status', 200, 599), body });
 }
 
 function parseRetries(field: FieldReader): HttpRetry {
@@ -488,7 +498,14 @@ function parseFault(field: FieldReader): HttpFault {
 
 /** "If not specified, no request will be aborted/delayed" (istio/api virtual_service.proto). */
 function faultPercentage(field: FieldReader): number {
-  if (field.has('percentage')) return percentValue(field.child('percentage'));
+  if (field.has('percentage')) {
+    const percentage = percentValue(field.child('percentage'));
+    // validatePercentage in pkg/config/validation/validation.go: 0, or at least 0.0001.
+    if (percentage > 0 && percentage < 0.0001) {
+      throw field.error('must be 0 or between 0.0001 and 100', `${field.path}.percentage.value`);
+    }
+    return percentage;
+  }
   if (field.has('percent')) return percentInteger(field, 'percent');
   return 0;
 }
@@ -498,7 +515,7 @@ function percentValue(field: FieldReader): number {
   field.only(['value'], notYet);
   if (!field.has('value')) return 0;
   const value = field.child('value').value;
-  if (typeof value !== 'number' || value < 0 || value > 100) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) {
     throw field.error('must be a number between 0 and 100', `${field.path}.value`);
   }
   return value;

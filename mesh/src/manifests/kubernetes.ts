@@ -1,4 +1,4 @@
-import type { FieldReader } from './fields.ts';
+import { type FieldReader, isPort } from './fields.ts';
 import type { Container, Deployment, EnvVar, HttpGetProbe, Service, Source, WorkloadKind } from './model.ts';
 
 /** A Deployment or a StatefulSet: the runtime reads the same fields of both (replicas, pod template). */
@@ -35,7 +35,7 @@ function parseContainer(container: FieldReader): Container {
     ports: Object.freeze(
       container.optionalList('ports').map((port) => ({
         name: port.optionalString('name'),
-        containerPort: port.integer('containerPort', 1),
+        containerPort: port.port('containerPort'),
       })),
     ),
     env: Object.freeze(container.optionalList('env').map(parseEnvVar)),
@@ -63,8 +63,8 @@ function parseProbe(container: FieldReader, key: string): HttpGetProbe | undefin
   if (!probe.has('httpGet')) return undefined;
   const httpGet = probe.child('httpGet');
   const port = httpGet.child('port').value;
-  if (!(typeof port === 'string' && port !== '') && !(typeof port === 'number' && Number.isInteger(port))) {
-    throw httpGet.error('must be a port number or a port name', `${httpGet.path}.port`);
+  if (!(typeof port === 'string' && port !== '') && !(typeof port === 'number' && isPort(port))) {
+    throw httpGet.error('must be a port number (1..65535) or a port name', `${httpGet.path}.port`);
   }
   return Object.freeze({
     path: httpGet.optionalString('path') ?? '/',
@@ -79,10 +79,10 @@ function parseProbe(container: FieldReader, key: string): HttpGetProbe | undefin
 export function parseService(doc: FieldReader, source: Source): Service {
   const spec = doc.child('spec');
   const ports = spec.list('ports').map((port) => {
-    const number = port.integer('port', 1);
+    const number = port.port('port');
     const target = port.has('targetPort') ? port.child('targetPort').value : number;
-    if (typeof target !== 'string' && typeof target !== 'number') {
-      throw port.error('must be a port number or a port name', `${port.path}.targetPort`);
+    if (!(typeof target === 'string' && target !== '') && !(typeof target === 'number' && isPort(target))) {
+      throw port.error('must be a port number (1..65535) or a port name', `${port.path}.targetPort`);
     }
     return Object.freeze({ name: port.optionalString('name'), port: number, targetPort: target });
   });

@@ -104,7 +104,7 @@ kind: Service
 metadata: { name: back }
 spec: { ports: [{ port: "8080" }] }
 `);
-    expect(error.message).toBe('deploy/kubernetes/test.yaml: spec.ports[0].port: must be an integer >= 1');
+    expect(error.message).toBe('deploy/kubernetes/test.yaml: spec.ports[0].port: must be a port number');
   });
 
   it('rejects a selector that does not match the pod template', () => {
@@ -169,5 +169,161 @@ spec: { host: back, subsets: [{ name: v1, labels: { version: v1 } }] }
   it('refuses an object defined twice', () => {
     const service = 'apiVersion: v1\nkind: Service\nmetadata: { name: a }\nspec: { ports: [{ port: 80 }] }\n';
     expect(() => load(`${service}---\n${service}`)).toThrow(/defined twice/);
+  });
+});
+
+const virtualService = (http: string) => `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: vs, namespace: music }
+spec:
+  hosts: ["*"]
+  http:
+${http}`;
+
+const route = (destinations: string, extra = '') =>
+  virtualService(`    - route: [${destinations}]\n${extra}`);
+
+describe('the limits Istio and Kubernetes enforce', () => {
+  it('refuses route weights that are not int32 integers >= 0, naming the destination', () => {
+    for (const [weight, message] of [
+      ['3e9', 'must be an integer <= 2147483647 (got 3000000000)'],
+      ['1e30', 'must be an integer <= 2147483647 (got 1e+30)'],
+      ['1.5', 'must be an integer >= 0'],
+      ['-1', 'must be an integer >= 0'],
+      ['"50"', 'must be an integer >= 0'],
+    ]) {
+      const error = errorOf(
+        route(
+          `{ destination: { host: back, subset: v1 }, weight: ${weight} }, { destination: { host: back, subset: v2 }, weight: 10 }`,
+        ),
+      );
+      expect(error.field).toBe('spec.http[0].route[0].weight');
+      expect(error.message).toContain(message);
+    }
+  });
+
+  it('refuses weights whose sum Envoy would refuse (over 2^32 - 1)', () => {
+    const big = '{ destination: { host: back }, weight: 2147483647 }';
+    const error = errorOf(route([big, big, big].join(', ')));
+    expect(error.field).toBe('spec.http[0].route');
+    expect(error.message).toContain('the sum of the weights must be <= 4294967295 (got 6442450941)');
+    expect(load(route([big, big].join(', '))).virtualServices[0]?.http[0]?.route).toHaveLength(2);
+  });
+
+  it('refuses port numbers outside 1..65535 wherever a port is given', () => {
+    const cases: [string, string][] = [
+      [
+        route('{ destination: { host: back, port: { number: 99999 } } }'),
+        'spec.http[0].route[0].destination.port.number',
+      ],
+      [
+        virtualService('    - match: [{ port: 0 }]\n      route: [{ destination: { host: back } }]'),
+        'spec.http[0].match[0].port',
+      ],
+      [virtualService('    - redirect: { uri: /x, port: 65536 }'), 'spec.http[0].redirect.port'],
+      [
+        route('{ destination: { host: back } }', '      mirror: { host: back, port: { number: 70000 } }'),
+        'spec.http[0].mirror.port.number',
+      ],
+      [
+        `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: gw }
+spec: { servers: [{ port: { number: 99999, name: http, protocol: HTTP }, hosts: ["*"] }] }`,
+        'spec.servers[0].port.number',
+      ],
+      [
+        'apiVersion: v1\nkind: Service\nmetadata: { name: a }\nspec: { ports: [{ port: 99999 }] }',
+        'spec.ports[0].port',
+      ],
+      [
+        deployment(`  template:
+    metadata: { labels: { app: back } }
+    spec: { containers: [{ name: back, image: music/back, ports: [{ containerPort: 99999 }] }] }`),
+        'spec.template.spec.containers[0].ports[0].containerPort',
+      ],
+    ];
+    for (const [yaml, field] of cases) {
+      const error = errorOf(yaml);
+      expect(error.field).toBe(field);
+      expect(error.message).toMatch(/port number \d+ must be in the range 1\.\.65535$/);
+    }
+    const target = errorOf(
+      'apiVersion: v1\nkind: Service\nmetadata: { name: a }\nspec: { ports: [{ port: 80, targetPort: 99999 }] }',
+    );
+    expect(target.field).toBe('spec.ports[0].targetPort');
+    const probe = errorOf(
+      deployment(`  template:
+    metadata: { labels: { app: back } }
+    spec:
+      containers:
+        - { name: back, image: music/back, readinessProbe: { httpGet: { path: /, port: 0 } } }`),
+    );
+    expect(probe.field).toBe('spec.template.spec.containers[0].readinessProbe.httpGet.port');
+  });
+
+  it('refuses a DestinationRule portLevelSettings, which the runtime does not implement', () => {
+    const error = errorOf(`
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: back }
+spec: { host: back, trafficPolicy: { portLevelSettings: [{ port: { number: 99999 } }] } }
+`);
+    expect(error.field).toBe('spec.trafficPolicy.portLevelSettings');
+  });
+
+  it('refuses percentages outside 0..100, and fault percentages Istio refuses', () => {
+    const destination = '{ destination: { host: back } }';
+    const cases: [string, string][] = [
+      [
+        route(destination, '      mirror: { host: back }\n      mirrorPercentage: { value: 100.5 }'),
+        'spec.http[0].mirrorPercentage.value',
+      ],
+      [
+        route(destination, '      mirror: { host: back }\n      mirrorPercentage: { value: -1 }'),
+        'spec.http[0].mirrorPercentage.value',
+      ],
+      [
+        route(destination, '      mirror: { host: back }\n      mirrorPercent: 101'),
+        'spec.http[0].mirrorPercent',
+      ],
+      [
+        route(destination, '      mirrors: [{ destination: { host: back }, percentage: { value: 1e30 } }]'),
+        'spec.http[0].mirrors[0].percentage.value',
+      ],
+      [
+        route(destination, '      fault: { abort: { httpStatus: 503, percentage: { value: 250 } } }'),
+        'spec.http[0].fault.abort.percentage.value',
+      ],
+      [
+        route(destination, '      fault: { delay: { fixedDelay: 1s, percentage: { value: 0.00001 } } }'),
+        'spec.http[0].fault.delay.percentage.value',
+      ],
+    ];
+    for (const [yaml, field] of cases) expect(errorOf(yaml).field).toBe(field);
+    expect(errorOf(virtualService('    - directResponse: { status: 700 }')).field).toBe(
+      'spec.http[0].directResponse.status',
+    );
+  });
+
+  it('refuses replicas beyond int32', () => {
+    const error = errorOf(
+      deployment(`  replicas: 3e9
+  template: { metadata: { labels: { app: back } }, spec: { containers: [{ name: back, image: music/back }] } }`),
+    );
+    expect(error.field).toBe('spec.replicas');
+  });
+
+  it('refuses a YAML alias bomb with a clear error instead of expanding it', () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (const [i, name] of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].entries()) {
+      const previous = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+    }
+    expect(() => parseYaml('bomb.yaml', levels.join('\n'))).toThrow(
+      'bomb.yaml: invalid YAML: too many aliases (at most 100 expansions per document)',
+    );
+    expect(() => parseYaml('ok.yaml', 'a: &x { b: 1 }\nc: *x\n')).not.toThrow();
   });
 });

@@ -51,12 +51,29 @@ export async function yamlFilesUnder(folder: string): Promise<string[]> {
     .sort();
 }
 
+/** Aliases expanded per document at most; a "billion laughs" document needs far more. */
+export const maxYamlAliases = 100;
+
 /** One FieldReader per non-empty document of a multi-document YAML file. */
 export function parseYaml(file: string, text: string): FieldReader[] {
   return parseAllDocuments(text).flatMap((doc, index) => {
     const error = doc.errors[0];
     if (error) throw new ManifestError(file, undefined, `invalid YAML: ${error.message.split('\n')[0]}`);
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: maxYamlAliases });
+    } catch (cause) {
+      // The yaml package throws a ReferenceError when the aliases would expand past the limit.
+      const reason =
+        cause instanceof ReferenceError
+          ? `too many aliases (at most ${maxYamlAliases} expansions per document)`
+          : String((cause as Error).message ?? cause).split('\n')[0];
+      throw new ManifestError(
+        index === 0 ? file : `${file} (document ${index + 1})`,
+        undefined,
+        `invalid YAML: ${reason}`,
+      );
+    }
     if (value === null || value === undefined) return [];
     return [new FieldReader(index === 0 ? file : `${file} (document ${index + 1})`, '', value)];
   });
