@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatAccessLog, redactQuery } from './access-log.ts';
@@ -293,6 +294,30 @@ describe('telemetry server', () => {
     expect(lines[0]).toMatch(
       /^\[2026-11-25T13:24:57\.930Z\] "GET \/back\/api\/tracks\?page=1 HTTP\/1\.1" 200 /,
     );
+  });
+
+  it('keeps serving after malformed requests, bodies cut short and resets', async () => {
+    const { port } = new URL(telemetry.url);
+    const inputs = [
+      'POST /stats/prometheus HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n',
+      'POST /stats/prometheus HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\nxxxx',
+      'GET / HTTP/1.1\nHost: x\n\n',
+      'FOO\x00 / HTTP/1.1\r\n\r\n',
+    ];
+    await Promise.all(
+      inputs.map(
+        (input, i) =>
+          new Promise<void>((resolve) => {
+            const socket = connect(Number(port), '127.0.0.1', () =>
+              socket.write(input, () => (i % 2 === 0 ? socket.resetAndDestroy() : socket.end())),
+            );
+            socket.on('error', () => {});
+            socket.on('close', () => resolve());
+            socket.resume();
+          }),
+      ),
+    );
+    expect((await request(telemetry.url)).statusCode).toBe(200);
   });
 
   it('answers 404 elsewhere, and stops listening to the channel once closed', async () => {
