@@ -6,6 +6,7 @@ export {
   positiveNumber,
 } from './cli/options.ts';
 export { type RuntimeOptions, repoRoot } from './config.ts';
+export { connectToRuntime, type MeshClient } from './control/client.ts';
 export { makeReachableByPostgres } from './database/embedded.ts';
 export {
   DatabaseError,

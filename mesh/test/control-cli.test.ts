@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,10 +99,57 @@ describe('npm run mesh against a running runtime', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('writes the admin address to <dataDir>/admin.json', async () => {
-    const admin = JSON.parse(await readFile(join(dataDir, 'admin.json'), 'utf8')) as { url: string };
+  it('writes the admin address and token to <dataDir>/admin.json, mode 0600', async () => {
+    const file = join(dataDir, 'admin.json');
+    const admin = JSON.parse(await readFile(file, 'utf8')) as { url: string; token: string };
     expect(admin.url).toBe(runtime.adminUrl);
     expect(admin.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(admin.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await request(`${admin.url}/v1/resources/pods`)).statusCode).toBe(401);
+  });
+
+  it('refuses an apply or delete of a file without objects, as kubectl does', async () => {
+    const empty = join(dataDir, 'empty.yaml');
+    for (const text of ['', '# nothing here\n---\n---\n']) {
+      await writeFile(empty, text);
+      expect(await mesh(dataDir, ['apply', '-f', empty])).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: 'error: no objects passed to apply\n',
+      });
+      expect(await mesh(dataDir, ['delete', '-f', '-'], text)).toMatchObject({
+        code: 1,
+        stderr: 'error: no objects passed to delete\n',
+      });
+    }
+  });
+
+  it('refuses a YAML alias bomb in one line', async () => {
+    const levels = ['a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]'];
+    for (let level = 1; level < 9; level++) {
+      const [name, previous] = [String.fromCharCode(97 + level), String.fromCharCode(96 + level)];
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+    }
+    const run = await mesh(dataDir, ['apply', '-f', '-'], levels.join('\n'));
+    expect(run).toMatchObject({
+      code: 1,
+      stderr:
+        'error: <stdin>: invalid YAML: too many aliases (at most 100 expansions per document) (nothing was applied)\n',
+    });
+  });
+
+  it('refuses a weight or a port Istio refuses, naming the field', async () => {
+    const yaml = (await readFile(join(fixtures, 'deploy/istio/gateway.yaml'), 'utf8')).split(
+      '---',
+    )[1] as string;
+    const weighted = yaml.replace('cluster.local } }]', 'cluster.local }, weight: 3000000000 }]');
+    expect(weighted).toContain('weight: 3000000000');
+    const run = await mesh(dataDir, ['apply', '-f', '-'], weighted);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /weight: must be an integer <= 2147483647 \(got 3000000000\) \(nothing was applied\)\n$/,
+    );
   });
 
   it('apply of a new Deployment starts its replicas, which join the Service once ready', async () => {

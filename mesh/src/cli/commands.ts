@@ -2,7 +2,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type AnalysisMessage, formatMessage, hasErrors } from '../analyze/messages.ts';
 import { analyzeSources } from '../analyze/sources.ts';
 import { defaultDataDir } from '../config.ts';
-import { findAdminUrl, MeshClient, readManifestSources } from '../control/client.ts';
+import { connectToRuntime, type MeshClient, readManifestSources } from '../control/client.ts';
 import { kindFromArgument } from '../control/kinds.ts';
 import { AdminApiError, UsageError } from '../errors.ts';
 import { explanationText, resourceOutput, resourceTable } from './format.ts';
@@ -40,7 +40,7 @@ const connection = {
   admin: {
     type: 'string',
     value: '<url>',
-    description: 'admin API URL (default: read from <data-dir>/admin.json)',
+    description: 'admin API URL (default: read from <data-dir>/admin.json, which also holds its token)',
   },
   'data-dir': {
     type: 'string',
@@ -68,7 +68,7 @@ const namespace = {
 
 async function client(values: Values, io: Io): Promise<MeshClient> {
   const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env);
-  return new MeshClient(await findAdminUrl(values.admin as string | undefined, dataDir));
+  return connectToRuntime(dataDir, values.admin as string | undefined);
 }
 
 function requireFiles(values: Values, command: string): string[] {

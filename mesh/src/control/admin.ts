@@ -1,4 +1,5 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -50,18 +51,68 @@ export interface AdminOptions {
 
 export interface AdminServer {
   readonly url: string;
+  /** What every request must carry as `Authorization: Bearer <token>`; also in admin.json. */
+  readonly token: string;
   close(): Promise<void>;
 }
 
 export const adminFile = 'admin.json';
+
+/** Largest request body, 4 MiB: far above any manifest set, small enough to hold in memory. */
+export const adminBodyLimit = 4 * 1024 * 1024;
+
+const jsonTypes: ReadonlySet<string> = new Set(['application/json']);
+const applyTypes: ReadonlySet<string> = new Set([
+  'application/json',
+  'application/yaml',
+  'application/x-yaml',
+  'text/yaml',
+]);
+
+/** Methods by path; `/v1/resources/<kind>` is GET. */
+const routes: Readonly<Record<string, string>> = {
+  '/v1/status': 'GET',
+  '/v1/apply': 'POST',
+  '/v1/delete': 'POST',
+  '/v1/analyze': 'GET',
+  '/v1/explain': 'POST',
+};
+
+/** A request the admin API refuses before doing anything; answered with `status`. */
+class AdminRefusal extends MeshError {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, code: string, message: string, headers: Readonly<Record<string, string>> = {}) {
+    super(code, message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+/** Who may drive the admin API: requests for its own loopback authority, from no foreign page, with the token. */
+interface Access {
+  hosts: ReadonlySet<string>;
+  origins: ReadonlySet<string>;
+  readonly tokenDigest: Buffer;
+}
 
 /** The runtime's admin API on 127.0.0.1, what `npm run mesh -- ...` talks to. */
 export async function startAdmin<Table extends Compiled>(
   options: AdminOptions,
   context: AdminContext<Table>,
 ): Promise<AdminServer> {
+  const token = randomBytes(32).toString('base64url');
+  // Empty until bound: nothing is accepted before the port is known.
+  const access: Access = { hosts: new Set(), origins: new Set(), tokenDigest: digest(token) };
   const server = createServer((req, res) => {
-    handle(context, req, res).catch((error: unknown) => sendError(res, error, context.log));
+    handle(context, access, req, res).catch((error: unknown) => sendError(res, error, context.log));
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // A request node:http cannot parse: answered as problem+json, the connection closed.
+    if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    socket.end(rawProblem(status, 'BAD_REQUEST', 'the request could not be parsed as HTTP/1.1'));
   });
   let port = options.port;
   if (port !== 0 && !options.strictPort && !(await isPortFree(port, options.host))) {
@@ -78,10 +129,17 @@ export async function startAdmin<Table extends Compiled>(
   });
   const bound = (server.address() as AddressInfo).port;
   const url = `http://${options.host}:${bound}`;
+  const authorities = [`127.0.0.1:${bound}`, `localhost:${bound}`, `[::1]:${bound}`];
+  access.hosts = new Set(authorities);
+  access.origins = new Set(authorities.map((authority) => `http://${authority}`));
   const file = join(options.dataDir, adminFile);
-  await writeFile(file, `${JSON.stringify({ url, pid: process.pid, ...context.info }, null, 2)}\n`);
+  await writeSecretFile(
+    file,
+    `${JSON.stringify({ url, token, pid: process.pid, ...context.info }, null, 2)}\n`,
+  );
   return {
     url,
+    token,
     close: async () => {
       await rm(file, { force: true });
       await closeServer(server);
@@ -89,24 +147,84 @@ export async function startAdmin<Table extends Compiled>(
   };
 }
 
+/** Mode 0600 from the first byte: a fresh temporary file (O_EXCL), then renamed over the old one. */
+async function writeSecretFile(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await rm(temporary, { force: true });
+  await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
+  await rename(temporary, file);
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** DNS rebinding, cross-origin pages and anyone without the token are refused before any work. */
+function checkAccess(access: Access, req: IncomingMessage): void {
+  const host = req.headers.host?.toLowerCase();
+  if (host === undefined || !access.hosts.has(host)) {
+    throw new AdminRefusal(
+      421,
+      'HOST_NOT_ALLOWED',
+      `the admin API answers only for Host ${[...access.hosts].join(', ')}`,
+    );
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && !access.origins.has(origin.toLowerCase())) {
+    throw new AdminRefusal(
+      403,
+      'ORIGIN_NOT_ALLOWED',
+      'the admin API does not answer web pages of other origins',
+    );
+  }
+  const [scheme, credential] = (req.headers.authorization ?? '').split(' ', 2);
+  const valid =
+    scheme?.toLowerCase() === 'bearer' &&
+    credential !== undefined &&
+    timingSafeEqual(digest(credential), access.tokenDigest);
+  if (!valid) {
+    throw new AdminRefusal(
+      401,
+      'UNAUTHORIZED',
+      'the admin API needs Authorization: Bearer <token> (the token is in <data-dir>/admin.json)',
+      { 'www-authenticate': 'Bearer realm="music-mesh-admin"' },
+    );
+  }
+}
+
+function checkMethod(method: string | undefined, path: string): void {
+  const allowed = path.startsWith('/v1/resources/') ? 'GET' : routes[path];
+  if (allowed === undefined) throw new NotFoundError(`${method} ${path}`);
+  if (method !== allowed) {
+    throw new AdminRefusal(405, 'METHOD_NOT_ALLOWED', `${path} takes ${allowed}`, { allow: allowed });
+  }
+}
+
 async function handle<Table extends Compiled>(
   context: AdminContext<Table>,
+  access: Access,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  checkAccess(access, req);
   const url = new URL(req.url ?? '/', 'http://admin');
+  checkMethod(req.method, url.pathname);
   const route = `${req.method} ${url.pathname}`;
   const { plane } = context;
   if (route === 'GET /v1/status') return send(res, 200, { ...context.info, pid: process.pid });
   if (route === 'POST /v1/apply') {
-    const documents = documentsOf(await readJson(req));
+    const { type, text } = await readBody(req, applyTypes);
+    const documents =
+      type === 'application/json'
+        ? documentsOf(jsonObject(text), 'apply')
+        : nonEmpty(parseYaml(url.searchParams.get('file') ?? '<request>', text), 'apply');
     return send(res, 200, { results: await plane.apply(documents) });
   }
   if (route === 'POST /v1/delete') {
     const body = await readJson(req);
     const refs: ResourceRef[] = Array.isArray(body.refs)
       ? body.refs.map(refOf)
-      : documentsOf(body).map((doc) => readResource(doc, 0));
+      : documentsOf(body, 'delete').map((doc) => readResource(doc, 0));
     return send(res, 200, await plane.delete(refs));
   }
   if (route === 'GET /v1/analyze') return send(res, 200, { messages: plane.analyze() });
@@ -166,14 +284,21 @@ async function handle<Table extends Compiled>(
   throw new NotFoundError(`${route}`);
 }
 
-function documentsOf(body: Record<string, unknown>) {
+function documentsOf(body: Record<string, unknown>, verb: 'apply' | 'delete') {
   if (!Array.isArray(body.documents)) throw new UsageError('the request needs documents: [{ file, text }]');
-  return body.documents.flatMap((item: unknown) => {
-    const { file, text } = item as { file?: unknown; text?: unknown };
+  const documents = body.documents.flatMap((item: unknown) => {
+    const { file, text } = (item ?? {}) as { file?: unknown; text?: unknown };
     if (typeof file !== 'string' || typeof text !== 'string')
       throw new UsageError('each document needs file and text');
     return parseYaml(file, text);
   });
+  return nonEmpty(documents, verb);
+}
+
+/** kubectl's answer to an empty file, or one with only comments and `---`. */
+function nonEmpty<T>(documents: T[], verb: 'apply' | 'delete'): T[] {
+  if (documents.length === 0) throw new UsageError(`no objects passed to ${verb}`);
+  return documents;
 }
 
 function refOf(item: unknown): ResourceRef {
@@ -185,10 +310,40 @@ function refOf(item: unknown): ResourceRef {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return jsonObject((await readBody(req, jsonTypes)).text);
+}
+
+/** The body as text, refused unless of one of `types` (415) and at most adminBodyLimit bytes (413). */
+async function readBody(
+  req: IncomingMessage,
+  types: ReadonlySet<string>,
+): Promise<{ type: string; text: string }> {
+  const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  if (!types.has(type)) {
+    throw new AdminRefusal(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the request body must be ${[...types].join(' or ')} (got ${type || 'no content-type'})`,
+    );
+  }
+  const tooLarge = () =>
+    new AdminRefusal(413, 'BODY_TOO_LARGE', `the request body is over ${adminBodyLimit} bytes`, {
+      connection: 'close',
+    });
+  if (Number(req.headers['content-length'] ?? 0) > adminBodyLimit) throw tooLarge();
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > adminBodyLimit) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return { type, text: Buffer.concat(chunks).toString('utf8') };
+}
+
+function jsonObject(text: string): Record<string, unknown> {
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const value: unknown = JSON.parse(text || '{}');
     if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // Answered below.
@@ -207,7 +362,11 @@ function sendError(res: ServerResponse, error: unknown, log: Logger): void {
   let status = 500;
   let code = 'INTERNAL';
   let detail = 'internal error (see the runtime log)';
-  if (error instanceof MeshError) {
+  let headers: Readonly<Record<string, string>> = {};
+  if (error instanceof AdminRefusal) {
+    ({ status, code, headers } = error);
+    detail = error.message;
+  } else if (error instanceof MeshError) {
     code = error.code;
     detail = error.message;
     status =
@@ -222,10 +381,24 @@ function sendError(res: ServerResponse, error: unknown, log: Logger): void {
   const text = JSON.stringify({ type: 'about:blank', title: code, status, code, detail });
   if (res.headersSent) return void res.end();
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/problem+json',
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/** A whole HTTP/1.1 answer for a socket node:http gave up on. */
+function rawProblem(status: number, code: string, detail: string): string {
+  const text = JSON.stringify({ type: 'about:blank', title: code, status, code, detail });
+  return [
+    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`,
+    'content-type: application/problem+json',
+    `content-length: ${Buffer.byteLength(text)}`,
+    'connection: close',
+    '',
+    text,
+  ].join('\r\n');
 }
 
 function closeServer(server: Server): Promise<void> {

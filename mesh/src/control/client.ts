@@ -49,24 +49,30 @@ export async function readManifestSources(
   return sources;
 }
 
-/** Where the admin API is: `--admin`, else `<dataDir>/admin.json` written by the runtime. */
-export async function findAdminUrl(admin: string | undefined, dataDir: string): Promise<string> {
-  if (admin) return admin.replace(/\/$/, '');
+/**
+ * The admin API's address and token, from `<dataDir>/admin.json` written by the runtime (mode 0600);
+ * `admin` (`--admin`) overrides the address, the token still comes from the file.
+ */
+export async function connectToRuntime(dataDir: string, admin?: string): Promise<MeshClient> {
+  let found: { url?: unknown; token?: unknown } = {};
   try {
-    const { url } = JSON.parse(await readFile(join(dataDir, adminFile), 'utf8')) as { url?: unknown };
-    if (typeof url === 'string') return url;
+    found = JSON.parse(await readFile(join(dataDir, adminFile), 'utf8')) as typeof found;
   } catch {
-    // No file: no runtime.
+    // No file: no runtime, unless --admin names one.
   }
-  throw new NoRuntimeError();
+  const url = admin ? admin.replace(/\/$/, '') : found.url;
+  if (typeof url !== 'string') throw new NoRuntimeError();
+  return new MeshClient(url, typeof found.token === 'string' ? found.token : '');
 }
 
 /** The programmatic API behind `npm run mesh -- ...`: one method per admin call. */
 export class MeshClient {
   readonly url: string;
+  readonly #token: string;
 
-  constructor(url: string) {
+  constructor(url: string, token: string) {
     this.url = url;
+    this.#token = token;
   }
 
   apply(documents: readonly ManifestSource[]): Promise<{ results: ChangeResult[] }> {
@@ -107,7 +113,10 @@ export class MeshClient {
     try {
       res = await fetch(`${this.url}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? null : JSON.stringify(body),
       });
     } catch {

@@ -2,7 +2,16 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { type Logger, type Runtime, repoRoot, silentLogger, startRuntime, yamlFilesUnder } from '@music/mesh';
+import {
+  connectToRuntime,
+  type Logger,
+  type MeshClient,
+  type Runtime,
+  repoRoot,
+  silentLogger,
+  startRuntime,
+  yamlFilesUnder,
+} from '@music/mesh';
 import { type LoadProgress, type LoadReport, runLoad } from '../../load/src/load.ts';
 import {
   type Counts,
@@ -156,7 +165,13 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
           if (change.kind === 'Deployment') deployments.push(`${change.namespace}/${change.name}`);
         }
       }
-      await waitForDeployments(runtime.adminUrl, deployments, options.readyTimeoutMs ?? 120_000, io, signal);
+      await waitForDeployments(
+        await connectToRuntime(dataDir),
+        deployments,
+        options.readyTimeoutMs ?? 120_000,
+        io,
+        signal,
+      );
       if (signal?.aborted) break;
       if (!measure) continue;
 
@@ -334,7 +349,7 @@ interface DeploymentItem {
 
 /** Polls the admin API until every Deployment (and at least those just applied) is ready and up to date. */
 async function waitForDeployments(
-  adminUrl: string,
+  admin: MeshClient,
   applied: readonly string[],
   timeoutMs: number,
   io: DemoIo,
@@ -343,8 +358,7 @@ async function waitForDeployments(
   const deadline = Date.now() + timeoutMs;
   let waitingFor = '';
   while (!signal?.aborted) {
-    const response = await fetch(`${adminUrl}/v1/resources/deployments`);
-    const { items } = (await response.json()) as { items: DeploymentItem[] };
+    const { items } = (await admin.get('deployments')) as { items: DeploymentItem[] };
     const known = new Set(items.map((item) => `${item.namespace}/${item.name}`));
     const pending = [
       ...applied.filter((name) => !known.has(name)),
