@@ -224,6 +224,30 @@ describe('ingress', () => {
     expect(seen?.['x-envoy-external-address']).toBe('127.0.0.1');
   });
 
+  it('answers CONNECT to a service as Envoy does: 404 with an empty body, recorded as NR', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(new URL(ingress.url).port), '127.0.0.1', () =>
+        socket.write('CONNECT back:8080 HTTP/1.1\r\nHost: back:8080\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(text));
+    });
+    expect(answer).toBe(
+      'HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n',
+    );
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      method: 'CONNECT',
+      authority: 'back:8080',
+      status: 404,
+      responseFlags: 'NR',
+    });
+  });
+
   it('keeps an x-request-id the client sent', async () => {
     const res = await request(`${ingress.url}/back/x`, { headers: { 'x-request-id': 'abc-123' } });
     await res.body.dump();

@@ -95,7 +95,12 @@ function onConnect(
   const host = authorityHost(authority);
   const port = authorityPort(authority) ?? 443;
   if (context.edge || context.selfAuthorities.has(authority) || host === '') {
-    socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    // Envoy matches CONNECT only to routes with a connect matcher, which Istio's HTTP routes lack.
+    socket.end(
+      'HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n',
+    );
+    if (context.recording)
+      context.publish({ ...protocolErrorRecord(context, 404, socket), ...connectNotRouted(authority) });
     return;
   }
   const meshHost = context.virtualHost(context.routing.table, host) !== undefined;
@@ -119,6 +124,10 @@ function onConnect(
   });
   socket.once('error', () => upstream.destroy());
   socket.once('close', () => upstream.destroy());
+}
+
+function connectNotRouted(authority: string): Partial<RequestRecord> {
+  return { method: 'CONNECT', authority, responseFlags: formatFlags(Flags.NR), responseBytes: 0 };
 }
 
 /** What Envoy logs for a request its codec refused: no method, path or route, flag DPE. */
