@@ -81,7 +81,7 @@ for (const name of only) {
 }
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
-/** 180 bytes exactly, like the upstream of the measurements in FACTS.md. */
+/** 180 bytes exactly, like the upstream of the proxy measurements in mesh/README.md § Performance. */
 const payload = (() => {
   const json = JSON.stringify({
     id: 42,

@@ -60,7 +60,7 @@ const maxTrailerBytes = 16 * 1024;
 
 /**
  * One client connection of a listener: an HTTP/1.1 server on a bare socket. Node's `http` server
- * costs more per request than everything the proxy does on its own (FACTS.md: a bare `http` +
+ * costs more per request than everything the proxy does on its own (measured here: a bare `http` +
  * undici proxy tops out near half of nginx); this parses the head from the socket's buffer in
  * one pass, builds no stream unless the request has a body, and writes each small response in
  * one syscall. One request at a time: pipelined requests wait in the buffer.
