@@ -20,7 +20,7 @@ describe('a service pool when its database goes away and comes back', () => {
   let url: string;
   let name: string;
   let pool: pg.Pool;
-  const app = createServiceApp({});
+  const app = createServiceApp({ bodyLimit: 1024 });
 
   beforeAll(async () => {
     url = await createTestDatabase('away');
