@@ -1,5 +1,8 @@
 import { type Static, Type } from 'typebox';
 
+/** Keeps `page * size` far inside PostgreSQL's bigint offset and JavaScript's safe integers. */
+export const MAX_PAGE = 10_000_000;
+
 /** `?page=0&size=20&sort=title,asc`, as Spring Data and JHipster clients send it. */
 export function pageQuery<const F extends readonly string[]>(
   sortFields: F,
@@ -8,7 +11,7 @@ export function pageQuery<const F extends readonly string[]>(
   const pattern = `^(${sortFields.join('|')})(,(asc|desc))?$`;
   return Type.Object(
     {
-      page: Type.Integer({ minimum: 0, default: 0 }),
+      page: Type.Integer({ minimum: 0, maximum: MAX_PAGE, default: 0 }),
       size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
       sort: Type.String({ pattern, default: defaultSort }),
     },

@@ -148,6 +148,10 @@ describe('bad input', () => {
     ['size=1000', 'size'],
     ['page=abc', 'page'],
     ['sort=password,asc', 'sort'],
+    ['page=1e18', 'page'],
+    ['page=10000001', 'page'],
+    ['page=1.5', 'page'],
+    ['size=2.5', 'size'],
   ])('rejects the query %s naming %s', async (query, field) => {
     const response = await call(`/back/api/tracks?${query}`);
     expect(response.status).toBe(400);
@@ -166,6 +170,30 @@ describe('bad input', () => {
     const huge = await post(JSON.stringify({ title: 'x', artist: 'y'.repeat(10_000) }));
     expect(huge.status).toBe(413);
     expect(((await huge.json()) as Problem).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it.each([
+    ['title', { title: 'a\u0000b', artist: 'x' }],
+    ['artist', { title: 'x', artist: '\u0000' }],
+    ['album', { title: 'x', artist: 'y', album: 'lone \ud800 half' }],
+    ['title', { title: 'trailing low half \udc00', artist: 'y' }],
+  ])('refuses a %s PostgreSQL cannot store with 400 naming it, storing nothing', async (field, track) => {
+    const response = await call('/back/api/tracks', { method: 'POST', json: track });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await response.json()) as Problem).errors.map((e) => e.field)).toContain(field);
+    expect((await call('/back/api/tracks')).headers.get('x-total-count')).toBe('0');
+  });
+
+  it('refuses a NUL in a query parameter with 400 naming it', async () => {
+    const response = await call('/back/api/tracks?sort=title%00,asc');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Problem).errors[0]?.field).toBe('sort');
+  });
+
+  it('keeps an emoji and other paired surrogates as sent', async () => {
+    const created = await create({ title: 'Fire 🔥 𝄞', artist: 'x' });
+    expect(created.title).toBe('Fire 🔥 𝄞');
   });
 
   it('answers 400 for an id that is not a UUID and 404 for an unknown one', async () => {

@@ -209,6 +209,10 @@ describe('validation', () => {
     [{ login: 'mallory', password: 'a-password', firstName: 'f'.repeat(51) }, 'firstName'],
     [{ login: 'mallory', password: 'a-password', activated: 'yes' }, 'activated'],
     [{ login: 'mallory', password: 'a-password', role: 'admin' }, 'role'],
+    [{ login: 'mallory', password: 'a-password', firstName: 'Mal\u0000lory' }, 'firstName'],
+    [{ login: 'mallory', password: 'a-password', lastName: 'half \ud83d' }, 'lastName'],
+    [{ login: 'mallory', password: 'pass\u0000word' }, 'password'],
+    [{ login: 'mallory', password: 'a-password', email: 'm\u0000@example.com' }, 'email'],
   ])('rejects the new user %j with a problem naming %s', async (body, field) => {
     const response = await admin('/api/admin/users', { method: 'POST', json: body });
     expect(response.status).toBe(400);
@@ -234,6 +238,8 @@ describe('validation', () => {
     ['page=-1', 'page'],
     ['size=101', 'size'],
     ['sort=password_hash,asc', 'sort'],
+    ['page=1e18', 'page'],
+    ['page=1.5', 'page'],
   ])('rejects the query %s naming %s', async (query, field) => {
     const response = await admin(`/api/admin/users?${query}`);
     expect(response.status).toBe(400);

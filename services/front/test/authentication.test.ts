@@ -138,6 +138,18 @@ describe('POST /api/authenticate', () => {
   });
 });
 
+describe('POST /api/authenticate with text PostgreSQL cannot store', () => {
+  it.each([
+    [{ username: 'ad\u0000min', password: 'admin' }, 'username'],
+    [{ username: 'admin', password: 'ad\udfffmin' }, 'password'],
+  ])('answers 400 naming the field for %j', async (body, field) => {
+    const response = await authenticate(body);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await response.json()) as Problem).errors.map((e) => e.field)).toContain(field);
+  });
+});
+
 describe('GET /api/account', () => {
   it('answers the signed-in user without a password', async () => {
     const token = await front.signIn('carol', 'carol-password');
