@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import { type AddressInfo, connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EndpointRegistry } from '../src/endpoints/registry.ts';
 import { type Ingress, RoutingState, startIngress } from '../src/ingress/server.ts';
 import { buildTopology, parseYaml } from '../src/manifests/load.ts';
@@ -144,6 +144,30 @@ describe('ingress', () => {
     expect(res.statusCode).toBe(404);
     expect(await res.body.text()).toBe('');
     expect(records[0]?.responseFlags).toBe('NR');
+  });
+
+  // Envoy's path and prefix matchers never match CONNECT (only a connect_matcher does), so a
+  // CONNECT to an ordinary route is the route-not-found reply: 404, empty body, flag NR.
+  it('answers CONNECT to a service route 404 with an empty body, flag NR, and keeps serving', async () => {
+    const socket = connect(Number(new URL(ingress.url).port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+    });
+    socket.write('CONNECT back:8080 HTTP/1.1\r\nHost: back:8080\r\n\r\n');
+    await vi.waitFor(() => expect(answer).toContain('\r\n\r\n'), { timeout: 10_000 });
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+    expect(answer).toMatch(/content-length: 0\r\n/i);
+    await vi.waitFor(
+      () => expect(records[0]).toMatchObject({ status: 404, responseFlags: 'NR', method: 'CONNECT' }),
+      {
+        timeout: 10_000,
+      },
+    );
+    const next = await request(`${ingress.url}/`);
+    expect(next.statusCode).toBe(200);
+    await next.body.dump();
   });
 
   it('answers a request smuggling both Content-Length and Transfer-Encoding 400, closes, and logs it with flag DPE', async () => {
