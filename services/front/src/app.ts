@@ -63,7 +63,13 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
   app.addHook('onClose', () => sampler.stop());
 
   app.decorateRequest('principal', null);
-  await app.register(authRoutes, { signIn: new SignIn(users, tokens, throttle), tokens, users, key });
+  await app.register(authRoutes, {
+    signIn: new SignIn(users, tokens, throttle),
+    tokens,
+    users,
+    key,
+    trustedHops: config.TRUSTED_PROXY_HOPS,
+  });
   await app.register(
     async (admin) => {
       admin.addHook('onRequest', guard(tokens, ROLE_ADMIN));

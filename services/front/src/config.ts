@@ -21,6 +21,8 @@ export const ConfigSchema = Type.Object({
   }),
   LOGIN_MAX_FAILURES: Type.Integer({ default: 5, minimum: 1, maximum: 1000 }),
   LOGIN_LOCK_SECONDS: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+  /** Proxies in front of front that append to X-Forwarded-For: the mesh's ingress or sidecar. */
+  TRUSTED_PROXY_HOPS: Type.Integer({ default: 1, minimum: 0, maximum: 10 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

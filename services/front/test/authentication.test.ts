@@ -39,12 +39,16 @@ beforeAll(async () => {
 
 afterAll(() => front?.close());
 
-/** Each test signs in from its own address, so the throttle of one does not spill into another. */
-function authenticate(body: unknown, clientIp = `192.0.2.${++clientCount}`) {
+/**
+ * Each test signs in from its own address, so the throttle of one does not spill into another. The
+ * address is the last X-Forwarded-For entry, as the mesh's ingress appends it; the entry before it is
+ * what a client could write, and must not count.
+ */
+function authenticate(body: unknown, clientIp = `192.0.2.${++clientCount}`, forged = '203.0.113.1') {
   return front.call('/api/authenticate', {
     method: 'POST',
     json: body,
-    headers: { 'x-forwarded-for': `${clientIp}, 10.0.0.1` },
+    headers: { 'x-forwarded-for': `${forged}, ${clientIp}` },
   });
 }
 
@@ -119,6 +123,25 @@ describe('POST /api/authenticate', () => {
     ).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     expect((await authenticate({ username: 'carol', password: 'carol-password' }, ip)).status).toBe(200);
+  });
+
+  it('throttles one address however the client varies its own X-Forwarded-For entries', async () => {
+    const ip = '198.51.100.20';
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await authenticate({ username: 'carol', password: 'wrong' }, ip, `10.9.9.${i}`);
+      statuses.push(response.status);
+    }
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses.slice(3)).toEqual([429, 429, 429]);
+  });
+
+  it("cannot lock a victim out by writing the victim's address into X-Forwarded-For", async () => {
+    const victim = '198.51.100.21';
+    for (let i = 0; i < 6; i++) {
+      await authenticate({ username: 'carol', password: 'wrong' }, `198.51.100.${30 + i}`, victim);
+    }
+    expect((await authenticate({ username: 'carol', password: 'carol-password' }, victim)).status).toBe(200);
   });
 
   it('forgets earlier failures after a successful sign-in', async () => {

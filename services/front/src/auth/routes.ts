@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { UnauthorizedError } from '@music/service-kit';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { UserRepository } from '../users/repository.ts';
 import { User } from '../users/schema.ts';
+import { clientAddress } from './client-address.ts';
 import type { SigningKey } from './keys.ts';
 import { guard, requirePrincipal } from './principal.ts';
 import type { SignIn } from './sign-in.ts';
@@ -19,16 +19,20 @@ export interface AuthRoutesOptions {
   tokens: Tokens;
   users: UserRepository;
   key: SigningKey;
+  /** Hops of `X-Forwarded-For` the mesh appended, counted from the right. */
+  trustedHops: number;
 }
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
   app,
-  { signIn, tokens, users, key },
+  { signIn, tokens, users, key, trustedHops },
 ) => {
   app.post(
     '/api/authenticate',
     { schema: { body: Credentials, response: { 200: Type.Object({ id_token: Type.String() }) } } },
-    async (request) => ({ id_token: await signIn.signIn({ ...request.body, clientIp: clientIp(request) }) }),
+    async (request) => ({
+      id_token: await signIn.signIn({ ...request.body, clientIp: clientAddress(request, trustedHops) }),
+    }),
   );
 
   app.get(
@@ -49,8 +53,3 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
 };
 
 /** The ingress appends the caller to X-Forwarded-For; its first entry is the browser's address. */
-function clientIp(request: FastifyRequest): string {
-  const forwarded = request.headers['x-forwarded-for'];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return first || request.socket.remoteAddress || 'unknown';
-}
