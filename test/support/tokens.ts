@@ -4,7 +4,13 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 export interface TokenIssuer {
   jwksUrl: string;
   issuer: string;
-  sign(claims: { sub: string; auth?: string; expiresIn?: string | number; issuer?: string }): Promise<string>;
+  /** `expiresIn: null` leaves `exp` out, as a forger would. */
+  sign(claims: {
+    sub: string;
+    auth?: string;
+    expiresIn?: string | number | null;
+    issuer?: string;
+  }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -22,14 +28,14 @@ export async function startTokenIssuer(issuer = 'music-front'): Promise<TokenIss
   return {
     jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     issuer,
-    sign: ({ sub, auth = 'ROLE_USER', expiresIn = '1h', issuer: iss = issuer }) =>
-      new SignJWT({ auth })
+    sign: ({ sub, auth = 'ROLE_USER', expiresIn = '1h', issuer: iss = issuer }) => {
+      const jwt = new SignJWT({ auth })
         .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
         .setSubject(sub)
         .setIssuer(iss)
-        .setIssuedAt()
-        .setExpirationTime(expiresIn)
-        .sign(privateKey),
+        .setIssuedAt();
+      return (expiresIn === null ? jwt : jwt.setExpirationTime(expiresIn)).sign(privateKey);
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -16,7 +16,8 @@ declare module 'fastify' {
 
 /**
  * Verifies an `Authorization: Bearer` header against a key or a key set (front's JWKS). Only ES256
- * is accepted, so `alg: none` and HMAC confusion fail; an expired token says so. A key set that
+ * is accepted, so `alg: none` and HMAC confusion fail; an expired token says so, and a token without
+ * `exp` is refused, as it would otherwise never expire. A key set that
  * cannot be fetched is not the caller's fault and surfaces as a 5xx, not a 401.
  */
 export async function verifyBearer(
@@ -27,7 +28,11 @@ export async function verifyBearer(
   const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization ?? '');
   if (!match?.[1]) throw new UnauthorizedError();
   try {
-    const { payload } = await jwtVerify(match[1], key as JWTVerifyGetKey, { issuer, algorithms: ['ES256'] });
+    const { payload } = await jwtVerify(match[1], key as JWTVerifyGetKey, {
+      issuer,
+      algorithms: ['ES256'],
+      requiredClaims: ['exp', 'sub'],
+    });
     if (typeof payload.sub !== 'string' || payload.sub === '')
       throw new UnauthorizedError('The token names no user.');
     const auth = typeof payload.auth === 'string' ? payload.auth.split(' ').filter(Boolean) : [];

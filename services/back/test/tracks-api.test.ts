@@ -205,7 +205,7 @@ describe('bad input', () => {
 });
 
 describe('authentication', () => {
-  it('answers 401 without a token, with an expired, tampered, foreign or alg:none token', async () => {
+  it('answers 401 without a token, with an expired, tampered, foreign, alg:none or exp-less token', async () => {
     const expired = await issuer.sign({ sub: 'admin', expiresIn: Math.floor(Date.now() / 1000) - 60 });
     const [header, payload, signature] = token.split('.');
     const forged = Buffer.from(
@@ -214,7 +214,8 @@ describe('authentication', () => {
     const tampered = `${header}.${forged}.${signature}`;
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
     const foreign = await issuer.sign({ sub: 'admin', issuer: 'someone-else' });
-    for (const bad of [null, expired, tampered, none, foreign, 'not-a-jwt']) {
+    const endless = await issuer.sign({ sub: 'admin', expiresIn: null });
+    for (const bad of [null, expired, tampered, none, foreign, endless, 'not-a-jwt']) {
       const response = await call('/back/api/tracks', {}, bad);
       expect(response.status, String(bad)).toBe(401);
       expect(response.headers.get('content-type')).toContain('application/problem+json');

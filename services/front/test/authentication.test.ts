@@ -227,7 +227,7 @@ describe('GET /api/account', () => {
     }
   });
 
-  it("answers 401 to a token of front's own key that has expired or names another issuer", async () => {
+  it("answers 401 to a token of front's own key that has expired, has no exp or names another issuer", async () => {
     const key = await importPKCS8(signingKey, 'ES256');
     const sign = (issuer: string, expires: number | string) =>
       new SignJWT({ auth: 'ROLE_ADMIN ROLE_USER' })
@@ -246,6 +246,13 @@ describe('GET /api/account', () => {
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as Problem).detail).toMatch(/expired/);
     expect((await front.call('/api/account', {}, await sign('someone-else', '1h'))).status).toBe(401);
+    const endless = await new SignJWT({ auth: 'ROLE_ADMIN ROLE_USER' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setSubject('admin')
+      .setIssuer('music-front')
+      .setIssuedAt()
+      .sign(key);
+    expect((await front.call('/api/account', {}, endless)).status).toBe(401);
   });
 
   it('answers 401 once the account is deleted, though its token has not expired', async () => {
