@@ -25,6 +25,7 @@ export { registerMetrics } from './metrics.ts';
 export { linkHeader, type PageQuery, pageQuery, parseSort, type Sort } from './paging.ts';
 export { type Principal, requireAuthority, requirePrincipal, verifyBearer } from './principal.ts';
 export { fieldErrors, registerProblemHandler } from './problem.ts';
+export { redactUrl, serviceLoggerOptions } from './request-log.ts';
 export { exitOnStartupError, listenUntilSignal } from './server.ts';
 export { traceHeaderNames, traceHeaders } from './trace-context.ts';
 export { validatorCompiler } from './validation.ts';

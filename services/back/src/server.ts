@@ -1,4 +1,10 @@
-import { createPool, exitOnStartupError, listenUntilSignal, migrate } from '@music/service-kit';
+import {
+  createPool,
+  exitOnStartupError,
+  listenUntilSignal,
+  migrate,
+  serviceLoggerOptions,
+} from '@music/service-kit';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { migrations } from './migrations.ts';
@@ -13,7 +19,7 @@ try {
   await migrate(db, 'back', migrations);
   const app = await buildApp(config, {
     db,
-    logger: { level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: serviceLoggerOptions(config.LOG_LEVEL),
   });
   app.addHook('onClose', () => db.end());
   await listenUntilSignal(app, { host: config.HOST, port: config.PORT });

@@ -1,4 +1,10 @@
-import { createPool, exitOnStartupError, listenUntilSignal, migrate } from '@music/service-kit';
+import {
+  createPool,
+  exitOnStartupError,
+  listenUntilSignal,
+  migrate,
+  serviceLoggerOptions,
+} from '@music/service-kit';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { migrations } from './migrations.ts';
@@ -15,8 +21,7 @@ try {
   await migrate(db, 'front', migrations);
   const app = await buildApp(config, {
     db,
-    // Request bodies are never logged (they carry passwords); headers only with credentials removed.
-    logger: { level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: serviceLoggerOptions(config.LOG_LEVEL),
   });
   app.addHook('onClose', () => db.end());
   const seeded = await seedUsers(new UserRepository(db), config);

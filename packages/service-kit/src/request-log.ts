@@ -1,0 +1,37 @@
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+
+// A query parameter whose name looks like a credential (`token`, `access_token`, `code`, `sig`…),
+// the same rule as the mesh's access log.
+const credentialParam =
+  /([?&;])((?:[^=&;#]*(?:token|secret|passw|auth|signature|apikey|api_key|api-key|credential|session|jwt)[^=&;#]*|code|key|sig|pwd)=)[^&;#]*/gi;
+
+/** The URL with the values of credential-like query parameters replaced by `[redacted]`. */
+export function redactUrl(url: string): string {
+  if (url.indexOf('?') === -1) return url;
+  return url.replace(credentialParam, '$1$2[redacted]');
+}
+
+/**
+ * Pino options for a service. Bodies are never logged (they carry passwords); headers are logged
+ * with credentials removed, and the URL with credential-like query values removed, so a token
+ * passed in a query string never reaches a log line.
+ */
+export function serviceLoggerOptions(
+  level: string,
+  stream?: NodeJS.WritableStream,
+): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactUrl(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort ?? 0,
+      }),
+    },
+    ...(stream ? { stream } : {}),
+  };
+}
