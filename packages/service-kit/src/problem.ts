@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from './database.ts';
 import { type FieldError, HttpError } from './errors.ts';
@@ -37,6 +38,50 @@ export function registerProblemHandler(app: FastifyInstance): void {
       code: 'NOT_FOUND',
     });
   });
+}
+
+/**
+ * Fastify's errors raised before routing (`FST_ERR_BAD_URL` for a malformed percent-encoding, an
+ * async constraint failing) bypass the error handler; this option hands them back to it.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(reply, {
+    type: typeOf('BAD_REQUEST'),
+    title: 'Bad request',
+    status: 400,
+    detail: error.message,
+    instance: request.url,
+    code: 'BAD_REQUEST',
+  });
+}
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request header fields too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request timeout'],
+};
+
+/**
+ * A request Node's parser refused (an unknown method, a malformed head) never reaches Fastify; Node
+ * would answer a bare 400 with no body. This answers the same status as a problem document, then
+ * closes, as the connection's framing can no longer be trusted.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, title] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad request'];
+  const code = status === 400 ? 'BAD_REQUEST' : title.toUpperCase().replaceAll(' ', '_');
+  const body = JSON.stringify({
+    type: typeOf(code),
+    title,
+    status,
+    detail: 'The request could not be parsed as HTTP/1.1.',
+    code,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\ncontent-type: ${PROBLEM}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
