@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { createServiceApp, ping, registerHealth, registerMetrics } from '@music/service-kit';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
+import { HashingGate } from './auth/hashing-gate.ts';
 import { createSigningKey } from './auth/keys.ts';
 import { LoginThrottle } from './auth/login-throttle.ts';
 import { guard, ROLE_ADMIN } from './auth/principal.ts';
@@ -46,10 +47,13 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
   }
   const tokens = createTokens(key, { issuer: config.JWT_ISSUER, ttlSeconds: config.JWT_TTL_SECONDS });
   const users = new UserRepository(deps.db);
-  const throttle = new LoginThrottle({
-    maxFailures: config.LOGIN_MAX_FAILURES,
-    lockMs: config.LOGIN_LOCK_SECONDS * 1000,
-  });
+  const lockMs = config.LOGIN_LOCK_SECONDS * 1000;
+  const throttles = {
+    pair: new LoginThrottle({ maxFailures: config.LOGIN_MAX_FAILURES, lockMs }),
+    // Several users behind one NAT share an address: it is locked only after four users' worth.
+    address: new LoginThrottle({ maxFailures: config.LOGIN_MAX_FAILURES * 4, lockMs }),
+    account: new LoginThrottle({ maxFailures: Number.MAX_SAFE_INTEGER, lockMs }),
+  };
 
   const sampler = new MetricsSampler(
     [
@@ -64,7 +68,15 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
 
   app.decorateRequest('principal', null);
   await app.register(authRoutes, {
-    signIn: new SignIn(users, tokens, throttle),
+    signIn: new SignIn(
+      users,
+      tokens,
+      throttles,
+      new HashingGate({
+        concurrency: config.PASSWORD_HASH_CONCURRENCY,
+        maxQueue: config.PASSWORD_HASH_QUEUE,
+      }),
+    ),
     tokens,
     users,
     key,

@@ -21,6 +21,9 @@ export const ConfigSchema = Type.Object({
   }),
   LOGIN_MAX_FAILURES: Type.Integer({ default: 5, minimum: 1, maximum: 1000 }),
   LOGIN_LOCK_SECONDS: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+  /** Password hashes at once (each holds a libuv thread), and sign-ins that may wait for one. */
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 64 }),
+  PASSWORD_HASH_QUEUE: Type.Integer({ default: 16, minimum: 0, maximum: 10_000 }),
   /** Proxies in front of front that append to X-Forwarded-For: the mesh's ingress or sidecar. */
   TRUSTED_PROXY_HOPS: Type.Integer({ default: 1, minimum: 0, maximum: 10 }),
 });

@@ -152,6 +152,19 @@ describe('POST /api/authenticate', () => {
     expect((await authenticate({ username: 'carol', password: 'carol-password' }, ip)).status).toBe(200);
   });
 
+  it('locks one address that sprays many usernames, before any hash, but not other addresses', async () => {
+    const ip = '198.51.100.40';
+    const statuses: number[] = [];
+    // LOGIN_MAX_FAILURES=3: an address is locked after four users' worth, 12 failures.
+    for (let i = 0; i < 13; i++) {
+      statuses.push((await authenticate({ username: `nobody-${i}`, password: 'wrong' }, ip)).status);
+    }
+    expect(statuses.slice(0, 12)).toEqual(Array(12).fill(401));
+    expect(statuses[12]).toBe(429);
+    expect((await authenticate({ username: 'carol', password: 'carol-password' }, ip)).status).toBe(429);
+    expect((await authenticate({ username: 'carol', password: 'carol-password' })).status).toBe(200);
+  });
+
   it('rejects a body without a password, naming the field', async () => {
     const response = await authenticate({ username: 'admin' });
     expect(response.status).toBe(400);
@@ -264,5 +277,38 @@ describe('GET /api/account', () => {
     const token = await front.signIn('erin', 'erin-password');
     expect((await front.call('/api/admin/users/erin', { method: 'DELETE' }, adminToken)).status).toBe(204);
     expect((await front.call('/api/account', {}, token)).status).toBe(401);
+  });
+});
+
+describe('POST /api/authenticate under a flood of failed sign-ins', () => {
+  let busy: RunningFront;
+
+  beforeAll(async () => {
+    busy = await startFront({ PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '2' });
+  });
+
+  afterAll(() => busy?.close());
+
+  it('answers 429 problem+json with Retry-After at once when hashing is saturated, and the owner still signs in', async () => {
+    const flood = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        busy.call('/api/authenticate', {
+          method: 'POST',
+          json: { username: 'admin', password: 'guess' },
+          headers: { 'x-forwarded-for': `203.0.113.${i + 1}` },
+        }),
+      ),
+    );
+    const statuses = flood.map((response) => response.status);
+    expect(
+      statuses.every((status) => status === 401 || status === 429),
+      String(statuses),
+    ).toBe(true);
+    const refused = flood.find((response) => response.status === 429);
+    expect(refused, String(statuses)).toBeDefined();
+    expect(refused?.headers.get('content-type')).toContain('application/problem+json');
+    expect(refused?.headers.get('retry-after')).toBe('1');
+    // The account is never locked: its owner, from an address without failures, gets in.
+    expect((await busy.signIn('admin', ADMIN_PASSWORD)).split('.')).toHaveLength(3);
   });
 });

@@ -39,6 +39,12 @@ export class LoginThrottle {
     return remaining > 0 ? Math.ceil(remaining / 1000) : 0;
   }
 
+  /** Failures recorded for the key within its current window. */
+  failures(key: string): number {
+    const entry = this.#entries.get(key);
+    return entry && entry.windowEnds > this.#now() ? entry.failures : 0;
+  }
+
   recordFailure(key: string): void {
     const now = this.#now();
     let entry = this.#entries.get(key);
