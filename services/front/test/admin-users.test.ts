@@ -247,6 +247,51 @@ describe('validation', () => {
   });
 });
 
+describe('revocation', () => {
+  /** A second admin signs in, then the first changes their account while the token is still valid. */
+  async function otherAdmin(): Promise<string> {
+    await create({ login: 'ada', password: 'ada-password', authorities: ['ROLE_ADMIN', 'ROLE_USER'] });
+    const token = await front.signIn('ada', 'ada-password');
+    expect((await front.call('/api/admin/users', {}, token)).status).toBe(200);
+    return token;
+  }
+
+  async function refused(token: string, status: number) {
+    const list = await front.call('/api/admin/users', {}, token);
+    expect(list.status).toBe(status);
+    expect(list.headers.get('content-type')).toContain('application/problem+json');
+    const created = await front.call(
+      '/api/admin/users',
+      { method: 'POST', json: { login: 'mallory', password: 'a-password', authorities: ['ROLE_ADMIN'] } },
+      token,
+    );
+    expect(created.status).toBe(status);
+    expect((await admin('/api/admin/users/mallory')).status).toBe(404);
+  }
+
+  it('refuses admin operations to a token whose account was demoted since', async () => {
+    const token = await otherAdmin();
+    expect(
+      (await admin('/api/admin/users/ada', { method: 'PUT', json: { authorities: ['ROLE_USER'] } })).status,
+    ).toBe(200);
+    await refused(token, 403);
+  });
+
+  it('refuses admin operations to a token whose account was deactivated since', async () => {
+    const token = await otherAdmin();
+    expect((await admin('/api/admin/users/ada', { method: 'PUT', json: { activated: false } })).status).toBe(
+      200,
+    );
+    await refused(token, 401);
+  });
+
+  it('refuses admin operations to a token whose account was deleted since', async () => {
+    const token = await otherAdmin();
+    expect((await admin('/api/admin/users/ada', { method: 'DELETE' })).status).toBe(204);
+    await refused(token, 401);
+  });
+});
+
 describe('access', () => {
   it('answers 403 to a ROLE_USER and 401 without a token, before looking at the request', async () => {
     await create({ login: 'oscar', password: 'oscar-password' });

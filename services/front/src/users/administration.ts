@@ -1,8 +1,10 @@
 import {
   ConflictError,
+  ForbiddenError,
   isUniqueViolation,
   NotFoundError,
   type Sort,
+  UnauthorizedError,
   ValidationError,
 } from '@music/service-kit';
 import { hashPassword } from '../auth/passwords.ts';
@@ -17,6 +19,16 @@ export class UserAdministration {
 
   constructor(users: UserRepository) {
     this.#users = users;
+  }
+
+  /**
+   * The caller's token only says who they were when it was issued; admin rights are what the
+   * account holds now. A demoted admin gets a 403, a deactivated or deleted one a 401.
+   */
+  async requireCurrentAdmin(principal: Principal): Promise<void> {
+    const account = await this.#users.find(principal.login);
+    if (!account?.activated) throw new UnauthorizedError('The account is no longer active.');
+    if (!account.authorities.includes(ROLE_ADMIN)) throw new ForbiddenError(`This needs ${ROLE_ADMIN}.`);
   }
 
   list(page: number, size: number, sort: Sort<SortField>): Promise<{ items: User[]; total: number }> {

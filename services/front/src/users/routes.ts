@@ -12,6 +12,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ administration: UserAdminis
   app,
   { administration },
 ) => {
+  app.addHook('onRequest', (request) => administration.requireCurrentAdmin(requirePrincipal(request)));
   app.get(
     '/',
     { schema: { querystring: UserQuery, response: { 200: Type.Array(User) } } },
