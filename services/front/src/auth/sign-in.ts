@@ -1,6 +1,7 @@
 import { RateLimitedError, UnauthorizedError } from '@music/service-kit';
 import type { UserRepository } from '../users/repository.ts';
 import type { HashingGate } from './hashing-gate.ts';
+import { KnownAddresses } from './known-addresses.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { Tokens } from './tokens.ts';
@@ -27,12 +28,15 @@ export interface SignInAttempt {
  * usernames, are locked after too many failures. An account is never locked (a forger spraying it
  * from many addresses would lock its owner out); its failures make further attempts on it suspect,
  * and suspect attempts wait behind clean ones for the bounded hashing gate, or get 429 when it is full.
+ * An address that signed in to the login before is not suspect at all, so the owner of an account
+ * under attack still gets through from where they usually sign in.
  */
 export class SignIn {
   readonly #users: UserRepository;
   readonly #tokens: Tokens;
   readonly #throttles: SignInThrottles;
   readonly #gate: HashingGate;
+  readonly #known = new KnownAddresses();
   #dummyHash: Promise<string> | undefined;
 
   constructor(users: UserRepository, tokens: Tokens, throttles: SignInThrottles, gate: HashingGate) {
@@ -49,7 +53,7 @@ export class SignIn {
     const retryAfter = Math.max(pair.retryAfterSeconds(key), address.retryAfterSeconds(clientIp));
     if (retryAfter > 0) throw new RateLimitedError(retryAfter, 'Too many failed sign-ins.');
 
-    const suspicion = account.failures(login) + address.failures(clientIp);
+    const suspicion = this.#known.has(key) ? 0 : 1 + account.failures(login) + address.failures(clientIp);
     const user = await this.#users.credentials(login);
     this.#dummyHash ??= hashPassword('not-a-password');
     const stored = user?.passwordHash ?? (await this.#dummyHash);
@@ -61,6 +65,7 @@ export class SignIn {
       throw new UnauthorizedError('Wrong username or password.');
     }
     pair.recordSuccess(key);
+    this.#known.remember(key);
     return this.#tokens.issue({ login: user.login, authorities: user.authorities });
   }
 }
