@@ -6,6 +6,8 @@ import { ForbiddenError, UnauthorizedError } from './errors.ts';
 export interface Principal {
   login: string;
   authorities: readonly string[];
+  /** The token's `iat` in whole seconds, for checks against the account's current state. */
+  issuedAt?: number;
 }
 
 declare module 'fastify' {
@@ -36,7 +38,9 @@ export async function verifyBearer(
     if (typeof payload.sub !== 'string' || payload.sub === '')
       throw new UnauthorizedError('The token names no user.');
     const auth = typeof payload.auth === 'string' ? payload.auth.split(' ').filter(Boolean) : [];
-    return { login: payload.sub, authorities: auth };
+    return typeof payload.iat === 'number'
+      ? { login: payload.sub, authorities: auth, issuedAt: payload.iat }
+      : { login: payload.sub, authorities: auth };
   } catch (error) {
     if (error instanceof UnauthorizedError) throw error;
     if (error instanceof errors.JWTExpired) throw new UnauthorizedError('The token has expired.');

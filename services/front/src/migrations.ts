@@ -19,4 +19,12 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Nullable, with the default set afterwards, so the upgrade itself revokes no token in use.
+    id: '002-users-tokens-valid-after',
+    sql: `
+      ALTER TABLE users ADD COLUMN tokens_valid_after timestamptz;
+      ALTER TABLE users ALTER COLUMN tokens_valid_after SET DEFAULT now();
+    `,
+  },
 ];

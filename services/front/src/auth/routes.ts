@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { UnauthorizedError } from '@music/service-kit';
 import { Type } from 'typebox';
+import { currentAccount } from '../users/current-account.ts';
 import type { UserRepository } from '../users/repository.ts';
 import { User } from '../users/schema.ts';
 import { clientAddress } from './client-address.ts';
@@ -35,14 +35,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
     }),
   );
 
-  app.get(
-    '/api/account',
-    { onRequest: guard(tokens), schema: { response: { 200: User } } },
-    async (request) => {
-      const user = await users.find(requirePrincipal(request).login);
-      if (!user?.activated) throw new UnauthorizedError('The account no longer exists or is deactivated.');
-      return user;
-    },
+  app.get('/api/account', { onRequest: guard(tokens), schema: { response: { 200: User } } }, (request) =>
+    currentAccount(users, requirePrincipal(request)),
   );
 
   const jwks = { keys: [key.jwk] };

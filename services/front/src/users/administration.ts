@@ -1,14 +1,13 @@
 import {
   ConflictError,
-  ForbiddenError,
   isUniqueViolation,
   NotFoundError,
   type Sort,
-  UnauthorizedError,
   ValidationError,
 } from '@music/service-kit';
 import { hashPassword } from '../auth/passwords.ts';
 import { type Principal, ROLE_ADMIN } from '../auth/principal.ts';
+import { currentAccount } from './current-account.ts';
 import { newUserFields, updatedFields } from './input.ts';
 import type { UserRepository } from './repository.ts';
 import type { NewUserInput, SortField, User, UserUpdateInput } from './schema.ts';
@@ -23,12 +22,11 @@ export class UserAdministration {
 
   /**
    * The caller's token only says who they were when it was issued; admin rights are what the
-   * account holds now. A demoted admin gets a 403, a deactivated or deleted one a 401.
+   * account holds now. A demoted admin gets a 403, a deactivated or deleted one a 401, and a token
+   * issued before a change to the account a 401 TOKEN_REVOKED.
    */
   async requireCurrentAdmin(principal: Principal): Promise<void> {
-    const account = await this.#users.find(principal.login);
-    if (!account?.activated) throw new UnauthorizedError('The account is no longer active.');
-    if (!account.authorities.includes(ROLE_ADMIN)) throw new ForbiddenError(`This needs ${ROLE_ADMIN}.`);
+    await currentAccount(this.#users, principal, ROLE_ADMIN);
   }
 
   list(page: number, size: number, sort: Sort<SortField>): Promise<{ items: User[]; total: number }> {

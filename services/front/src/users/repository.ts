@@ -29,6 +29,13 @@ interface UserRow {
   last_modified_date: Date;
 }
 
+/** An account as it is now, with the second before which its tokens no longer count. */
+export interface CurrentAccount {
+  user: User;
+  /** Whole seconds since the epoch; null for an account unchanged since before revocation existed. */
+  tokensValidAfter: number | null;
+}
+
 const COLUMNS: Record<SortField, string> = {
   login: 'login',
   firstName: 'lower(first_name)',
@@ -62,6 +69,17 @@ export class UserRepository {
   async find(login: string): Promise<User | null> {
     const { rows } = await this.#db.query<UserRow>('SELECT * FROM users WHERE login = $1', [login]);
     return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async current(login: string): Promise<CurrentAccount | null> {
+    const { rows } = await this.#db.query<UserRow & { valid_after: string | null }>(
+      `SELECT *, floor(extract(epoch FROM tokens_valid_after))::bigint AS valid_after
+       FROM users WHERE login = $1`,
+      [login],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { user: toUser(row), tokensValidAfter: row.valid_after === null ? null : Number(row.valid_after) };
   }
 
   async credentials(login: string): Promise<Credentials | null> {
@@ -117,10 +135,17 @@ export class UserRepository {
     return (rowCount ?? 0) > 0;
   }
 
+  /**
+   * A new password, activation or authorities revoke the tokens issued before it (the right-hand
+   * sides read the row as it was); names and email do not.
+   */
   async update(login: string, fields: UserFields, passwordHash: string | null): Promise<User | null> {
     const { rows } = await this.#db.query<UserRow>(
       `UPDATE users SET first_name = $2, last_name = $3, email = $4, activated = $5, authorities = $6,
-         password_hash = coalesce($7, password_hash), last_modified_date = now()
+         password_hash = coalesce($7, password_hash), last_modified_date = now(),
+         tokens_valid_after = CASE
+           WHEN $7::text IS NOT NULL OR activated IS DISTINCT FROM $5 OR authorities IS DISTINCT FROM $6
+           THEN now() ELSE tokens_valid_after END
        WHERE login = $1 RETURNING *`,
       [
         login,
