@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { Probe } from '../probe.ts';
 
 const floodPerSecond = 30;
@@ -14,19 +15,40 @@ function floodCredentials(n: number): { username: string; password: string } {
     : { username: `nobody-${n}`, password: `wrong-${n}` };
 }
 
-async function logIn(url: string, credentials: object, timeoutMs: number): Promise<number | undefined> {
-  try {
-    const response = await fetch(`${url}/api/authenticate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(credentials),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await response.arrayBuffer();
-    return response.status;
-  } catch {
-    return undefined;
-  }
+/**
+ * The flood comes from many addresses, as a botnet's would: every loopback address 127.0.0.2-254
+ * reaches the ingress, which sees (and appends to X-Forwarded-For) the real one. The legitimate
+ * user signs in from 127.0.0.1, where the stack's own admin session has signed in before.
+ */
+function floodAddress(n: number): string {
+  return `127.0.0.${2 + (n % 253)}`;
+}
+
+function logIn(
+  url: string,
+  credentials: object,
+  timeoutMs: number,
+  localAddress: string,
+): Promise<number | undefined> {
+  const body = JSON.stringify(credentials);
+  return new Promise((resolve) => {
+    const req = request(
+      `${url}/api/authenticate`,
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+        res.on('error', () => resolve(undefined));
+      },
+    );
+    req.on('error', () => resolve(undefined));
+    req.end(body);
+  });
 }
 
 /** 30 failed logins per second for 15 s, while admin logs in every 0.5 s with a 2 s limit. */
@@ -42,7 +64,7 @@ export const loginFlood: Probe = {
     const floodTimer = setInterval(() => {
       const credentials = floodCredentials(n++);
       pending.push(
-        logIn(stack.url, credentials, 15_000).then((status) => {
+        logIn(stack.url, credentials, 15_000, floodAddress(n)).then((status) => {
           const key = status === undefined ? 'no answer' : String(status);
           flood.set(key, (flood.get(key) ?? 0) + 1);
         }),
@@ -51,9 +73,11 @@ export const loginFlood: Probe = {
     const legitimateTimer = setInterval(() => {
       legitimate++;
       pending.push(
-        logIn(stack.url, { username: 'admin', password: 'admin' }, legitimateLimitMs).then((status) => {
-          if (status === 200) succeeded++;
-        }),
+        logIn(stack.url, { username: 'admin', password: 'admin' }, legitimateLimitMs, '127.0.0.1').then(
+          (status) => {
+            if (status === 200) succeeded++;
+          },
+        ),
       );
     }, legitimateEveryMs);
     await new Promise((resolve) => setTimeout(resolve, durationMs));
