@@ -38,6 +38,12 @@ async function createTracks(titles: string[]) {
   }
 }
 
+/**
+ * For polls that wait on an answer through the mesh: vitest's default limit (1 s) is shorter than
+ * a cold first answer (ingress, back, front's keys) plus rendering on a loaded machine.
+ */
+const answered = { timeout: 10_000 };
+
 describe('the tracks page across back versions', () => {
   it('searches and rates on back-v2, degrades to a hint on back-v1, and recovers on back-v2', async () => {
     await createTracks(['Karma Police', 'Lucky', 'No Surprises']);
@@ -46,30 +52,34 @@ describe('the tracks page across back versions', () => {
     const titles = () => page.getByTestId('track-title').allTextContents();
     const search = page.getByTestId('track-search');
 
-    await expect.poll(() => page.getByTestId('served-by').textContent()).toContain('back-v2');
+    await expect.poll(() => page.getByTestId('served-by').textContent(), answered).toContain('back-v2');
     await search.fill('KARMA');
-    await expect.poll(titles).toEqual(['Karma Police']);
+    await expect.poll(titles, answered).toEqual(['Karma Police']);
     expect(await page.getByTestId('search-unavailable').count()).toBe(0);
     const karma = page.getByTestId('track-row').filter({ hasText: 'Karma Police' });
     expect(await karma.getByTestId('track-rating').textContent()).toContain('no ratings');
     await karma.getByTestId('rate-4').click();
-    await expect.poll(() => karma.getByTestId('track-rating').textContent()).toMatch(/4\.0 ★\s*\(1\)/);
+    await expect
+      .poll(() => karma.getByTestId('track-rating').textContent(), answered)
+      .toMatch(/4\.0 ★\s*\(1\)/);
     expect(await karma.getByTestId('rate-4').getAttribute('aria-pressed')).toBe('true');
 
     await routeBackTo(music.runtime, 'v1');
     await search.fill('lucky');
-    await expect.poll(() => page.getByTestId('served-by').textContent()).toContain('back-v1');
+    await expect.poll(() => page.getByTestId('served-by').textContent(), answered).toContain('back-v1');
     await page.getByTestId('search-unavailable').waitFor();
     expect(await page.getByTestId('search-unavailable').textContent()).toMatch(
       /search arrives with back v2/i,
     );
-    await expect.poll(async () => (await titles()).sort()).toEqual(['Karma Police', 'Lucky', 'No Surprises']);
+    await expect
+      .poll(async () => (await titles()).sort(), answered)
+      .toEqual(['Karma Police', 'Lucky', 'No Surprises']);
     expect(await page.getByTestId('track-rating').count()).toBe(0);
     expect(await page.locator('[role=alert]').count()).toBe(0);
 
     await routeBackTo(music.runtime, 'v2');
     await search.fill('police');
-    await expect.poll(titles).toEqual(['Karma Police']);
+    await expect.poll(titles, answered).toEqual(['Karma Police']);
     await page.getByTestId('search-unavailable').waitFor({ state: 'detached' });
     expect(await karma.getByTestId('rate-4').getAttribute('aria-pressed')).toBe('true');
     await page.close();
