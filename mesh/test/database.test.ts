@@ -1,7 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDatabase, startEmbeddedDatabase } from '../src/database/embedded.ts';
 import { isAlive, lockPid, processesIn } from '../src/database/processes.ts';
 import { silentLogger } from '../src/log.ts';
+import { poll, startFixture, temporaryDataDir } from './support/processes.ts';
 
 const owner = fileURLToPath(new URL('./fixtures/database-owner.ts', import.meta.url));
 
@@ -33,30 +33,13 @@ async function query<T>(url: string, sql: string, params: unknown[] = []): Promi
   }
 }
 
-async function poll<T>(what: string, read: () => Promise<T> | T, until: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (until(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function temporaryDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'music-mesh-db-'));
-  // mkdtemp makes 0700; PostgreSQL runs as another user and must get through.
-  await chmod(dir, 0o755);
-  return dir;
-}
-
 describe('embedded database', () => {
   let dataDir: string;
   let database: RunningDatabase | undefined;
   const start = () => startEmbeddedDatabase({ dataDir, port: 0, database: 'music', log: silentLogger });
 
   beforeAll(async () => {
-    dataDir = await temporaryDir();
+    dataDir = await temporaryDataDir('music-mesh-db-');
   });
 
   afterAll(async () => {
@@ -121,7 +104,7 @@ describe('a PostgreSQL left behind by a runtime that died', () => {
   const start = () => startEmbeddedDatabase({ dataDir, port: 0, database: 'music', log: silentLogger });
 
   beforeAll(async () => {
-    dataDir = await temporaryDir();
+    dataDir = await temporaryDataDir('music-mesh-db-');
   });
 
   afterAll(async () => {
@@ -133,20 +116,9 @@ describe('a PostgreSQL left behind by a runtime that died', () => {
 
   /** The fixture's database URL once it is up. */
   async function startOwner(): Promise<string> {
-    const child = spawn(process.execPath, [owner, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const { child, line } = await startFixture(owner, [dataDir], /^ready (\S+)/);
     ownerProcess = child;
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    await poll(
-      'the owner process',
-      () => output,
-      (text) => text.includes('\n') || child.exitCode !== null,
-    );
-    const match = /^ready (\S+)/.exec(output);
-    if (!match?.[1]) throw new Error(`the owner process did not start: ${output}`);
-    return match[1];
+    return line;
   }
 
   it('is refused while the runtime that owns it is alive, then stopped and replaced once it is gone', async () => {

@@ -1,11 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, processesIn } from '../src/database/processes.ts';
+import { descendants, poll, startFixture, temporaryDataDir } from './support/processes.ts';
 
 const runtimeProcess = fileURLToPath(new URL('./fixtures/runtime-process.ts', import.meta.url));
 
@@ -15,44 +15,12 @@ interface Up {
   pods: { name: string; pid: number | undefined; ready: boolean }[];
 }
 
-/** Every process started, directly or not, by `pid`. */
-function descendants(pid: number): number[] {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
-  const found: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const parent = queue.shift();
-    for (const [child, ppid] of rows) {
-      if (ppid === parent) {
-        found.push(child);
-        queue.push(child);
-      }
-    }
-  }
-  return found;
-}
-
-async function poll<T>(what: string, read: () => Promise<T> | T, until: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (until(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('a runtime that dies', () => {
   let dataDir: string;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'music-mesh-death-'));
-    // mkdtemp makes 0700; PostgreSQL runs as another user and must get through.
-    await chmod(dataDir, 0o755);
+    dataDir = await temporaryDataDir('music-mesh-death-');
   });
 
   afterAll(async () => {
@@ -69,22 +37,9 @@ describe('a runtime that dies', () => {
   });
 
   async function startRuntimeProcess(): Promise<{ child: ChildProcess; up: Up }> {
-    const child = spawn(process.execPath, [runtimeProcess, dataDir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { child, line } = await startFixture(runtimeProcess, [dataDir], /^up (.+)$/m);
     children.push(child);
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    await poll(
-      'the runtime process',
-      () => output,
-      (text) => text.includes('\n') || child.exitCode !== null,
-    );
-    const match = /^up (.+)$/m.exec(output);
-    if (!match?.[1]) throw new Error(`the runtime process did not start: ${output}`);
-    return { child, up: JSON.parse(match[1]) as Up };
+    return { child, up: JSON.parse(line) as Up };
   }
 
   it('takes every replica and PostgreSQL with it when killed with SIGKILL, and a new start recovers', {
