@@ -111,4 +111,19 @@ spec:
       await next.text();
     }
   });
+  it("passes on the upstream's 413 for a body over its limit, and the next request succeeds", async () => {
+    for (let i = 0; i < 5; i++) {
+      const big = await fetch(`${mesh.listener.url}/upload`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'x'.repeat(2_500_000),
+        signal: AbortSignal.timeout(15_000),
+      });
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as { code: string }).code).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
+      const next = await fetch(`${mesh.listener.url}/ok`, { signal: AbortSignal.timeout(15_000) });
+      expect(next.status).toBe(200);
+      await next.text();
+    }
+  });
 });

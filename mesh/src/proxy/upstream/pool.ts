@@ -144,6 +144,7 @@ class Connection {
       if (this.#connectTimer) clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
     });
+    guardWrites(socket, this);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#body?.resume());
     socket.on('error', (error: Error) => {
@@ -212,6 +213,18 @@ class Connection {
     body.once('end', this.#onBodyEnd);
     body.once('error', this.#onBodyError);
     body.resume();
+  }
+
+  /**
+   * A write failed because the upstream closed or reset the connection. An upstream that answers
+   * early (413) and closes makes the next body write fail before its answer is read; Node would
+   * then destroy the socket and drop that answer with it. Stop sending and keep reading: the answer,
+   * or the read side's own error, ends the request.
+   */
+  writeFailed(error: Error): void {
+    this.#error ??= error;
+    this.#detachBody();
+    this.#bodyDone = false;
   }
 
   #onBodyData = (chunk: Buffer): void => {
@@ -539,6 +552,32 @@ class Connection {
     }
     this.pool.removed(this);
   }
+}
+
+/** Codes of a write that failed because the peer went away, while its answer may still be readable. */
+function peerGone(error: Error | null | undefined): error is Error {
+  const code = (error as NodeJS.ErrnoException | null | undefined)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
+/** Routes the socket's write failures to the connection instead of Node's destroy-on-error. */
+function guardWrites(socket: Socket, connection: Connection): void {
+  type Callback = (error?: Error | null) => void;
+  const write = socket._write;
+  const writev = socket._writev as NonNullable<Socket['_writev']>;
+  const guard =
+    (callback: Callback): Callback =>
+    (error) => {
+      if (!peerGone(error)) return callback(error);
+      connection.writeFailed(error);
+      callback();
+    };
+  socket._write = function (this: Socket, chunk, encoding, callback: Callback) {
+    write.call(this, chunk, encoding, guard(callback));
+  };
+  socket._writev = function (this: Socket, chunks, callback: Callback) {
+    writev.call(this, chunks, guard(callback));
+  };
 }
 
 function endsUntilClose(error: NodeJS.ErrnoException | undefined): boolean {
