@@ -27,6 +27,7 @@ import type {
 } from './downstream/server.ts';
 import { Flags, formatFlags } from './flags.ts';
 import { downstreamResponseHeaders, type UpstreamHeaders, upstreamRequestHeaders } from './headers.ts';
+import { httpDate } from './http-date.ts';
 import { MirrorSender } from './mirror.ts';
 
 /** What a listener plays: the ingress gateway, or the sidecar of one workload. */
@@ -587,18 +588,6 @@ function epochMs(monotonic: number): number {
     clockOffset = Date.now() - clockCheckedAt;
   }
   return clockOffset + monotonic;
-}
-
-/** The Date header of local replies, formatted at most once a second. */
-let dateText = '';
-let dateSecond = 0;
-function httpDate(): string {
-  const second = Math.floor(Date.now() / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(second * 1000).toUTCString();
-  }
-  return dateText;
 }
 
 /** Addresses of a client connection as the access log prints them, formatted once per connection. */

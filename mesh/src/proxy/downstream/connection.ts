@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { chunkSize } from '../chunked.ts';
+import { httpDate } from '../http-date.ts';
 import { DownstreamRequest, type RequestBody } from './request.ts';
 import { DownstreamResponse } from './response.ts';
 
@@ -512,8 +513,11 @@ export class DownstreamConnection {
     this.#clearHeadTimer();
     this.#buffer = empty;
     const reason = STATUS_CODES[status] ?? 'Bad Request';
+    // Envoy's codec errors are local replies whose body is the reason phrase (http1/codec_impl.cc
+    // sendProtocolError); its request-header timeout says so (conn_manager_impl.cc).
+    const body = status === 408 ? 'request header timeout' : reason;
     this.socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${reason.length}\r\ncontent-type: text/plain\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n${reason}`,
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${httpDate()}\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n${body}`,
       'latin1',
     );
     this.#handlers.protocolError?.(status, this.socket);

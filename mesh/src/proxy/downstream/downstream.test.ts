@@ -833,6 +833,9 @@ describe('DownstreamServer rejects malformed and smuggling input', () => {
     const response = await client.readResponse();
     expect(response.statusLine).toBe('HTTP/1.1 400 Bad Request');
     expect(response.headers.connection).toBe('close');
+    expect(response.headers['content-type']).toBe('text/plain');
+    expect(response.headers.date).toMatch(/ GMT$/);
+    expect(response.body).toBe('Bad Request');
     expect(await client.readToEnd()).toBe('');
     await until(() => bodyError !== undefined);
     expect(bodyError?.message).toBe('malformed request body');
@@ -1151,6 +1154,8 @@ describe('DownstreamServer request-head timeout', () => {
       const response = await client.readResponse();
       expect(response.status).toBe(408);
       expect(response.headers.connection).toBe('close');
+      expect(response.body).toBe('request header timeout');
+      expect(response.headers.server).toBe('istio-envoy');
       expect(await client.readToEnd()).toBe('');
       expect(seen).toHaveLength(0);
     } finally {
