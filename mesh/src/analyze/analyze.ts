@@ -1,7 +1,7 @@
-import type { StoredResource } from '../control/resources.ts';
-import { readerOf } from '../control/resources.ts';
 import { ManifestError, MeshError } from '../errors.ts';
 import { buildTopology } from '../manifests/load.ts';
+import type { StoredResource } from '../manifests/resources.ts';
+import { readerOf } from '../manifests/resources.ts';
 import { resolveGatewayRef, resolveServiceHost } from '../routing/hosts.ts';
 import { type AnalysisMessage, message, type ResourceOrigin, messageTypes as types } from './messages.ts';
 

@@ -1,7 +1,7 @@
-import { kindOf } from '../control/kinds.ts';
-import { readResource, resourceKey, type StoredResource } from '../control/resources.ts';
 import { ManifestError } from '../errors.ts';
+import { kindOf } from '../manifests/kinds.ts';
 import { parseYaml } from '../manifests/load.ts';
+import { readResource, resourceKey, type StoredResource } from '../manifests/resources.ts';
 import { analyze } from './analyze.ts';
 import { type AnalysisMessage, message, messageTypes } from './messages.ts';
 

@@ -3,8 +3,8 @@ import { type AnalysisMessage, formatMessage, hasErrors } from '../analyze/messa
 import { analyzeSources } from '../analyze/sources.ts';
 import { defaultDataDir } from '../config.ts';
 import { connectToRuntime, type MeshClient, readManifestSources } from '../control/client.ts';
-import { kindFromArgument } from '../control/kinds.ts';
 import { AdminApiError, UsageError } from '../errors.ts';
+import { kindFromArgument } from '../manifests/kinds.ts';
 import { explanationText, resourceOutput, resourceTable } from './format.ts';
 
 /** Where a command reads and writes; tests pass their own. */

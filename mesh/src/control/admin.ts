@@ -5,13 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ManifestError, MeshError, PortInUseError, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { kindFromArgument } from '../manifests/kinds.ts';
 import { parseYaml } from '../manifests/load.ts';
+import { type ResourceRef, readResource } from '../manifests/resources.ts';
 import { isPortFree } from '../net/ports.ts';
 import { serviceFqdn } from '../routing/hosts.ts';
 import type { DeploymentStatus, PodStatus } from '../workloads/supervisor.ts';
-import { kindFromArgument } from './kinds.ts';
 import { type Compiled, type ControlPlane, NotFoundError } from './plane.ts';
-import { type ResourceRef, readResource } from './resources.ts';
 
 /** What `mesh explain` sends: a request as a client would make it. */
 export interface ExplainRequest {

@@ -3,9 +3,9 @@ import type { AnalysisMessage } from '../analyze/messages.ts';
 import { ManifestError, MeshError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { FieldReader } from '../manifests/fields.ts';
+import { displayName, type KindInfo, kindOf } from '../manifests/kinds.ts';
 import { buildTopology } from '../manifests/load.ts';
 import type { Deployment, Service, Topology } from '../manifests/model.ts';
-import { displayName, type KindInfo, kindOf } from './kinds.ts';
 import {
   type ResourceRef,
   readerOf,
@@ -13,7 +13,7 @@ import {
   resourceKey,
   type StoredResource,
   sameManifest,
-} from './resources.ts';
+} from '../manifests/resources.ts';
 
 /** What an apply compiles the Istio resources into; the data plane's RoutingTable. */
 export interface Compiled {

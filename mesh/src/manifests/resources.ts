@@ -1,4 +1,4 @@
-import { FieldReader } from '../manifests/fields.ts';
+import { FieldReader } from './fields.ts';
 import { acceptedApiVersions, apiVersionAccepted, type KindInfo, kindOf, kinds } from './kinds.ts';
 
 /** One applied object as the control plane keeps it: the manifest as written, and where it came from. */
