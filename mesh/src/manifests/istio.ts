@@ -1,4 +1,3 @@
-import { checkRe2 } from '../routing/regex.ts';
 import { type FieldReader, uint32Max } from './fields.ts';
 import type {
   ConnectionPool,
@@ -25,6 +24,7 @@ import type {
   ValueMatch,
   VirtualService,
 } from './model.ts';
+import { checkRe2 } from './re2.ts';
 
 const notYet = 'is not supported by the local runtime yet';
 

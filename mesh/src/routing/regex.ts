@@ -1,19 +1,9 @@
 import { RE2JS } from 're2js';
 
 /**
- * Envoy compiles `safe_regex` with Google RE2; JavaScript's RegExp accepts more (backreferences,
- * lookaround) and means other things in places, so patterns are checked and run with re2js.
+ * A compiled RE2 pattern that must match the WHOLE input, as Envoy's safe_regex does. Patterns come
+ * from manifests, already checked by `checkRe2` (manifests/re2.ts).
  */
-export function checkRe2(pattern: string): string | undefined {
-  try {
-    RE2JS.compile(pattern);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
-/** A compiled RE2 pattern that must match the WHOLE input, as Envoy's safe_regex does. */
 export interface WholeMatcher {
   readonly source: string;
   matches(input: string): boolean;
