@@ -2,7 +2,6 @@ import type {
   ConnectionPool,
   Destination,
   DestinationRule,
-  Gateway,
   HttpDirectResponse,
   HttpMatchRequest,
   HttpRedirect,
@@ -15,16 +14,8 @@ import type {
   TrafficPolicy,
   VirtualService,
 } from '../manifests/model.ts';
-import {
-  authorityHost,
-  gatewayServerHost,
-  hostCovers,
-  intersectHosts,
-  meshHostFqdn,
-  resolveGatewayRef,
-  resolveServiceHost,
-  serviceFqdn,
-} from './hosts.ts';
+import { boundHosts, defaultIngressBinding, type IngressBinding, servedGatewayHosts } from './gateways.ts';
+import { authorityHost, hostCovers, meshHostFqdn, resolveServiceHost, serviceFqdn } from './hosts.ts';
 import { type CompiledMatch, compileMatches, type RequestFacts, type RequestPredicate } from './match.ts';
 import {
   type CompiledFault,
@@ -163,19 +154,6 @@ export interface RoutingTable {
   meshVirtualHost(host: string, sourceNamespace: string): VirtualHost | undefined;
 }
 
-export interface IngressBinding {
-  /** Pod labels of the local ingress gateway, matched against each Gateway's selector. */
-  readonly labels: Readonly<Record<string, string>>;
-  /** The Gateway server port the ingress plays (80 in the tutorial). */
-  readonly port: number;
-}
-
-export const defaultIngressBinding: IngressBinding = Object.freeze({
-  labels: Object.freeze({ istio: 'ingressgateway' }),
-  port: 80,
-});
-
-const httpProtocols = new Set(['HTTP', 'HTTP2']);
 const unlimited = 2 ** 32 - 1;
 
 /** Istio's default LB since 1.14 (cluster_traffic_policy.go defaultLBAlgorithm): LEAST_REQUEST. */
@@ -533,35 +511,6 @@ function outlierOf(outlier: OutlierDetection | undefined): OutlierSettings | und
     baseEjectionTimeMs: outlier.baseEjectionTimeMs ?? 30_000,
     maxEjectionPercent: outlier.maxEjectionPercent ?? 10,
   });
-}
-
-/** Host patterns of the HTTP servers, on the ingress port, of Gateways selecting the ingress; by gateway ref. */
-function servedGatewayHosts(gateways: readonly Gateway[], binding: IngressBinding): Map<string, string[]> {
-  const served = new Map<string, string[]>();
-  for (const gateway of gateways) {
-    const selects = Object.entries(gateway.selector).every(([key, value]) => binding.labels[key] === value);
-    if (!selects) continue;
-    const hosts = gateway.servers
-      .filter((server) => server.port.number === binding.port && httpProtocols.has(server.port.protocol))
-      .flatMap((server) => server.hosts.map(gatewayServerHost));
-    if (hosts.length > 0) served.set(`${gateway.namespace}/${gateway.name}`, hosts);
-  }
-  return served;
-}
-
-function boundHosts(vs: VirtualService, gatewayHosts: Map<string, string[]>): string[] {
-  const hosts = new Set<string>();
-  for (const ref of vs.gateways) {
-    const serverHosts = gatewayHosts.get(resolveGatewayRef(ref, vs.namespace));
-    if (!serverHosts) continue;
-    for (const vsHost of vs.hosts) {
-      for (const serverHost of serverHosts) {
-        const host = intersectHosts(vsHost.toLowerCase(), serverHost);
-        if (host !== undefined) hosts.add(host);
-      }
-    }
-  }
-  return [...hosts];
 }
 
 function buildIndex(routesByHost: Map<string, { vs: string[]; routes: CompiledRoute[] }>): HostIndex {
