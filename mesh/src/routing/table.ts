@@ -2,6 +2,7 @@ import type {
   ConnectionPool,
   Destination,
   DestinationRule,
+  Headers,
   HttpDirectResponse,
   HttpMatchRequest,
   HttpRedirect,
@@ -81,6 +82,8 @@ export interface RouteDestination {
   readonly responseHeaders: ResponseHeaderMutation | undefined;
   /** The authority sent upstream, if rewritten. */
   readonly authority: string | undefined;
+  /** The destination's own header operations as written (the data path compiles them in Envoy's order). */
+  readonly headers: Headers | undefined;
 }
 
 export interface CompiledMirror {
@@ -112,6 +115,8 @@ export interface CompiledRoute {
   readonly retry: RetryPolicy | undefined;
   readonly fault: CompiledFault | undefined;
   readonly mirrors: readonly CompiledMirror[];
+  /** The route-level header operations as written. */
+  readonly headers: Headers | undefined;
 }
 
 export interface VirtualHost {
@@ -255,6 +260,7 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
       responseHeaders: compileResponseMutation([route?.headers?.response, extra?.headers?.response]),
       // A route-level rewrite.authority wins over a destination's `host` header (route.go processDestination).
       authority: route?.rewrite?.authority ?? requestHeaders.authority,
+      headers: extra?.headers,
     });
   };
 
@@ -293,6 +299,7 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
       retry: compileRetryPolicy(route.retries),
       fault: compileFault(route.fault),
       mirrors: Object.freeze(mirrors),
+      headers: route.headers,
     });
   };
 
@@ -377,6 +384,7 @@ function defaultRoute(
     requestHeaders: compileRequestMutation([]),
     responseHeaders: undefined,
     authority: undefined,
+    headers: undefined,
   });
   const matches = compileMatches([]);
   return Object.freeze({
@@ -397,6 +405,7 @@ function defaultRoute(
     retry: compileRetryPolicy(undefined),
     fault: undefined,
     mirrors: Object.freeze([]),
+    headers: undefined,
   });
 }
 
