@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { chunkSize } from '../chunked.ts';
 import { httpDate } from '../http-date.ts';
+import { BodyDecoder } from '../http1/body.ts';
+import { type HeadLimits, headEnd, RequestHead } from '../http1/head.ts';
 import { DownstreamRequest, type RequestBody } from './request.ts';
 import { DownstreamResponse } from './response.ts';
 
@@ -16,11 +17,7 @@ export interface DownstreamHandlers {
   protocolError?(status: number, socket: Socket): void;
 }
 
-export interface DownstreamLimits {
-  /** Request line and headers together (Envoy's max_request_headers_kb: 60 KiB); over it, 431. */
-  readonly maxHeaderBytes: number;
-  /** Header lines (Envoy's max_headers_count: 100); over it, 431. */
-  readonly maxHeaders: number;
+export interface DownstreamLimits extends HeadLimits {
   /** An idle keep-alive connection is closed after this long. */
   readonly idleTimeoutMs: number;
   /**
@@ -30,34 +27,9 @@ export interface DownstreamLimits {
   readonly headTimeoutMs: number;
 }
 
-/** Where the body of the request being read stands. */
-const Body = {
-  None: 0,
-  Length: 1,
-  ChunkSize: 2,
-  ChunkData: 3,
-  ChunkDataEnd: 4,
-  Trailers: 5,
-} as const;
-type Body = (typeof Body)[keyof typeof Body];
-
-const crlfcrlf = Buffer.from('\r\n\r\n', 'latin1');
 const empty = Buffer.alloc(0);
-// RFC 9110 §5.6.2 token; field values may hold HTAB, SP, VCHAR and obs-text, nothing else.
-const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const invalidValue = /[\x00-\x08\x0a-\x1f\x7f]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const invalidTarget = /[\x00-\x20\x7f]/;
-const otherVersion = /^HTTP\/\d\.\d$/;
-const digits = /^\d{1,15}$/;
-const closeToken = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
-const keepAliveToken = /(?:^|,)[ \t]*keep-alive[ \t]*(?:,|$)/i;
-const endsChunked = /(?:^|,)[ \t]*chunked[ \t]*$/i;
 /** A body nobody reads any more (answered early) is skipped up to this size, else the connection closes. */
 const discardLimit = 1024 * 1024;
-const maxChunkLine = 4096;
-const maxTrailerBytes = 16 * 1024;
 
 /**
  * One client connection of a listener: an HTTP/1.1 server on a bare socket. Node's `http` server
@@ -66,9 +38,9 @@ const maxTrailerBytes = 16 * 1024;
  * one pass, builds no stream unless the request has a body, and writes each small response in
  * one syscall. One request at a time: pipelined requests wait in the buffer.
  *
- * Strict where laxity lets requests be smuggled past a proxy (RFC 9112 §6.3, §11.2): bare LF,
- * control characters, both Content-Length and Transfer-Encoding, differing lengths, obs-fold,
- * a transfer coding other than chunked: 400 (501 for an unknown coding) and the connection closes.
+ * Requests are parsed by `http1/` (head and body framing), with the rules the upstream pool
+ * applies to responses; a request that breaks them is answered as Envoy's codec does (400, 431,
+ * 501, 505) and the connection closes.
  */
 export class DownstreamConnection {
   readonly socket: Socket;
@@ -81,9 +53,9 @@ export class DownstreamConnection {
   #buffer: Buffer = empty;
   #response: DownstreamResponse | undefined;
   #request: DownstreamRequest | undefined;
-  #body: Body = Body.None;
-  #remaining = 0;
-  #trailerBytes = 0;
+  /** Filled again by each request head. */
+  readonly #head = new RequestHead();
+  readonly #body: BodyDecoder;
   /** The body's stream while someone may read it; null once the bytes are only skipped. */
   #sink: RequestBody | null = null;
   #discarded = 0;
@@ -99,6 +71,7 @@ export class DownstreamConnection {
     this.socket = socket;
     this.#handlers = handlers;
     this.#limits = limits;
+    this.#body = new BodyDecoder(limits, this.#deliver);
     socket.setTimeout(limits.idleTimeoutMs);
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
@@ -137,7 +110,7 @@ export class DownstreamConnection {
       return;
     }
     // The rest of a body nobody will read is skipped so that the connection stays usable.
-    if (this.#body !== Body.None) this.#sink = null;
+    if (this.#body.reading) this.#sink = null;
     if (this.#paused) this.#resumeBody();
     if (this.#buffer.length > 0 || this.#readEnded) process.nextTick(drive, this);
     else if (this.socket.isPaused()) this.socket.resume();
@@ -157,7 +130,7 @@ export class DownstreamConnection {
 
   #onEnd = (): void => {
     this.#readEnded = true;
-    if (this.#body !== Body.None) {
+    if (this.#body.reading) {
       // The client stopped sending in the middle of a body: the request cannot complete.
       this.socket.destroy();
       return;
@@ -169,8 +142,8 @@ export class DownstreamConnection {
     this.#dead = true;
     this.#clearHeadTimer();
     const response = this.#response;
-    if (this.#body !== Body.None) {
-      this.#body = Body.None;
+    if (this.#body.reading) {
+      this.#body.stop();
       this.#sink?.destroy(new Error('aborted'));
       this.#sink = null;
     }
@@ -205,7 +178,7 @@ export class DownstreamConnection {
     try {
       // The handler may have closed the connection (Connection: close) or taken the socket (CONNECT).
       while (!this.#dead) {
-        if (this.#body !== Body.None) {
+        if (this.#body.reading) {
           if (!this.#readBody()) return;
           continue;
         }
@@ -229,135 +202,39 @@ export class DownstreamConnection {
   #parseHead(): boolean {
     const buf = this.#buffer;
     let start = 0;
-    // RFC 9112 §2.2: empty lines before a request line are ignored.
+    // RFC 9112 §2.2: empty lines before a request line are ignored (a server's leniency only).
     while (buf.length - start >= 2 && buf[start] === 13 && buf[start + 1] === 10) start += 2;
     const limits = this.#limits;
-    const end = buf.indexOf(crlfcrlf, start);
+    const end = headEnd(buf, start, limits);
     if (end === -1) {
-      if (buf.length - start > limits.maxHeaderBytes) return this.#reject(431);
-      // A bare LF would otherwise leave the head waiting for a CRLF CRLF that never comes.
-      if (hasBareLf(buf, start)) return this.#reject(400);
       if (start > 0) this.#buffer = buf.subarray(start);
       if (start < buf.length) this.#headTimer ??= setTimeout(onHeadTimeout, limits.headTimeoutMs, this);
       return false;
     }
+    if (typeof end !== 'number') return this.#reject(end.httpStatus);
     this.#clearHeadTimer();
-    if (end - start > limits.maxHeaderBytes) return this.#reject(431);
-    const head = buf.toString('latin1', start, end);
     this.#buffer = end + 4 === buf.length ? empty : buf.subarray(end + 4);
+    const head = this.#head;
+    const error = head.parse(buf.toString('latin1', start, end), limits);
+    if (error !== undefined) return this.#reject(error.httpStatus);
 
-    let lineEnd = head.indexOf('\r\n');
-    if (lineEnd === -1) lineEnd = head.length;
-    const sp1 = head.indexOf(' ');
-    const sp2 = head.lastIndexOf(' ', lineEnd - 1);
-    if (sp1 <= 0 || sp1 >= lineEnd || sp2 <= sp1 + 1) return this.#reject(400);
-    const method = head.slice(0, sp1);
-    const target = head.slice(sp1 + 1, sp2);
-    const version = head.slice(sp2 + 1, lineEnd);
-    let http11: boolean;
-    if (version === 'HTTP/1.1') http11 = true;
-    else if (version === 'HTTP/1.0') http11 = false;
-    else return this.#reject(otherVersion.test(version) ? 505 : 400);
-    if (!token.test(method) || invalidTarget.test(target)) return this.#reject(400);
-
-    const raw: string[] = [];
-    let host: string | undefined;
-    let contentLength: string | undefined;
-    let transferEncoding: string | undefined;
-    let connection: string | undefined;
-    let expect: string | undefined;
-    let userAgent: string | undefined;
-    let pos = lineEnd + 2;
-    while (pos < head.length) {
-      let next = head.indexOf('\r\n', pos);
-      if (next === -1) next = head.length;
-      const colon = head.indexOf(':', pos);
-      if (colon <= pos || colon >= next) return this.#reject(400);
-      const name = head.slice(pos, colon);
-      // Also refuses obs-fold (a line starting with whitespace) and whitespace before the colon.
-      if (!token.test(name)) return this.#reject(400);
-      let from = colon + 1;
-      let to = next;
-      while (from < to && isBlank(head.charCodeAt(from))) from++;
-      while (to > from && isBlank(head.charCodeAt(to - 1))) to--;
-      const value = head.slice(from, to);
-      if (invalidValue.test(value)) return this.#reject(400);
-      raw.push(name, value);
-      if (raw.length > limits.maxHeaders * 2) return this.#reject(431);
-      switch (name.length) {
-        case 4:
-          if (name.toLowerCase() === 'host') {
-            if (host !== undefined) return this.#reject(400);
-            host = value;
-          }
-          break;
-        case 6:
-          if (name.toLowerCase() === 'expect') expect = value;
-          break;
-        case 10: {
-          const lower = name.toLowerCase();
-          if (lower === 'connection')
-            connection = connection === undefined ? value : `${connection}, ${value}`;
-          else if (lower === 'user-agent') userAgent ??= value;
-          break;
-        }
-        case 14:
-          if (name.toLowerCase() === 'content-length') {
-            if (contentLength !== undefined && contentLength !== value) return this.#reject(400);
-            contentLength = value;
-          }
-          break;
-        case 17:
-          if (name.toLowerCase() === 'transfer-encoding')
-            transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-          break;
-      }
-      pos = next + 2;
-    }
-
-    let bodyLength = 0;
-    if (transferEncoding !== undefined) {
-      if (contentLength !== undefined || !http11) return this.#reject(400);
-      if (transferEncoding.toLowerCase() !== 'chunked')
-        return this.#reject(endsChunked.test(transferEncoding) ? 501 : 400);
-      bodyLength = -1;
-    } else if (contentLength !== undefined) {
-      if (!digits.test(contentLength)) return this.#reject(400);
-      bodyLength = Number(contentLength);
-    }
-    // Node's requireHostHeader: an HTTP/1.1 request names its host, in Host or an absolute target.
-    if (http11 && host === undefined && target.charCodeAt(0) === 47 /* / */) return this.#reject(400);
-
+    const http11 = head.http11;
+    const bodyLength = head.bodyLength;
     this.http11 = http11;
-    this.keepAlive =
-      !this.#closing &&
-      (connection === undefined
-        ? http11
-        : http11
-          ? !closeToken.test(connection)
-          : keepAliveToken.test(connection));
-    const request = new DownstreamRequest(
-      this.socket,
-      method,
-      target,
-      http11 ? '1.1' : '1.0',
-      raw,
-      host ?? '',
-      connection,
-      userAgent,
-      bodyLength,
-    );
-    if (method === 'CONNECT') {
+    this.keepAlive = !this.#closing && head.persistent;
+    const request = new DownstreamRequest(this.socket, head);
+    if (head.method === 'CONNECT') {
       const rest = this.#buffer;
       this.#detach();
       this.#handlers.connect(request, this.socket, rest);
       return false;
     }
+    const expect = head.expect;
     if (expect !== undefined) {
       if (expect.toLowerCase() !== '100-continue') return this.#reject(417);
       if (http11 && bodyLength !== 0) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     }
-    const response = new DownstreamResponse(this, method === 'HEAD');
+    const response = new DownstreamResponse(this, head.method === 'HEAD');
     this.#response = response;
     if (bodyLength !== 0) {
       const body = request.body as RequestBody;
@@ -365,9 +242,7 @@ export class DownstreamConnection {
       this.#request = request;
       this.#sink = body;
       this.#discarded = 0;
-      this.#trailerBytes = 0;
-      this.#body = bodyLength > 0 ? Body.Length : Body.ChunkSize;
-      this.#remaining = Math.max(bodyLength, 0);
+      this.#body.start(bodyLength);
     }
     this.#handlers.request(request, response);
     return true;
@@ -375,82 +250,19 @@ export class DownstreamConnection {
 
   /** Feeds the body of the request in flight from the buffer; true once it has all arrived. */
   #readBody(): boolean {
+    if (this.#paused) return false;
     const buf = this.#buffer;
-    const length = buf.length;
-    let offset = 0;
-    while (offset < length && !this.#paused) {
-      switch (this.#body) {
-        case Body.Length:
-        case Body.ChunkData: {
-          const take = Math.min(this.#remaining, length - offset);
-          const piece = offset === 0 && take === length ? buf : buf.subarray(offset, offset + take);
-          offset += take;
-          this.#remaining -= take;
-          if (!this.#deliver(piece)) return false;
-          if (this.#remaining === 0) {
-            if (this.#body === Body.ChunkData) this.#body = Body.ChunkDataEnd;
-            else {
-              this.#buffer = buf.subarray(offset);
-              this.#bodyComplete();
-              return true;
-            }
-          }
-          break;
-        }
-        case Body.ChunkDataEnd: {
-          if (length - offset < 2) {
-            this.#buffer = buf.subarray(offset);
-            return false;
-          }
-          if (buf[offset] !== 13 || buf[offset + 1] !== 10) return this.#bodyError();
-          offset += 2;
-          this.#body = Body.ChunkSize;
-          break;
-        }
-        case Body.ChunkSize: {
-          const end = buf.indexOf('\r\n', offset, 'latin1');
-          if (end === -1) {
-            if (length - offset > maxChunkLine) return this.#bodyError();
-            this.#buffer = buf.subarray(offset);
-            return false;
-          }
-          const size = chunkSize(buf, offset, end);
-          if (size < 0) return this.#bodyError();
-          offset = end + 2;
-          if (size === 0) this.#body = Body.Trailers;
-          else {
-            this.#remaining = size;
-            this.#body = Body.ChunkData;
-          }
-          break;
-        }
-        case Body.Trailers: {
-          // Trailer fields are read and dropped, as Envoy does for HTTP/1.
-          const end = buf.indexOf('\r\n', offset, 'latin1');
-          if (end === -1) {
-            if (this.#trailerBytes + length - offset > maxTrailerBytes) return this.#bodyError();
-            this.#buffer = buf.subarray(offset);
-            return false;
-          }
-          this.#trailerBytes += end + 2 - offset;
-          if (this.#trailerBytes > maxTrailerBytes) return this.#bodyError();
-          const blank = end === offset;
-          offset = end + 2;
-          if (blank) {
-            this.#buffer = buf.subarray(offset);
-            this.#bodyComplete();
-            return true;
-          }
-          break;
-        }
-      }
-    }
-    this.#buffer = offset === length ? empty : buf.subarray(offset);
-    return false;
+    const offset = this.#body.read(buf, 0);
+    if (offset < 0) return this.#bodyError(this.#body.error?.httpStatus ?? 400);
+    if (this.#dead) return false;
+    this.#buffer = offset === buf.length ? empty : buf.subarray(offset);
+    if (this.#body.reading) return false;
+    this.#bodyComplete();
+    return true;
   }
 
   /** False when the connection can read no further now (reader behind, or closed). */
-  #deliver(piece: Buffer): boolean {
+  #deliver = (piece: Buffer): boolean => {
     const sink = this.#sink;
     if (sink === null) {
       this.#discarded += piece.length;
@@ -464,12 +276,12 @@ export class DownstreamConnection {
     if (!sink.push(piece)) {
       this.#paused = true;
       this.socket.pause();
+      return false;
     }
     return true;
-  }
+  };
 
   #bodyComplete(): void {
-    this.#body = Body.None;
     const request = this.#request as DownstreamRequest;
     this.#request = undefined;
     request.complete = true;
@@ -478,8 +290,7 @@ export class DownstreamConnection {
   }
 
   /** A malformed body: the request fails, and so does the connection (it is out of step). */
-  #bodyError(): false {
-    this.#body = Body.None;
+  #bodyError(status: number): false {
     this.#sink?.destroy(new Error('malformed request body'));
     this.#sink = null;
     const response = this.#response;
@@ -487,7 +298,7 @@ export class DownstreamConnection {
       this.#response = undefined;
       response.finished = true;
       response.listener?.onClientClose();
-      this.#reject(400);
+      this.#reject(status);
     } else {
       this.#dead = true;
       this.socket.destroy();
@@ -498,7 +309,7 @@ export class DownstreamConnection {
   /** Called when a request head has taken longer than the limit. */
   headTimedOut(): void {
     this.#headTimer = undefined;
-    if (!this.#dead && this.#response === undefined && this.#body === Body.None) this.#reject(408);
+    if (!this.#dead && this.#response === undefined && !this.#body.reading) this.#reject(408);
   }
 
   #clearHeadTimer(): void {
@@ -547,18 +358,4 @@ function onHeadTimeout(connection: DownstreamConnection): void {
   connection.headTimedOut();
 }
 
-/** True when an LF in `buf` from `start` on has no CR before it. */
-function hasBareLf(buf: Buffer, start: number): boolean {
-  let lf = buf.indexOf(10, start);
-  while (lf !== -1) {
-    if (lf === start || buf[lf - 1] !== 13) return true;
-    lf = buf.indexOf(10, lf + 1);
-  }
-  return false;
-}
-
 function ignore(): void {}
-
-function isBlank(code: number): boolean {
-  return code === 32 || code === 9;
-}

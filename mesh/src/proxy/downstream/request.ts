@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import type { RequestHead } from '../http1/head.ts';
 
 /** Header names whose repeats Node keeps only the first of (`_http_incoming.js` matchKnownFields). */
 const firstOnly = new Set([
@@ -52,25 +53,16 @@ export class DownstreamRequest {
   complete: boolean;
   #headers: IncomingHttpHeaders | undefined;
 
-  constructor(
-    socket: Socket,
-    method: string,
-    url: string,
-    httpVersion: string,
-    rawHeaders: readonly string[],
-    host: string,
-    connection: string | undefined,
-    userAgent: string | undefined,
-    bodyLength: number,
-  ) {
+  constructor(socket: Socket, head: RequestHead) {
+    const bodyLength = head.bodyLength;
     this.socket = socket;
-    this.method = method;
-    this.url = url;
-    this.httpVersion = httpVersion;
-    this.rawHeaders = rawHeaders;
-    this.host = host;
-    this.connection = connection;
-    this.userAgent = userAgent;
+    this.method = head.method;
+    this.url = head.target;
+    this.httpVersion = head.http11 ? '1.1' : '1.0';
+    this.rawHeaders = head.raw;
+    this.host = head.host ?? '';
+    this.connection = head.connection;
+    this.userAgent = head.userAgent;
     this.bodyLength = bodyLength;
     this.body = bodyLength === 0 ? null : new RequestBody();
     this.complete = bodyLength === 0;

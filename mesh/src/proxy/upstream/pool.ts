@@ -2,12 +2,23 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { chunkSize } from '../chunked.ts';
+import { BodyDecoder } from '../http1/body.ts';
+import { Http1Error } from '../http1/error.ts';
+import { closeDelimitedBody, envoyHeadLimits, headEnd, ResponseHead } from '../http1/head.ts';
+import {
+  UpstreamConnectError,
+  UpstreamConnectTimeoutError,
+  UpstreamError,
+  UpstreamPoolClosedError,
+  UpstreamProtocolError,
+  UpstreamResetError,
+} from './errors.ts';
 
 /**
  * A minimal HTTP/1.1 client pool to one endpoint, for the proxy's own exchanges: keep-alive, one
  * request at a time per connection (no pipelining, as Envoy), the request head written as one
- * latin1 string, bodies streamed with backpressure, answers read by a small strict parser. It takes
+ * latin1 string, bodies streamed with backpressure, answers read by `http1/` with the rules the
+ * listeners apply to requests, failures reported as `UpstreamError`s (./errors.ts). It takes
  * undici's dispatch handlers (the exchange's Attempt, the mirror's handler) so that the exchange is
  * the same whichever client runs underneath. Upgrade (101) is not supported: the passthrough and
  * anything else that needs it stay on undici.
@@ -35,26 +46,6 @@ export interface UpstreamRequest {
 
 /** Subtracted from the upstream's keep-alive hint so that we never reuse a socket it is closing (undici does the same). */
 const keepAliveThresholdMs = 2_000;
-const maxHeadBytes = 64 * 1024;
-const maxChunkLine = 4 * 1024;
-
-const State = {
-  Head: 0,
-  Length: 1,
-  ChunkSize: 2,
-  ChunkData: 3,
-  ChunkEnd: 4,
-  Trailers: 5,
-  UntilClose: 6,
-} as const;
-type State = (typeof State)[keyof typeof State];
-
-function failure(message: string, code: string): Error {
-  const error = new Error(message) as NodeJS.ErrnoException;
-  error.code = code;
-  return error;
-}
-
 const noTrailers: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const requestContext = Object.freeze({});
 
@@ -117,14 +108,14 @@ class Connection {
   idleDeadline = 0;
   connected = false;
   closed = false;
+  /** The first thing that went wrong, typed once it is known to be an upstream failure. */
   #error: Error | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
-  // Response parser.
-  #state: State = State.Head;
+  // Response parser: the bytes of a head or line not yet complete wait in the stash.
+  readonly #head = new ResponseHead();
+  readonly #decoder = new BodyDecoder(envoyHeadLimits, (piece) => this.#deliver(piece));
   #stash: Buffer | undefined;
-  #remaining = 0;
   #reusable = true;
-  #noBody = false;
   #keepAliveMs: number;
   // Request body.
   #bodyDone = true;
@@ -157,17 +148,16 @@ class Connection {
   connectTimeout(): void {
     this.#connectTimer = undefined;
     if (this.connected) return;
-    this.#error = failure('connect timeout', 'UND_ERR_CONNECT_TIMEOUT');
+    this.#error = new UpstreamConnectTimeoutError(this.pool.connectTimeoutMs);
     this.socket.destroy();
   }
 
   send(pending: Pending): void {
     this.current = pending;
     pending.connection = this;
-    this.#state = State.Head;
+    this.#decoder.stop();
     this.#stash = undefined;
     this.#reusable = true;
-    this.#noBody = pending.request.method === 'HEAD';
     const socket = this.socket;
     if (socket.isPaused()) socket.resume();
     const { method, path, headers, body } = pending.request;
@@ -285,218 +275,81 @@ class Connection {
     let offset = 0;
     while (offset < length) {
       if (this.current !== pending || pending.done) return;
-      switch (this.#state) {
-        case State.Head: {
-          const end = buf.indexOf('\r\n\r\n', offset, 'latin1');
-          if (end === -1) {
-            if (length - offset > maxHeadBytes) {
-              this.#protocolError('response head too large');
-              return;
-            }
-            this.#stash = buf.subarray(offset);
-            return;
-          }
-          const text = buf.toString('latin1', offset, end);
-          offset = end + 4;
-          if (!this.#head(pending, text, offset < length)) return;
-          break;
+      const decoder = this.#decoder;
+      if (!decoder.reading) {
+        const end = headEnd(buf, offset, envoyHeadLimits);
+        if (end === -1) {
+          this.#stash = buf.subarray(offset);
+          return;
         }
-        case State.Length: {
-          const take = Math.min(this.#remaining, length - offset);
-          const piece = buf.subarray(offset, offset + take);
-          offset += take;
-          this.#remaining -= take;
-          pending.handler.onResponseData?.(pending.controller, piece);
-          if (this.#remaining === 0) {
-            this.#complete(pending, offset < length);
-            return;
-          }
-          break;
+        if (typeof end !== 'number') {
+          this.#protocolError(end);
+          return;
         }
-        case State.ChunkSize: {
-          const end = buf.indexOf('\r\n', offset, 'latin1');
-          if (end === -1) {
-            if (length - offset > maxChunkLine) {
-              this.#protocolError('chunk size line too long');
-              return;
-            }
-            this.#stash = buf.subarray(offset);
-            return;
-          }
-          const size = chunkSize(buf, offset, end);
-          if (size < 0) {
-            this.#protocolError('invalid chunk size');
-            return;
-          }
-          offset = end + 2;
-          if (size === 0) this.#state = State.Trailers;
-          else {
-            this.#remaining = size;
-            this.#state = State.ChunkData;
-          }
-          break;
-        }
-        case State.ChunkData: {
-          const take = Math.min(this.#remaining, length - offset);
-          const piece = buf.subarray(offset, offset + take);
-          offset += take;
-          this.#remaining -= take;
-          if (this.#remaining === 0) this.#state = State.ChunkEnd;
-          pending.handler.onResponseData?.(pending.controller, piece);
-          break;
-        }
-        case State.ChunkEnd: {
-          if (length - offset < 2) {
-            this.#stash = buf.subarray(offset);
-            return;
-          }
-          if (buf[offset] !== 13 || buf[offset + 1] !== 10) {
-            this.#protocolError('missing chunk CRLF');
-            return;
-          }
-          offset += 2;
-          this.#state = State.ChunkSize;
-          break;
-        }
-        case State.Trailers: {
-          const end = buf.indexOf('\r\n', offset, 'latin1');
-          if (end === -1) {
-            if (length - offset > maxHeadBytes) {
-              this.#protocolError('trailers too large');
-              return;
-            }
-            this.#stash = buf.subarray(offset);
-            return;
-          }
-          // Trailers are dropped, as the proxy does not forward them.
-          const empty = end === offset;
-          offset = end + 2;
-          if (empty) {
-            this.#complete(pending, offset < length);
-            return;
-          }
-          break;
-        }
-        case State.UntilClose: {
-          const piece = offset === 0 ? buf : buf.subarray(offset);
-          offset = length;
-          pending.handler.onResponseData?.(pending.controller, piece);
-          break;
-        }
+        const text = buf.toString('latin1', offset, end);
+        offset = end + 4;
+        if (!this.#onHead(pending, text, offset < length)) return;
+        continue;
       }
+      const next = decoder.read(buf, offset);
+      if (next < 0) {
+        this.#protocolError(decoder.error as Http1Error);
+        return;
+      }
+      if (this.current !== pending || pending.done) return;
+      if (!decoder.reading) {
+        this.#complete(pending, next < length);
+        return;
+      }
+      if (next < length) {
+        // A chunk-size or trailer line not yet complete.
+        this.#stash = buf.subarray(next);
+        return;
+      }
+      offset = next;
     }
   }
 
-  /** Parses a response head; false when parsing must stop (error, abort). */
-  #head(pending: Pending, text: string, more: boolean): boolean {
-    const lines = text.split('\r\n');
-    const statusLine = lines[0] as string;
-    const minor = statusLine.charCodeAt(7);
-    if (
-      statusLine.length < 12 ||
-      !statusLine.startsWith('HTTP/1.') ||
-      (minor !== 48 && minor !== 49) ||
-      statusLine.charCodeAt(8) !== 32 ||
-      (statusLine.length > 12 && statusLine.charCodeAt(12) !== 32)
-    ) {
-      this.#protocolError('invalid status line');
+  /** Hands body bytes to the request in flight; false once it no longer wants them. */
+  #deliver(piece: Buffer): boolean {
+    const pending = this.current;
+    if (pending === undefined || pending.done) return false;
+    pending.handler.onResponseData?.(pending.controller, piece);
+    return this.current === pending && !pending.done;
+  }
+
+  /** Reads a response head; false when parsing must stop (error, abort, a response without body). */
+  #onHead(pending: Pending, text: string, more: boolean): boolean {
+    const head = this.#head;
+    const error = head.parse(text, envoyHeadLimits);
+    if (error !== undefined) {
+      this.#protocolError(error);
       return false;
     }
-    const status = Number(statusLine.slice(9, 12));
-    if (!Number.isInteger(status) || status < 100 || status > 999) {
-      this.#protocolError('invalid status code');
-      return false;
-    }
-    const statusMessage = statusLine.length > 13 ? statusLine.slice(13) : '';
-    const headers: IncomingHttpHeaders = {};
-    let contentLength: string | undefined;
-    let transferEncoding: string | undefined;
-    let connection: string | undefined;
-    let keepAlive: string | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(':');
-      const first = line.charCodeAt(0);
-      if (colon <= 0 || first === 32 || first === 9) {
-        this.#protocolError('invalid header line');
-        return false;
-      }
-      const name = line.slice(0, colon).toLowerCase();
-      const last = name.charCodeAt(name.length - 1);
-      if (last === 32 || last === 9) {
-        this.#protocolError('invalid header name');
-        return false;
-      }
-      const value = line.slice(colon + 1).trim();
-      const existing = headers[name];
-      if (existing === undefined) headers[name] = value;
-      else if (Array.isArray(existing)) existing.push(value);
-      else headers[name] = [existing, value];
-      switch (name) {
-        case 'content-length':
-          if (contentLength !== undefined && contentLength !== value) {
-            this.#protocolError('conflicting content-length');
-            return false;
-          }
-          contentLength = value;
-          break;
-        case 'transfer-encoding':
-          transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-          break;
-        case 'connection':
-          connection = connection === undefined ? value : `${connection}, ${value}`;
-          break;
-        case 'keep-alive':
-          keepAlive = value;
-          break;
-      }
-    }
+    const status = head.status;
     if (status < 200) {
       // 1xx: informational, skipped. 101 would switch protocols, which this client does not do.
       if (status === 101) {
-        this.#protocolError('upgrade not supported');
+        this.#protocolError(new Http1Error(400, 'upgrade not supported'));
         return false;
       }
-      this.#state = State.Head;
       return true;
     }
-    if (minor === 48)
-      this.#reusable = connection !== undefined && /(^|,)\s*keep-alive\s*(,|$)/i.test(connection);
-    else if (connection !== undefined && /(^|,)\s*close\s*(,|$)/i.test(connection)) this.#reusable = false;
-    if (keepAlive !== undefined) {
-      const match = /timeout\s*=\s*(\d+)/i.exec(keepAlive);
-      if (match) {
-        const hinted = Number(match[1]) * 1000 - keepAliveThresholdMs;
-        this.#keepAliveMs = Math.min(Math.max(hinted, 1_000), this.pool.keepAliveMaxTimeoutMs);
-      }
+    if (!head.persistent) this.#reusable = false;
+    const hint = head.keepAlive === undefined ? null : keepAliveTimeout.exec(head.keepAlive);
+    if (hint !== null) {
+      const hinted = Number(hint[1]) * 1000 - keepAliveThresholdMs;
+      this.#keepAliveMs = Math.min(Math.max(hinted, 1_000), this.pool.keepAliveMaxTimeoutMs);
     }
-    let bodyless = this.#noBody || status === 204 || status === 304;
-    if (!bodyless) {
-      if (transferEncoding !== undefined) {
-        if (/(^|,)\s*chunked\s*$/i.test(transferEncoding)) this.#state = State.ChunkSize;
-        else {
-          this.#state = State.UntilClose;
-          this.#reusable = false;
-        }
-      } else if (contentLength !== undefined) {
-        if (!/^\d{1,15}$/.test(contentLength)) {
-          this.#protocolError('invalid content-length');
-          return false;
-        }
-        this.#remaining = Number(contentLength);
-        if (this.#remaining === 0) bodyless = true;
-        else this.#state = State.Length;
-      } else {
-        this.#state = State.UntilClose;
-        this.#reusable = false;
-      }
-    }
-    pending.handler.onResponseStart?.(pending.controller, status, headers, statusMessage);
+    const bodyLength = head.bodyLength(pending.request.method);
+    if (bodyLength === closeDelimitedBody) this.#reusable = false;
+    pending.handler.onResponseStart?.(pending.controller, status, headersObject(head.raw), head.reason);
     if (this.current !== pending || pending.done) return false;
-    if (bodyless) {
+    if (bodyLength === 0) {
       this.#complete(pending, more);
       return false;
     }
+    this.#decoder.start(bodyLength);
     return true;
   }
 
@@ -520,8 +373,8 @@ class Connection {
     } else this.socket.destroy();
   }
 
-  #protocolError(message: string): void {
-    this.#error = failure(message, 'HPE_INVALID');
+  #protocolError(error: Http1Error): void {
+    this.#error = new UpstreamProtocolError(error);
     this.#reusable = false;
     this.socket.destroy();
   }
@@ -536,22 +389,40 @@ class Connection {
     if (pending !== undefined && !pending.done) {
       // A body delimited by the close also ends at a reset: Node's own 431 and 413 answers close
       // with the request's bytes unread, which the kernel turns into a reset after the answer.
-      if (this.#state === State.UntilClose && this.connected && endsUntilClose(this.#error)) {
+      if (this.#decoder.untilClose && this.connected && endsUntilClose(this.#error)) {
+        this.#decoder.stop();
         this.#complete(pending, false);
       } else {
         pending.connection = undefined;
-        const cause = this.#error as NodeJS.ErrnoException | undefined;
-        let error: Error;
-        if (cause !== undefined && (!this.connected || cause.code === 'HPE_INVALID')) error = cause;
-        else {
-          error = failure('other side closed', 'UND_ERR_SOCKET');
-          if (cause !== undefined) error.cause = cause;
-        }
-        pending.fail(error);
+        pending.fail(this.#failure());
       }
     }
     this.pool.removed(this);
   }
+
+  /** What the request in flight learns when the connection closed under it. */
+  #failure(): UpstreamError {
+    const cause = this.#error;
+    if (cause instanceof UpstreamError) return cause;
+    if (!this.connected && cause !== undefined) return new UpstreamConnectError(cause);
+    return new UpstreamResetError(cause);
+  }
+}
+
+const keepAliveTimeout = /timeout\s*=\s*(\d+)/i;
+
+/** Node's shape for response headers, which the dispatch handlers take: lower-case names, repeats in arrays. */
+function headersObject(raw: readonly string[]): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[name] = [existing, value];
+  }
+  return headers;
 }
 
 /** Codes of a write that failed because the peer went away, while its answer may still be readable. */
@@ -629,7 +500,7 @@ export class UpstreamPool {
     handler.onRequestStart?.(pending.controller, requestContext);
     if (pending.done) return true;
     if (this.#closed) {
-      pending.fail(failure('the pool is closed', 'UND_ERR_CLOSED'));
+      pending.fail(new UpstreamPoolClosedError());
       return true;
     }
     this.#assign(pending);
@@ -731,6 +602,6 @@ export class UpstreamPool {
 
   #failQueue(): void {
     for (let pending = this.#nextQueued(); pending !== undefined; pending = this.#nextQueued())
-      pending.fail(failure('the pool is closed', 'UND_ERR_CLOSED'));
+      pending.fail(new UpstreamPoolClosedError());
   }
 }

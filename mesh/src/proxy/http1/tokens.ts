@@ -1,0 +1,59 @@
+// The character rules of RFC 9110 §5.6.2 (token), §5.5 (field values) and RFC 9112 §3.2 (request
+// target), the same for requests and responses.
+
+/** tchar: `!#$%&'*+-.^_\`|~`, digits and letters; a method or a field name is one or more of them. */
+const tchar = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  tchar[c.charCodeAt(0)] = 1;
+
+export function isToken(text: string): boolean {
+  const length = text.length;
+  if (length === 0) return false;
+  for (let i = 0; i < length; i++) if (tchar[text.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const notFieldValue = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * A field value or reason phrase holds HTAB, SP, VCHAR and obs-text, nothing else: a CR or LF
+ * inside one is a bare line break, which a lax parser downstream could split on (RFC 9112 §2.2).
+ */
+export function isFieldValue(text: string): boolean {
+  return !notFieldValue.test(text);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const notTarget = /[\x00-\x20\x7f]/;
+
+/** A request target: visible characters only, so that no space or control character hides in it. */
+export function isTarget(text: string): boolean {
+  return text.length > 0 && !notTarget.test(text);
+}
+
+const closeElement = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
+const keepAliveElement = /(?:^|,)[ \t]*keep-alive[ \t]*(?:,|$)/i;
+
+/**
+ * Whether the connection stays open after this message (RFC 9112 §9.3): HTTP/1.1 unless
+ * `Connection` lists close, HTTP/1.0 only when it lists keep-alive.
+ */
+export function persists(http11: boolean, connection: string | undefined): boolean {
+  if (connection === undefined) return http11;
+  return http11 ? !closeElement.test(connection) : keepAliveElement.test(connection);
+}
+
+const chunkedLast = /(?:^|,)[ \t]*chunked[ \t]*$/i;
+
+/** Transfer-Encoding lists chunked last: a coding before it is merely unknown (501), not malformed. */
+export function endsWithChunked(transferEncoding: string): boolean {
+  return chunkedLast.test(transferEncoding);
+}
+
+const digits = /^\d{1,15}$/;
+
+/** A Content-Length value (RFC 9110 §8.6): digits only, no sign, no list; -1 when not one. */
+export function contentLength(value: string): number {
+  return digits.test(value) ? Number(value) : -1;
+}
