@@ -46,6 +46,16 @@ export class FieldReader {
     return this.has(key) ? this.string(key) : undefined;
   }
 
+  /** An RFC 3339 time such as Kubernetes writes (`2024-05-01T10:00:00Z`), in epoch milliseconds. */
+  optionalTimestamp(key: string): number | undefined {
+    if (!this.has(key)) return undefined;
+    const field = this.child(key);
+    const value = field.value;
+    const time = typeof value === 'string' && rfc3339.test(value) ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(time)) throw field.error('must be an RFC 3339 time such as 2024-05-01T10:00:00Z');
+    return time;
+  }
+
   /** Most integers of Kubernetes and Istio are int32; `max` is 2^32−1 for the uint32 ones. */
   integer(key: string, min = 0, max = int32Max): number {
     const field = this.child(key);
@@ -108,6 +118,8 @@ export class FieldReader {
     }
   }
 }
+
+const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 export const int32Max = 2 ** 31 - 1;
 export const uint32Max = 2 ** 32 - 1;

@@ -69,6 +69,7 @@ export function parseVirtualService(doc: FieldReader, source: Source): VirtualSe
     hosts: Object.freeze(spec.stringList('hosts')),
     gateways: Object.freeze(gateways.length === 0 ? ['mesh'] : gateways),
     http: Object.freeze(spec.optionalList('http').map(parseHttpRoute)),
+    exportTo: parseExportTo(spec, source.namespace),
   });
 }
 
@@ -78,8 +79,12 @@ export function parseDestinationRule(doc: FieldReader, source: Source): Destinat
   if (spec.has('workloadSelector')) throw spec.error(notYet, `${spec.path}.workloadSelector`);
   const subsets = spec.optionalList('subsets').map((subset): Subset => {
     subset.only(['name', 'labels', 'trafficPolicy'], notYet);
+    const name = subset.string('name');
+    // validateSubsetName: the name becomes part of the cluster name.
+    if (!dns1123Label.test(name))
+      throw subset.error(`subset name is invalid: ${name}`, `${subset.path}.name`);
     return Object.freeze({
-      name: subset.string('name'),
+      name,
       labels: subset.labels('labels'),
       trafficPolicy: subset.has('trafficPolicy')
         ? parseTrafficPolicy(subset.child('trafficPolicy'))
@@ -89,7 +94,7 @@ export function parseDestinationRule(doc: FieldReader, source: Source): Destinat
   const names = new Set<string>();
   for (const [index, subset] of subsets.entries()) {
     if (names.has(subset.name))
-      throw spec.error(`duplicate subset ${subset.name}`, `${spec.path}.subsets[${index}]`);
+      throw spec.error(`duplicate subset names: ${subset.name}`, `${spec.path}.subsets[${index}]`);
     names.add(subset.name);
   }
   return Object.freeze({
@@ -98,8 +103,42 @@ export function parseDestinationRule(doc: FieldReader, source: Source): Destinat
     host: spec.string('host'),
     trafficPolicy: spec.has('trafficPolicy') ? parseTrafficPolicy(spec.child('trafficPolicy')) : undefined,
     subsets: Object.freeze(subsets),
+    exportTo: parseExportTo(spec, source.namespace),
   });
 }
+
+/** `validateExportTo` in pkg/config/validation/validation.go, with its wording. */
+function parseExportTo(spec: FieldReader, namespace: string): readonly string[] {
+  if (!spec.has('exportTo')) return Object.freeze([]);
+  const entries = spec.stringList('exportTo');
+  const seen = new Set<string>();
+  for (const [index, entry] of entries.entries()) {
+    const path = `${spec.path}.exportTo[${index}]`;
+    const key = entry === '.' ? namespace : entry;
+    if (seen.has(key)) {
+      throw spec.error(
+        key === entry
+          ? `duplicate entries in exportTo for entry ${entry}`
+          : `duplicate entries in exportTo: . and current namespace ${namespace}`,
+        path,
+      );
+    }
+    if (entry === '~')
+      throw spec.error('exportTo ~ (none) is not allowed for Istio configuration objects', path);
+    if (entry !== '.' && entry !== '*' && !dns1123Label.test(entry))
+      throw spec.error('only .,*, or a valid DNS 1123 label is allowed as exportTo entry', path);
+    seen.add(key);
+  }
+  if (seen.has('*') && entries.length > 1) {
+    throw spec.error(
+      'cannot have both public (*) and non-public exportTo values for a resource',
+      `${spec.path}.exportTo`,
+    );
+  }
+  return Object.freeze(entries);
+}
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function parseTrafficPolicy(policy: FieldReader): TrafficPolicy {
   // `tls` (ISTIO_MUTUAL...) only concerns mTLS between sidecars, which the local runtime does not emulate.

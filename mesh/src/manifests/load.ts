@@ -98,6 +98,7 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
       file: doc.file,
       name: metadata.string('name'),
       namespace: metadata.optionalString('namespace') ?? 'default',
+      createdAt: metadata.optionalTimestamp('creationTimestamp'),
     };
     const key = `${kind}/${source.namespace}/${source.name}`;
     if (seen.has(key))

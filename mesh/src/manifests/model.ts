@@ -5,6 +5,8 @@ export interface Source {
   readonly file: string;
   readonly name: string;
   readonly namespace: string;
+  /** `metadata.creationTimestamp` in epoch ms, when the manifest carries one (Istio orders rules by it). */
+  readonly createdAt: number | undefined;
 }
 
 export interface HttpGetProbe {
@@ -180,6 +182,8 @@ export interface VirtualService extends Source {
   /** `mesh` when the manifest names none, as Istio does. */
   readonly gateways: readonly string[];
   readonly http: readonly HttpRoute[];
+  /** As written (`.`, `*`, namespaces); empty: the mesh default, `*`. */
+  readonly exportTo: readonly string[];
 }
 
 export type LoadBalancerPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM';
@@ -223,6 +227,8 @@ export interface DestinationRule extends Source {
   readonly host: string;
   readonly trafficPolicy: TrafficPolicy | undefined;
   readonly subsets: readonly Subset[];
+  /** As written (`.`, `*`, namespaces); empty: the mesh default, `*`. */
+  readonly exportTo: readonly string[];
 }
 
 /** Any other kind: kept so that later issues find it, ignored for now. */
