@@ -3,6 +3,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  UpstreamConnectError,
+  UpstreamPoolClosedError,
+  UpstreamProtocolError,
+  UpstreamResetError,
+} from './errors.ts';
 import { UpstreamPool, type UpstreamRequest } from './pool.ts';
 
 interface Outcome {
@@ -195,6 +201,53 @@ describe('UpstreamPool', () => {
     const garbage = await rawServer((_r, socket) => socket.write('NOT HTTP\r\n\r\n'));
     expect((await send(pool(garbage.origin))).error?.code).toBe('HPE_INVALID');
   });
+
+  it("types its failures with Envoy's reset reasons: refused, reset, pool closed", async () => {
+    const closed = await rawServer(() => {});
+    await new Promise<void>((resolve) => closed.server.close(() => resolve()));
+    const refused = (await send(pool(closed.origin))).error;
+    expect(refused).toBeInstanceOf(UpstreamConnectError);
+    expect(refused).toMatchObject({
+      resetReason: 'remote connection failure',
+      transportFailureReason: 'delayed connect error: 111',
+      connectFailure: true,
+      httpStatus: 503,
+    });
+    const up = await rawServer((_r, socket) => socket.destroy());
+    const reset = (await send(pool(up.origin))).error;
+    expect(reset).toBeInstanceOf(UpstreamResetError);
+    expect(reset).toMatchObject({ resetReason: 'connection termination', connectFailure: false });
+    const shut = pool(up.origin);
+    await shut.close();
+    const late = (await send(shut)).error;
+    expect(late).toBeInstanceOf(UpstreamPoolClosedError);
+    expect(late).toMatchObject({ code: 'UND_ERR_CLOSED', connectFailure: true });
+  });
+
+  it.each([
+    ['a bare LF between header lines', 'HTTP/1.1 200 OK\r\nX-A: 1\nContent-Length: 2\r\n\r\nok'],
+    ['an obs-fold line', 'HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nContent-Length: 2\r\n\r\nok'],
+    [
+      'Content-Length with chunked',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
+    ['differing Content-Lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok'],
+    ['a coding other than chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok'],
+    ['a chunk size of -3', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n0\r\n\r\n'],
+    [
+      'chunk data without its CRLF',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n',
+    ],
+    ['Transfer-Encoding on a 204', 'HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+  ])(
+    'fails a response with %s as a protocol error (502, as Envoy), as a listener refuses the same in a request',
+    async (_name, wire) => {
+      const up = await rawServer((_r, socket) => socket.write(wire));
+      const { error } = await send(pool(up.origin));
+      expect(error).toBeInstanceOf(UpstreamProtocolError);
+      expect(error).toMatchObject({ code: 'HPE_INVALID', resetReason: 'protocol error', httpStatus: 502 });
+    },
+  );
 
   it('queues beyond its connections and honours maxRequestsPerConnection', async () => {
     const up = await rawServer((_r, socket) =>
