@@ -3,6 +3,7 @@ import { type RuntimeOptions, resolveRuntimeConfig } from './config.ts';
 import { type AdminServer, type Explain, startAdmin } from './control/admin.ts';
 import { outboundListeners, type StartListener } from './control/outbound.ts';
 import { type ChangeResult, ControlPlane } from './control/plane.ts';
+import { AppliedState, restoreApplied } from './control/state.ts';
 import { type RunningDatabase, startEmbeddedDatabase } from './database/embedded.ts';
 import { EndpointRegistry } from './endpoints/registry.ts';
 import { StartupAbortedError, StartupTimeoutError } from './errors.ts';
@@ -29,6 +30,8 @@ export interface StartRuntimeOptions extends RuntimeOptions {
   readonly startListener?: StartListener | undefined;
   /** The data plane's `explainRequest`, for `mesh explain`. */
   readonly explain?: Explain<RoutingTable> | undefined;
+  /** Forget what was applied before (`<dataDir>/applied.json`) and start from deploy/ alone. */
+  readonly reset?: boolean | undefined;
 }
 
 export interface Runtime {
@@ -42,7 +45,7 @@ export interface Runtime {
   readonly adminUrl: string;
   /** Istio's standard metrics in Prometheus text (`http://127.0.0.1:15090/stats/prometheus`). */
   readonly statsUrl: string;
-  /** `mesh apply` without the CLI: YAML text, all documents or none. */
+  /** `mesh apply` without the CLI: YAML text, all documents or none; kept across restarts. */
   apply(file: string, yaml: string): Promise<ChangeResult[]>;
   /** What `mesh get pods` shows: every replica and the database, with readiness and restarts. */
   pods(): PodStatus[];
@@ -134,14 +137,16 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
       rolloutTimeoutMs: config.rolloutTimeoutMs,
     });
     cleanups.push(() => supervisor.stop());
+    const applied = new AppliedState(config.dataDir, log);
     const plane = new ControlPlane<RoutingTable>({
-      compile: (applied) => compileRoutingTable(applied),
+      compile: (objects) => compileRoutingTable(objects),
       install: (table) => routing.replace(table),
       workloads: supervisor,
       services: endpoints,
       log,
+      save: (objects) => applied.save(objects),
     });
-    await plane.apply(documents);
+    await restoreApplied(plane, applied, documents, { reset: options.reset ?? false, log });
 
     const admin: AdminServer = await startAdmin(
       {

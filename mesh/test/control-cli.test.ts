@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,36 +6,9 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runtime, startRuntime } from '../src/runtime.ts';
 import { defaultTiming } from '../src/workloads/replica.ts';
+import { meshCli as mesh } from './support/mesh-cli.ts';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npm run mesh -- <args>`, as a real process. */
-function mesh(dataDir: string, args: readonly string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['mesh/src/cli/mesh.ts', ...args, '--data-dir', dataDir], {
-      cwd: repo,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
 
 async function until<T>(what: string, probe: () => T | Promise<T>, ok: (value: T) => boolean, ms = 15_000) {
   const deadline = Date.now() + ms;
@@ -357,11 +329,19 @@ describe('npm run mesh against a running runtime', () => {
     }
     const empty = await mkdtemp(join(tmpdir(), 'music-mesh-none-'));
     const run = await mesh(empty, ['get', 'pods']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `error: no mesh runtime found: ${join(empty, 'admin.json')} does not exist (npm start writes it in its data directory). If the runtime runs with --data-dir <dir>, pass the same --data-dir <dir> or set MUSIC_DATA_DIR=<dir>; its port alone (--admin, MUSIC_ADMIN_PORT) is not enough, the token is in that file\n`,
+    );
+    // A runtime killed with SIGKILL leaves its admin.json behind.
+    const stale = new URL(runtime.adminUrl);
+    stale.port = '9';
+    await writeFile(join(empty, 'admin.json'), JSON.stringify({ url: stale.origin, token: 'x' }));
+    const gone = await mesh(empty, ['get', 'pods']);
     await rm(empty, { recursive: true, force: true });
-    expect(run).toMatchObject({
+    expect(gone).toMatchObject({
       code: 1,
-      stderr:
-        'error: no mesh runtime is running (start it with npm start; if it runs with --data-dir, pass the same --data-dir)\n',
+      stderr: `error: no mesh runtime answers at ${stale.origin} (named by ${join(empty, 'admin.json')}; the runtime that wrote it has stopped): start it with npm start, or pass the --data-dir of the one running\n`,
     });
   });
 });

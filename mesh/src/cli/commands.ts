@@ -4,8 +4,9 @@ import { analyzeSources } from '../analyze/sources.ts';
 import { defaultDataDir } from '../config.ts';
 import { connectToRuntime, type MeshClient, readManifestSources } from '../control/client.ts';
 import { AdminApiError, UsageError } from '../errors.ts';
-import { kindFromArgument } from '../manifests/kinds.ts';
+import { kindArguments, kindFromArgument } from '../manifests/kinds.ts';
 import { explanationText, resourceOutput, resourceTable } from './format.ts';
+import { didYouMean, nearest } from './suggest.ts';
 
 /** Where a command reads and writes; tests pass their own. */
 export interface Io {
@@ -71,6 +72,16 @@ async function client(values: Values, io: Io): Promise<MeshClient> {
   return connectToRuntime(dataDir, values.admin as string | undefined);
 }
 
+/** kubectl's words for a kind it does not know, and the nearest one it does. */
+function unknownKind(argument: string, command: string): UsageError {
+  const near = nearest(argument, kindArguments());
+  const kind = near === undefined ? undefined : kindFromArgument(near);
+  const plural = kind === 'pods' ? 'pods' : kind?.plural;
+  return new UsageError(
+    `the server doesn't have a resource type "${argument}"${plural ? `; did you mean "${plural}"?` : ''} (see mesh ${command} --help)`,
+  );
+}
+
 function requireFiles(values: Values, command: string): string[] {
   const paths = (values.file as string[] | undefined) ?? [];
   if (paths.length === 0)
@@ -118,20 +129,20 @@ const get: Command = {
     if (!kindArgument) throw new UsageError('get needs a kind, e.g. mesh get pods (see mesh get --help)');
     if (rest.length > 0) throw new UsageError(`get takes one name (got ${[name, ...rest].join(' ')})`);
     const kind = kindFromArgument(kindArgument);
-    if (!kind)
-      throw new UsageError(`the server doesn't have a resource type "${kindArgument}" (see mesh get --help)`);
+    if (!kind) throw unknownKind(kindArgument, 'get');
     const output = values.output as string | undefined;
     if (output !== undefined && output !== 'yaml' && output !== 'json') {
       throw new UsageError(`-o must be yaml or json (got ${output})`);
     }
-    const ns = values['all-namespaces'] ? undefined : ((values.namespace as string | undefined) ?? 'music');
+    const allNamespaces = values['all-namespaces'] === true;
+    const ns = allNamespaces ? undefined : ((values.namespace as string | undefined) ?? 'music');
     const answer = await (await client(values, io)).get(kind === 'pods' ? 'pods' : kind.plural, {
       namespace: ns,
       name,
     });
     if (output) io.out(resourceOutput(output, answer.items, name !== undefined));
     else if (answer.items.length === 0) io.err(`No resources found${ns ? ` in ${ns} namespace` : ''}.`);
-    else io.out(resourceTable(answer.kind, answer.items));
+    else io.out(resourceTable(answer.kind, answer.items, { allNamespaces }));
     return 0;
   },
 };
@@ -148,6 +159,7 @@ const del: Command = {
     if (positionals.length > 0) {
       const [kindArgument, name] = positionals;
       const kind = kindArgument ? kindFromArgument(kindArgument) : undefined;
+      if (kindArgument && !kind) throw unknownKind(kindArgument, 'delete');
       if (!kind || kind === 'pods' || !name || positionals.length !== 2) {
         throw new UsageError('delete takes -f <file> or <kind> <name> (see mesh delete --help)');
       }
@@ -228,6 +240,12 @@ const explain: Command = {
   async run(values, positionals, io) {
     const [url, ...rest] = positionals;
     if (!url || rest.length > 0) throw new UsageError('explain needs one URL (see mesh explain --help)');
+    // `localhost:8080/back` parses as a URL of scheme `localhost:`: say what is missing instead.
+    if (!/^https?:\/\//i.test(url)) {
+      throw new UsageError(
+        `explain needs a URL with its scheme, http:// or https:// (got ${url}; e.g. http://${url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')})`,
+      );
+    }
     if (!URL.canParse(url)) throw new UsageError(`not a URL: ${url}`);
     const headers: Record<string, string> = {};
     for (const header of (values.header as string[] | undefined) ?? []) {
@@ -286,7 +304,13 @@ export async function runMesh(argv: readonly string[], io: Io): Promise<number> 
     return name === undefined ? 1 : 0;
   }
   const command = commands.find((candidate) => candidate.name === name);
-  if (!command) throw new UsageError(`unknown command "${name}" (see mesh --help)`);
+  if (!command) {
+    const near = didYouMean(
+      name,
+      commands.map((c) => c.name),
+    );
+    throw new UsageError(`unknown command "${name}"${near} (see mesh --help)`);
+  }
   let parsed: { values: Values; positionals: string[] };
   try {
     parsed = parseArgs({

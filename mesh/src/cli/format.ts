@@ -32,17 +32,31 @@ type Spec = Record<string, unknown>;
 const spec = (item: ResourceItem): Spec => (item.manifest.spec ?? {}) as Spec;
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
-/** The default `mesh get` table of a kind. */
+/** The default `mesh get` table of a kind; with `allNamespaces` (`-A`), NAMESPACE first, as kubectl. */
 export function resourceTable(
   kind: string,
   items: readonly (ResourceItem | PodStatus)[],
-  now = Date.now(),
+  options: { readonly now?: number; readonly allNamespaces?: boolean } = {},
 ): string {
+  const { header, rows } = columns(kind, items, options.now ?? Date.now());
+  if (!options.allNamespaces || kind === 'Namespace') return table(header, rows);
+  return table(
+    ['NAMESPACE', ...header],
+    rows.map((row, i) => [items[i]?.namespace ?? '', ...row]),
+  );
+}
+
+interface Columns {
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+function columns(kind: string, items: readonly (ResourceItem | PodStatus)[], now: number): Columns {
   if (kind === 'Pod') {
     const pods = items as PodStatus[];
-    return table(
-      ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'ADDRESS'],
-      pods.map((pod) => [
+    return {
+      header: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'ADDRESS'],
+      rows: pods.map((pod) => [
         pod.name,
         pod.ready ? '1/1' : '0/1',
         pod.phase,
@@ -50,64 +64,46 @@ export function resourceTable(
         age(pod.createdAt, now),
         pod.address.replace(/^[a-z]+:\/\//, ''),
       ]),
-    );
+    };
   }
   const resources = items as ResourceItem[];
-  const rows = (columns: (item: ResourceItem) => string[]) =>
-    resources.map((item) => [item.name, ...columns(item), age(item.createdAt, now)]);
+  const named = (header: readonly string[], cells: (item: ResourceItem) => string[]): Columns => ({
+    header: ['NAME', ...header, 'AGE'],
+    rows: resources.map((item) => [item.name, ...cells(item), age(item.createdAt, now)]),
+  });
   switch (kind) {
     case 'Deployment':
     case 'StatefulSet':
-      return table(
-        ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
-        rows((item) => {
-          const status = item.status as { ready?: number; desired?: number; upToDate?: number } | undefined;
-          const desired = status?.desired ?? Number(spec(item).replicas ?? 1);
-          return [
-            `${status?.ready ?? 0}/${desired}`,
-            String(status?.upToDate ?? 0),
-            String(status?.ready ?? 0),
-          ];
-        }),
-      );
+      return named(['READY', 'UP-TO-DATE', 'AVAILABLE'], (item) => {
+        const status = item.status as { ready?: number; desired?: number; upToDate?: number } | undefined;
+        const desired = status?.desired ?? Number(spec(item).replicas ?? 1);
+        return [
+          `${status?.ready ?? 0}/${desired}`,
+          String(status?.upToDate ?? 0),
+          String(status?.ready ?? 0),
+        ];
+      });
     case 'Service':
-      return table(
-        ['NAME', 'TYPE', 'PORT(S)', 'ENDPOINTS', 'AGE'],
-        rows((item) => {
-          const ports = list(spec(item).ports).map(
-            (port) => `${(port as Spec).port}/${(port as Spec).protocol ?? 'TCP'}`,
-          );
-          const endpoints = (item.status as { endpoints?: string[] } | undefined)?.endpoints ?? [];
-          return [
-            String(spec(item).type ?? 'ClusterIP'),
-            ports.join(',') || '<none>',
-            endpoints.map((origin) => origin.replace(/^[a-z]+:\/\//, '')).join(',') || '<none>',
-          ];
-        }),
-      );
-    case 'Gateway':
-      return table(
-        ['NAME', 'AGE'],
-        rows(() => []),
-      );
+      return named(['TYPE', 'PORT(S)', 'ENDPOINTS'], (item) => {
+        const ports = list(spec(item).ports).map(
+          (port) => `${(port as Spec).port}/${(port as Spec).protocol ?? 'TCP'}`,
+        );
+        const endpoints = (item.status as { endpoints?: string[] } | undefined)?.endpoints ?? [];
+        return [
+          String(spec(item).type ?? 'ClusterIP'),
+          ports.join(',') || '<none>',
+          endpoints.map((origin) => origin.replace(/^[a-z]+:\/\//, '')).join(',') || '<none>',
+        ];
+      });
     case 'VirtualService':
-      return table(
-        ['NAME', 'GATEWAYS', 'HOSTS', 'AGE'],
-        rows((item) => [
-          JSON.stringify(list(spec(item).gateways)).replaceAll(',', ', '),
-          JSON.stringify(list(spec(item).hosts)).replaceAll(',', ', '),
-        ]),
-      );
+      return named(['GATEWAYS', 'HOSTS'], (item) => [
+        JSON.stringify(list(spec(item).gateways)).replaceAll(',', ', '),
+        JSON.stringify(list(spec(item).hosts)).replaceAll(',', ', '),
+      ]);
     case 'DestinationRule':
-      return table(
-        ['NAME', 'HOST', 'AGE'],
-        rows((item) => [String(spec(item).host ?? '')]),
-      );
+      return named(['HOST'], (item) => [String(spec(item).host ?? '')]);
     default:
-      return table(
-        ['NAME', 'AGE'],
-        rows(() => []),
-      );
+      return named([], () => []);
   }
 }
 
@@ -123,7 +119,7 @@ export function resourceOutput(
   return format === 'json' ? JSON.stringify(value, null, 2) : stringify(value).trimEnd();
 }
 
-/** The parts of the data plane's Explanation (mesh/src/routing/explain.ts) the CLI prints. */
+/** The parts of the data plane's Explanation (mesh/src/proxy/explain.ts) the CLI prints. */
 interface ExplanationView {
   context: string;
   source: { workload: string; namespace: string } | null;

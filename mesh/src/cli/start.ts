@@ -27,6 +27,10 @@ const options = {
     description: 'where the database and keys live (default MUSIC_DATA_DIR or <repo>/.data)',
   },
   'log-level': { type: 'string', description: 'debug, info, warn or error (default LOG_LEVEL or info)' },
+  reset: {
+    type: 'boolean',
+    description: 'forget what was applied before (<data-dir>/applied.json); start from deploy/ alone',
+  },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const satisfies OptionTable;
 
@@ -36,6 +40,10 @@ function usage(): string {
     '',
     'Runs Music locally from deploy/ (Kubernetes + Istio YAML): PostgreSQL, every replica, and an',
     'ingress that routes like the Istio gateway. Ctrl-C stops everything.',
+    '',
+    'What `npm run mesh -- apply` changed survives a restart, as on a cluster: the objects are kept in',
+    '<data-dir>/applied.json and deploy/ is applied over them at start (its objects come back as',
+    'written; the ones you added stay). --reset starts from deploy/ alone.',
     '',
     ...formatOptions(options, 26),
     '',
@@ -99,6 +107,7 @@ async function main(): Promise<number> {
       log,
       logLevel,
       signal: aborter.signal,
+      reset: args.reset,
     });
   } catch (error) {
     if (!stopping) throw error;

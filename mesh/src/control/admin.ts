@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { isPortFree } from '../net/ports.ts';
 import { serviceFqdn } from '../routing/hosts.ts';
 import type { DeploymentStatus, PodStatus } from '../workloads/supervisor.ts';
 import { type Compiled, type ControlPlane, NotFoundError } from './plane.ts';
+import { writePrivateFile } from './private-file.ts';
 
 /** What `mesh explain` sends: a request as a client would make it. */
 export interface ExplainRequest {
@@ -133,7 +134,7 @@ export async function startAdmin<Table extends Compiled>(
   access.hosts = new Set(authorities);
   access.origins = new Set(authorities.map((authority) => `http://${authority}`));
   const file = join(options.dataDir, adminFile);
-  await writeSecretFile(
+  await writePrivateFile(
     file,
     `${JSON.stringify({ url, token, pid: process.pid, ...context.info }, null, 2)}\n`,
   );
@@ -145,14 +146,6 @@ export async function startAdmin<Table extends Compiled>(
       await closeServer(server);
     },
   };
-}
-
-/** Mode 0600 from the first byte: a fresh temporary file (O_EXCL), then renamed over the old one. */
-async function writeSecretFile(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await rm(temporary, { force: true });
-  await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
-  await rename(temporary, file);
 }
 
 function digest(text: string): Buffer {

@@ -54,25 +54,33 @@ export async function readManifestSources(
  * `admin` (`--admin`) overrides the address, the token still comes from the file.
  */
 export async function connectToRuntime(dataDir: string, admin?: string): Promise<MeshClient> {
-  let found: { url?: unknown; token?: unknown } = {};
+  const file = join(dataDir, adminFile);
+  let found: { url?: unknown; token?: unknown };
   try {
-    found = JSON.parse(await readFile(join(dataDir, adminFile), 'utf8')) as typeof found;
+    found = JSON.parse(await readFile(file, 'utf8')) as typeof found;
   } catch {
-    // No file: no runtime, unless --admin names one.
+    throw new NoRuntimeError(
+      `no mesh runtime found: ${file} does not exist (npm start writes it in its data directory). If the runtime runs with --data-dir <dir>, pass the same --data-dir <dir> or set MUSIC_DATA_DIR=<dir>; its port alone (--admin, MUSIC_ADMIN_PORT) is not enough, the token is in that file`,
+    );
   }
   const url = admin ? admin.replace(/\/$/, '') : found.url;
-  if (typeof url !== 'string') throw new NoRuntimeError();
-  return new MeshClient(url, typeof found.token === 'string' ? found.token : '');
+  if (typeof url !== 'string' || typeof found.token !== 'string') {
+    throw new NoRuntimeError(`no mesh runtime found: ${file} has no url and token`);
+  }
+  return new MeshClient(url, found.token, admin ? undefined : file);
 }
 
 /** The programmatic API behind `npm run mesh -- ...`: one method per admin call. */
 export class MeshClient {
   readonly url: string;
   readonly #token: string;
+  /** Where the address came from, for the error when nothing answers there. */
+  readonly #origin: string | undefined;
 
-  constructor(url: string, token: string) {
+  constructor(url: string, token: string, origin?: string) {
     this.url = url;
     this.#token = token;
+    this.#origin = origin;
   }
 
   apply(documents: readonly ManifestSource[]): Promise<{ results: ChangeResult[] }> {
@@ -120,7 +128,9 @@ export class MeshClient {
         body: body === undefined ? null : JSON.stringify(body),
       });
     } catch {
-      throw new NoRuntimeError();
+      throw new NoRuntimeError(
+        `no mesh runtime answers at ${this.url}${this.#origin ? ` (named by ${this.#origin}; the runtime that wrote it has stopped)` : ''}: start it with npm start, or pass the --data-dir of the one running`,
+      );
     }
     const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (!res.ok) {

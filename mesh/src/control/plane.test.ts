@@ -53,8 +53,13 @@ describe('ControlPlane', () => {
   it('refuses unknown kinds and wrong apiVersions', async () => {
     const { control } = plane();
     await expect(
-      control.apply(parseYaml('x.yaml', 'apiVersion: v1\nkind: Secret\nmetadata: { name: s }')),
-    ).rejects.toThrow('x.yaml: kind: kind Secret is not supported by the local runtime');
+      control.apply(
+        parseYaml(
+          'x.yaml',
+          'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: s }',
+        ),
+      ),
+    ).rejects.toThrow('x.yaml: kind: kind HorizontalPodAutoscaler is not supported by the local runtime');
     await expect(
       control.apply(parseYaml('x.yaml', vs('v').replace('networking.istio.io/v1', 'networking.istio.io/v2'))),
     ).rejects.toThrow(

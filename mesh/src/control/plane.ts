@@ -42,6 +42,11 @@ export interface ControlPlaneOptions<Table extends Compiled> {
   readonly services?: ServiceDirectory | undefined;
   readonly log: Logger;
   readonly now?: () => number;
+  /**
+   * Keeps every object, after each change that passed every check and before it takes effect
+   * (`AppliedState.save`); a failure refuses the change.
+   */
+  readonly save?: ((resources: readonly StoredResource[]) => Promise<void>) | undefined;
 }
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'deleted';
@@ -110,36 +115,55 @@ export class ControlPlane<Table extends Compiled = Compiled> {
   /** kubectl apply: all documents or none. */
   apply(documents: readonly FieldReader[]): Promise<ChangeResult[]> {
     return this.#serially(async () => {
-      const now = this.#now();
-      const incoming = new Map<string, StoredResource>();
-      for (const doc of documents) {
-        const resource = readResource(doc, now);
-        const key = resourceKey(resource);
-        if (incoming.has(key)) {
-          throw new ManifestError(
-            doc.file,
-            'metadata.name',
-            `${resource.kind} ${resource.namespace}/${resource.name} appears twice`,
-          );
-        }
-        incoming.set(key, resource);
-      }
-      const next = new Map(this.#resources);
-      const results: ChangeResult[] = [];
-      for (const [key, resource] of incoming) {
-        const current = this.#resources.get(key);
-        const action: ApplyAction = !current
-          ? 'created'
-          : sameManifest(current.manifest, resource.manifest)
-            ? 'unchanged'
-            : 'configured';
-        next.set(key, current ? { ...resource, createdAt: current.createdAt } : resource);
-        results.push(result(resource, action));
-      }
-      const changed = [...incoming.values()].filter((_, i) => results[i]?.action !== 'unchanged');
+      const { next, results, changed } = this.#merge(this.#resources, documents);
       await this.#commit(next, changed);
       return results;
     });
+  }
+
+  /**
+   * Start-up: the objects saved by the last run, then `documents` applied over them, checked and
+   * started as one change.
+   */
+  restore(saved: readonly StoredResource[], documents: readonly FieldReader[]): Promise<ChangeResult[]> {
+    return this.#serially(async () => {
+      const base = new Map(saved.map((resource) => [resourceKey(resource), resource]));
+      const { next, results } = this.#merge(base, documents);
+      await this.#commit(next, [...next.values()]);
+      return results;
+    });
+  }
+
+  #merge(base: ReadonlyMap<string, StoredResource>, documents: readonly FieldReader[]) {
+    const now = this.#now();
+    const incoming = new Map<string, StoredResource>();
+    for (const doc of documents) {
+      const resource = readResource(doc, now);
+      const key = resourceKey(resource);
+      if (incoming.has(key)) {
+        throw new ManifestError(
+          doc.file,
+          'metadata.name',
+          `${resource.kind} ${resource.namespace}/${resource.name} appears twice`,
+        );
+      }
+      incoming.set(key, resource);
+    }
+    const next = new Map(base);
+    const results: ChangeResult[] = [];
+    const changed: StoredResource[] = [];
+    for (const [key, resource] of incoming) {
+      const current = base.get(key);
+      const action: ApplyAction = !current
+        ? 'created'
+        : sameManifest(current.manifest, resource.manifest)
+          ? 'unchanged'
+          : 'configured';
+      next.set(key, current ? { ...resource, createdAt: current.createdAt } : resource);
+      results.push(result(resource, action));
+      if (action !== 'unchanged') changed.push(resource);
+    }
+    return { next, results, changed };
   }
 
   /** kubectl delete: the ones found go; a Namespace takes its resources with it. */
@@ -195,6 +219,7 @@ export class ControlPlane<Table extends Compiled = Compiled> {
       }
     }
     const table = this.#options.compile(topology);
+    await this.#options.save?.(resources);
     for (const warning of table.warnings) this.#options.log.warn(warning);
 
     this.#resources = next;

@@ -88,17 +88,24 @@ export function kindOf(kind: string): KindInfo | undefined {
   return kinds.find((info) => info.kind === kind);
 }
 
+/** Every name `mesh get` takes for `info`, as kubectl: plural, kind, short names, with or without the group. */
+function namesOf(info: KindInfo): string[] {
+  const names = [info.plural, info.kind.toLowerCase(), ...info.aliases];
+  return info.group
+    ? [...names, `${info.plural}.${info.group}`, `${info.kind.toLowerCase()}.${info.group}`]
+    : names;
+}
+
 /** `deploy`, `deployment`, `deployments`, `Deployment` → the Deployment kind; `pods` → 'pods'. */
 export function kindFromArgument(argument: string): KindInfo | 'pods' | undefined {
   const lower = argument.toLowerCase();
   if (lower === podKind.plural || podKind.aliases.includes(lower as 'po')) return 'pods';
-  return kinds.find(
-    (info) =>
-      info.plural === lower ||
-      info.kind.toLowerCase() === lower ||
-      info.aliases.includes(lower) ||
-      `${info.plural}.${info.group}` === lower,
-  );
+  return kinds.find((info) => namesOf(info).includes(lower));
+}
+
+/** What `kindFromArgument` accepts, for suggestions. */
+export function kindArguments(): string[] {
+  return [podKind.plural, ...podKind.aliases, ...kinds.flatMap(namesOf)];
 }
 
 export function apiVersionAccepted(info: KindInfo, apiVersion: string): boolean {

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { ManifestError } from '../errors.ts';
 import { FieldReader } from './fields.ts';
 import { checkIstioApiVersion, parseDestinationRule, parseGateway, parseVirtualService } from './istio.ts';
@@ -12,6 +12,7 @@ import type {
   OtherResource,
   Service,
   Source,
+  SourcePosition,
   Topology,
   VirtualService,
 } from './model.ts';
@@ -54,9 +55,20 @@ export async function yamlFilesUnder(folder: string): Promise<string[]> {
 /** Aliases expanded per document at most; a "billion laughs" document needs far more. */
 export const maxYamlAliases = 100;
 
-/** One FieldReader per non-empty document of a multi-document YAML file. */
-export function parseYaml(file: string, text: string): FieldReader[] {
-  return parseAllDocuments(text).flatMap((doc, index) => {
+/** One document of a YAML file, and where it and each of its fields were written. */
+export class YamlDocument extends FieldReader {
+  readonly position: SourcePosition;
+
+  constructor(name: string, value: unknown, position: SourcePosition) {
+    super(name, '', value);
+    this.position = position;
+  }
+}
+
+/** One YamlDocument per non-empty document of a multi-document YAML file. */
+export function parseYaml(file: string, text: string): YamlDocument[] {
+  const lineCounter = new LineCounter();
+  return parseAllDocuments(text, { lineCounter }).flatMap((doc, index) => {
     const error = doc.errors[0];
     if (error) throw new ManifestError(file, undefined, `invalid YAML: ${error.message.split('\n')[0]}`);
     let value: unknown;
@@ -75,8 +87,30 @@ export function parseYaml(file: string, text: string): FieldReader[] {
       );
     }
     if (value === null || value === undefined) return [];
-    return [new FieldReader(index === 0 ? file : `${file} (document ${index + 1})`, '', value)];
+    const lines: Record<string, number> = {};
+    const lineOf = (node: Node) => lineCounter.linePos(node.range?.[0] ?? 0).line;
+    if (isNode(doc.contents)) fieldLines(doc.contents, '', lineOf, lines);
+    const position = { file, line: isNode(doc.contents) ? lineOf(doc.contents) : 1, lines };
+    return [new YamlDocument(index === 0 ? file : `${file} (document ${index + 1})`, value, position)];
   });
+}
+
+/** `spec.http[0].route` → its line, for every key and list item (aliases not followed), as istioctl's field map. */
+function fieldLines(node: Node, path: string, lineOf: (node: Node) => number, lines: Record<string, number>) {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = path ? `${path}.${String(pair.key.value)}` : String(pair.key.value);
+      lines[key] = lineOf(pair.key);
+      if (isNode(pair.value)) fieldLines(pair.value, key, lineOf, lines);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      if (!isNode(item)) return;
+      lines[`${path}[${index}]`] = lineOf(item);
+      fieldLines(item, `${path}[${index}]`, lineOf, lines);
+    });
+  }
 }
 
 const istioKinds = new Set(['Gateway', 'VirtualService', 'DestinationRule']);

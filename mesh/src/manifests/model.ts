@@ -9,6 +9,16 @@ export interface Source {
   readonly createdAt: number | undefined;
 }
 
+/** Where an object was written: `file:line` in analyze's messages, as istioctl prints them. */
+export interface SourcePosition {
+  /** The file as given, without a document number. */
+  readonly file: string;
+  /** Line of the document's first field, from 1. */
+  readonly line: number;
+  /** Line of each field and list item by path: `spec.http[0].route[0].destination.host`. */
+  readonly lines: Readonly<Record<string, number>>;
+}
+
 export interface HttpGetProbe {
   readonly path: string;
   /** A container port number or the name of one. */

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { FieldReader } from './fields.ts';
 import { acceptedApiVersions, apiVersionAccepted, type KindInfo, kindOf, kinds } from './kinds.ts';
+import { YamlDocument } from './load.ts';
+import type { SourcePosition } from './model.ts';
 
 /** One applied object as the control plane keeps it: the manifest as written, and where it came from. */
 export interface StoredResource {
@@ -9,6 +12,8 @@ export interface StoredResource {
   readonly name: string;
   /** File (and document) it was last applied from. */
   readonly file: string;
+  /** Where in that file, when it came from YAML text. */
+  readonly position?: SourcePosition | undefined;
   readonly manifest: Readonly<Record<string, unknown>>;
   /** Epoch milliseconds of its first apply. */
   readonly createdAt: number;
@@ -54,6 +59,7 @@ export function readResource(doc: FieldReader, createdAt: number): StoredResourc
     namespace,
     name,
     file: doc.file,
+    position: doc instanceof YamlDocument ? doc.position : undefined,
     manifest: deepFreeze(structuredClone(manifest)),
     createdAt,
   });
@@ -71,6 +77,11 @@ export function infoOf(resource: StoredResource): KindInfo {
 /** Same content, whatever the key order: `unchanged` for kubectl. */
 export function sameManifest(a: unknown, b: unknown): boolean {
   return canonical(a) === canonical(b);
+}
+
+/** A short fingerprint of a manifest's content, whatever the key order. */
+export function manifestDigest(manifest: unknown): string {
+  return createHash('sha256').update(canonical(manifest)).digest('base64url');
 }
 
 function canonical(value: unknown): string {
