@@ -2,7 +2,9 @@
  * Gateway servers as Istio 1.30 has them, through the real ingress listeners: real sockets, real
  * HTTP and real TLS handshakes with certificates made for the run.
  */
+import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import { inspect } from 'node:util';
 import { request } from 'undici';
@@ -305,6 +307,14 @@ describe('several HTTPS servers on one port (mergeGateways: one filter chain and
       httpsGet(url, { servername: 'c.example.com', ca: a, host: 'c.example.com' }),
     ).rejects.toThrow();
     await expect(httpsGet(url, { ca: a, host: 'a.example.com' })).rejects.toThrow();
+    // Plain HTTP on the TLS port ends that connection only.
+    const plain = connect(Number(new URL(url).port), '127.0.0.1');
+    plain.end('GET / HTTP/1.1\r\nhost: a.example.com\r\n\r\n');
+    plain.resume();
+    await once(plain, 'close');
+    expect((await httpsGet(url, { servername: 'a.example.com', ca: a, host: 'a.example.com' })).served).toBe(
+      'front',
+    );
   });
 });
 

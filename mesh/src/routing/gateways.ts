@@ -9,6 +9,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Gateway, GatewayServer, Secret, Topology, VirtualService } from '../manifests/model.ts';
 import { intersectHosts } from './hosts.ts';
 import { compileMatches } from './match.ts';
+import { byCreation } from './order.ts';
 import { compileRetryPolicy } from './policy.ts';
 import type { CompiledRoute } from './routes.ts';
 import type { HostIndex, ServedGateway } from './table.ts';
@@ -75,7 +76,6 @@ const plainProtocols = new Set(['HTTP', 'HTTP2']);
 
 interface MergedServer {
   readonly gateway: string;
-  readonly namespace: string;
   /** Hosts after Istio's sanitizeServerHostNamespace, lower-cased. */
   readonly hosts: readonly string[];
   readonly server: GatewayServer;
@@ -90,21 +90,20 @@ interface MergingPort {
 }
 
 /**
- * Every port of the Gateways selecting the ingress, in the order first declared. Where Istio
+ * Every port of the Gateways selecting the ingress, oldest Gateway first. Where Istio
  * rejects a server (a protocol clash on a port, a duplicate TLS host or route name) the server
  * is skipped with a warning, as istiod logs and skips it.
  */
 export function compileGatewayPorts(topology: Topology, context: GatewayCompileContext): GatewayPort[] {
   const { binding, warnings } = context;
   const ports = new Map<number, MergingPort>();
-  for (const gateway of topology.gateways) {
+  for (const gateway of byCreation(topology.gateways)) {
     if (!selects(gateway, binding)) continue;
     const name = `${gateway.namespace}/${gateway.name}`;
     for (const server of gateway.servers) {
       const protocol = plainProtocols.has(server.port.protocol) ? 'HTTP' : 'HTTPS';
       const merged: MergedServer = {
         gateway: name,
-        namespace: gateway.namespace,
         hosts: sanitizeHosts(server.hosts, gateway.namespace),
         server,
         file: gateway.file,
