@@ -2,10 +2,13 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from './errors.ts';
 import { isLogLevel, type Logger, type LogLevel, silentLogger } from './log.ts';
-import { type ImageTable, localImages } from './workloads/images.ts';
+import type { Profile } from './workloads/profile.ts';
 import { defaultTiming, type ReplicaTiming } from './workloads/replica.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Music's profile: what `npm start` runs, and `startRuntime()` when given no profile. */
+export const defaultProfileFile = join(repoRoot, 'deploy/local/profile.yaml');
 
 export interface RuntimeOptions {
   /** Ingress port; 0 picks a free one. Default MUSIC_PORT, else 8080. */
@@ -18,8 +21,11 @@ export interface RuntimeOptions {
   readonly databaseUrl?: string | undefined;
   /** Port of the runtime's own PostgreSQL; default 5433 when free, else any free port. */
   readonly databasePort?: number | undefined;
-  /** Default `<repo>/deploy`. */
-  readonly deployDir?: string | undefined;
+  /**
+   * The app to run: a local profile's path, or one already loaded (`loadProfile`). Default
+   * Music's, `<repo>/deploy/local/profile.yaml`.
+   */
+  readonly profile?: string | Profile | undefined;
   readonly log?: Logger | undefined;
   /** LOG_LEVEL handed to the services. Default LOG_LEVEL, else info. */
   readonly logLevel?: LogLevel | undefined;
@@ -27,8 +33,6 @@ export interface RuntimeOptions {
   readonly readyTimeoutMs?: number | undefined;
   /** Aborting it during start-up stops what was started and rejects. */
   readonly signal?: AbortSignal | undefined;
-  /** Image → local program; tests swap in fixtures. */
-  readonly images?: ImageTable | undefined;
   readonly timing?: ReplicaTiming | undefined;
   /** Admin API port (what `npm run mesh` talks to); 0 picks a free one. Default MUSIC_ADMIN_PORT, else 15000 (a free port when taken). */
   readonly adminPort?: number | undefined;
@@ -50,13 +54,11 @@ export interface RuntimeConfig {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly databasePort: number | undefined;
-  readonly deployDir: string;
-  readonly repoRoot: string;
+  readonly profile: Profile;
   readonly log: Logger;
   readonly logLevel: LogLevel;
   readonly readyTimeoutMs: number;
   readonly signal: AbortSignal | undefined;
-  readonly images: ImageTable;
   readonly timing: ReplicaTiming;
   readonly inheritedEnv: Readonly<Record<string, string>>;
   readonly adminPort: number;
@@ -92,9 +94,13 @@ const inheritedNames = [
   'NODE_EXTRA_CA_CERTS',
 ];
 
-/** Options win over the environment, the environment over defaults; read once, frozen. */
+/**
+ * Options win over the environment, the environment over the profile, the profile over defaults;
+ * read once, frozen.
+ */
 export function resolveRuntimeConfig(
   options: RuntimeOptions,
+  profile: Profile,
   env: NodeJS.ProcessEnv = process.env,
 ): RuntimeConfig {
   const logLevel = options.logLevel ?? env.LOG_LEVEL ?? 'info';
@@ -110,16 +116,14 @@ export function resolveRuntimeConfig(
   return Object.freeze({
     port: options.port ?? parsePort(env.MUSIC_PORT, 'MUSIC_PORT') ?? 8080,
     host: options.host ?? '127.0.0.1',
-    dataDir: absolute(options.dataDir ?? env.MUSIC_DATA_DIR ?? join(repoRoot, '.data')),
+    dataDir: absolute(options.dataDir ?? env.MUSIC_DATA_DIR ?? profile.dataDir ?? join(repoRoot, '.data')),
     databaseUrl: options.databaseUrl ?? (env.DATABASE_URL || undefined),
     databasePort: options.databasePort,
-    deployDir: absolute(options.deployDir ?? join(repoRoot, 'deploy')),
-    repoRoot,
+    profile,
     log: options.log ?? silentLogger,
     logLevel,
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     signal: options.signal,
-    images: options.images ?? localImages,
     timing: options.timing ?? defaultTiming,
     inheritedEnv: Object.freeze(inheritedEnv),
     adminPort: adminPort ?? defaultAdminPort,

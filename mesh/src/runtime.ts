@@ -1,16 +1,15 @@
-import { join, resolve } from 'node:path';
-import { type RuntimeOptions, resolveRuntimeConfig } from './config.ts';
+import { defaultProfileFile, type RuntimeOptions, resolveRuntimeConfig } from './config.ts';
 import { type AdminServer, type Explain, startAdmin } from './control/admin.ts';
 import { outboundListeners, type StartListener } from './control/outbound.ts';
 import { type ChangeResult, ControlPlane } from './control/plane.ts';
 import { AppliedState, restoreApplied } from './control/state.ts';
-import { type RunningDatabase, startEmbeddedDatabase } from './database/embedded.ts';
+import { DatabaseOnDemand } from './database/on-demand.ts';
 import { EndpointRegistry } from './endpoints/registry.ts';
 import { StartupAbortedError, StartupTimeoutError } from './errors.ts';
 import { type Ingress, RoutingState, startIngress } from './ingress/server.ts';
-import { loadOrCreateJwtPrivateKey } from './keys/jwt-signing-key.ts';
+import { loadGeneratedValues } from './keys/generated.ts';
 import type { Logger } from './log.ts';
-import { buildTopology, loadDocuments, parseYaml } from './manifests/load.ts';
+import { buildTopology, loadFolders, parseYaml } from './manifests/load.ts';
 import type { Deployment, Service } from './manifests/model.ts';
 import { isPortFree } from './net/ports.ts';
 import { startListener } from './proxy/listener.ts';
@@ -18,8 +17,9 @@ import { explainRequest } from './routing/explain.ts';
 import { serviceFqdn } from './routing/hosts.ts';
 import { compileRoutingTable, type RoutingTable } from './routing/table.ts';
 import { startTelemetry, type Telemetry } from './telemetry/server.ts';
+import { loadProfile } from './workloads/profile.ts';
 import { Reaper } from './workloads/reaper.ts';
-import { type DatabaseHealth, type PodStatus, planWorkloads, Supervisor } from './workloads/supervisor.ts';
+import { type PodStatus, planWorkloads, Supervisor } from './workloads/supervisor.ts';
 
 /** What only code can pass: the data plane's pieces the control plane wires in. */
 export interface StartRuntimeOptions extends RuntimeOptions {
@@ -37,9 +37,10 @@ export interface StartRuntimeOptions extends RuntimeOptions {
 export interface Runtime {
   /** The ingress (`http://127.0.0.1:<port>`); every Service had a ready endpoint when this resolved. */
   readonly url: string;
-  readonly databaseUrl: string;
+  /** Undefined while no workload has needed the database (none is started until one does). */
+  readonly databaseUrl: string | undefined;
   readonly dataDir: string;
-  /** Where PostgreSQL keeps its files, or undefined with an outside DATABASE_URL. */
+  /** Where PostgreSQL keeps its files; undefined with an outside DATABASE_URL or no database. */
   readonly databaseDirectory: string | undefined;
   /** The admin API (`http://127.0.0.1:<port>`), also written to `<dataDir>/admin.json`. */
   readonly adminUrl: string;
@@ -55,15 +56,20 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-/** Runs the app from deploy/: database, one process per replica, and the ingress gateway. */
+/**
+ * Runs an app from its local profile (Music's by default): one process per replica, the ingress
+ * gateway, and PostgreSQL when a workload needs it.
+ */
 export async function startRuntime(options: StartRuntimeOptions = {}): Promise<Runtime> {
-  const config = resolveRuntimeConfig(options);
+  const given = options.profile ?? defaultProfileFile;
+  const profile = typeof given === 'string' ? await loadProfile(given) : given;
+  const config = resolveRuntimeConfig(options, profile);
   const { log, signal } = config;
-  const documents = await loadDocuments(config.deployDir);
+  const documents = await loadFolders(profile.manifests, process.cwd());
   // Checked before anything starts; the control plane checks it all again when it applies it.
   const topology = buildTopology(documents);
   for (const warning of compileRoutingTable(topology).warnings) log.debug(warning);
-  await planWorkloads(topology, config.images, config.repoRoot);
+  await planWorkloads(topology, { profile, path: config.inheritedEnv.PATH });
 
   const cleanups: (() => Promise<void>)[] = [];
   let stopped: Promise<void> | undefined;
@@ -99,16 +105,19 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
     cleanups.push(() => ingress.close());
 
     checkAborted();
-    const database = await startDatabase(
-      config.databaseUrl,
-      config.dataDir,
-      config.databasePort,
+    // Started by the first workload that needs it, while the manifests are applied.
+    const database = new DatabaseOnDemand({
+      outsideUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      port: config.databasePort,
+      // Without a database section no workload can need one (the profile is checked for it).
+      name: profile.database?.name ?? 'postgres',
       log,
-      reaper,
-    );
+      watch: reaper,
+    });
     cleanups.push(() => database.stop());
 
-    const jwtPrivateKey = await loadOrCreateJwtPrivateKey(join(config.dataDir, 'jwt-private-key.pem'));
+    const generated = await loadGeneratedValues(profile, config.dataDir);
     checkAborted();
     // The one switch between cluster URLs through the mesh and local replacements (local-env.ts).
     const startOutbound: StartListener | undefined =
@@ -116,21 +125,17 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
     const outbound = startOutbound ? outboundListeners(startOutbound, routing, endpoints) : undefined;
     if (outbound) cleanups.push(() => outbound.closeAll());
     const supervisor = new Supervisor({
-      images: config.images,
-      repoRoot: config.repoRoot,
+      profile,
       endpoints,
-      databaseOrigin: `tcp://127.0.0.1:${database.port}`,
       database,
       watch: reaper,
       values: {
         ingressUrl: ingress.url,
-        databaseUrl: database.url,
-        jwtPrivateKey,
-        logLevel: config.logLevel,
         statsUrl: telemetry.url,
+        logLevel: config.logLevel,
+        generated,
       },
       inheritedEnv: config.inheritedEnv,
-      cwd: config.repoRoot,
       log,
       timing: config.timing,
       outbound,
@@ -193,14 +198,18 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
     );
     return {
       url: ingress.url,
-      databaseUrl: database.url,
+      get databaseUrl() {
+        return database.url;
+      },
       dataDir: config.dataDir,
-      databaseDirectory: database.directory,
+      get databaseDirectory() {
+        return database.directory;
+      },
       adminUrl: admin.url,
       statsUrl: telemetry.url,
       apply: (file, yaml) => plane.apply(parseYaml(file, yaml)),
       pods: () => supervisor.pods(),
-      endpoints: (service, namespace = 'music') =>
+      endpoints: (service, namespace = profile.namespace) =>
         endpoints.endpoints(serviceFqdn(service, namespace)).map((endpoint) => endpoint.origin),
       stop,
     };
@@ -223,65 +232,6 @@ async function startStats(port: number, strict: boolean, log: Logger): Promise<T
   });
   log.info(`telemetry: Istio metrics at ${telemetry.url}`);
   return telemetry;
-}
-
-interface Database extends DatabaseHealth {
-  readonly url: string;
-  readonly port: number;
-  readonly directory: string | undefined;
-  stop(): Promise<void>;
-}
-
-async function startDatabase(
-  outsideUrl: string | undefined,
-  dataDir: string,
-  port: number | undefined,
-  log: Logger,
-  reaper: Reaper,
-): Promise<Database> {
-  if (outsideUrl !== undefined) {
-    const url = new URL(outsideUrl);
-    log.info(`database: using DATABASE_URL (${url.hostname}:${url.port || 5432}${url.pathname})`);
-    // Someone else's server: shown as running, never supervised.
-    const status = {
-      ready: true,
-      phase: 'Running',
-      restarts: 0,
-      pid: undefined,
-      createdAt: Date.now(),
-    } as const;
-    return {
-      url: outsideUrl,
-      port: Number(url.port || 5432),
-      directory: undefined,
-      status: () => status,
-      onChange: () => () => {},
-      stop: async () => {},
-    };
-  }
-  // Watched before it starts: a runtime dying mid-start leaves no server behind either.
-  const directory = join(resolve(dataDir), 'postgres');
-  reaper.watchDatabase(directory);
-  const running: RunningDatabase = await startEmbeddedDatabase({
-    dataDir,
-    port,
-    database: 'music',
-    log,
-  }).catch((error: unknown) => {
-    // It may have refused a server another runtime runs: that one is not ours to kill.
-    reaper.forgetDatabase(directory);
-    throw error;
-  });
-  log.info(`database: PostgreSQL ready on 127.0.0.1:${running.port}, data in ${running.directory}`);
-  return {
-    ...running,
-    status: () => running.status(),
-    onChange: (listener) => running.onChange(listener),
-    stop: async () => {
-      await running.stop();
-      reaper.forgetDatabase(directory);
-    },
-  };
 }
 
 /** Services that select at least one Deployment with replicas; the others could never get an endpoint. */

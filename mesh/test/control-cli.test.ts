@@ -55,11 +55,7 @@ describe('npm run mesh against a running runtime', () => {
       dataDir,
       databaseUrl: undefined,
       databasePort: 0,
-      deployDir: join(fixtures, 'deploy'),
-      images: {
-        'test/echo': { kind: 'node', entry: 'mesh/test/fixtures/echo-server.ts' },
-        postgres: { kind: 'database' },
-      },
+      profile: join(fixtures, 'profile.yaml'),
       timing: { ...defaultTiming, backoffMs: { initial: 100, max: 1_000 }, stopGraceMs: 3_000 },
       readyTimeoutMs: 20_000,
       rolloutTimeoutMs: 10_000,

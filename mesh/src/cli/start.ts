@@ -1,14 +1,18 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { defaultDataDir, parsePort, repoRoot } from '../config.ts';
+import { defaultDataDir, defaultProfileFile, parsePort } from '../config.ts';
 import { MeshError, UsageError } from '../errors.ts';
 import { createLogger, isLogLevel } from '../log.ts';
 import { type Runtime, startRuntime } from '../runtime.ts';
+import { displayPath, loadProfile } from '../workloads/profile.ts';
 import { keepServingOnUncaughtErrors } from './last-resort.ts';
 import { formatOptions, type OptionTable, parseOptions } from './options.ts';
 
 /** The command's options, in the order --help lists them. */
 const options = {
+  profile: {
+    type: 'string',
+    description: `the app's local profile (default ${displayPath(defaultProfileFile)}, Music)`,
+  },
   port: {
     type: 'string',
     short: 'p',
@@ -38,8 +42,9 @@ function usage(): string {
   return [
     'Usage: npm start -- [options]   (node mesh/src/cli/start.ts [options])',
     '',
-    'Runs Music locally from deploy/ (Kubernetes + Istio YAML): PostgreSQL, every replica, and an',
-    'ingress that routes like the Istio gateway. Ctrl-C stops everything.',
+    'Runs an app locally from the Kubernetes + Istio YAML a cluster gets (Music from deploy/ unless',
+    "--profile names another app's profile): every replica, an ingress that routes like the Istio",
+    'gateway, and PostgreSQL when a workload needs it. Ctrl-C stops everything.',
     '',
     'What `npm run mesh -- apply` changed survives a restart, as on a cluster: the objects are kept in',
     '<data-dir>/applied.json and deploy/ is applied over them at start (its objects come back as',
@@ -68,12 +73,8 @@ async function main(): Promise<number> {
   const port = parsePort(args.port, '--port');
   const log = createLogger(out, logLevel);
   keepServingOnUncaughtErrors(log);
-
-  if (!existsSync(join(repoRoot, 'services/front/dist/web/browser/index.html'))) {
-    log.warn(
-      'the web app is not built; run `npm run build -w services/front` for the UI (the APIs work without it)',
-    );
-  }
+  const profile = await loadProfile(args.profile ?? defaultProfileFile);
+  for (const { path, message } of profile.warnIfMissing) if (!existsSync(path)) log.warn(message);
 
   const aborter = new AbortController();
   let runtime: Runtime | undefined;
@@ -100,6 +101,7 @@ async function main(): Promise<number> {
 
   try {
     runtime = await startRuntime({
+      profile,
       port,
       adminPort: parsePort(args['admin-port'], '--admin-port'),
       statsPort: parsePort(args['stats-port'], '--stats-port'),
@@ -116,7 +118,7 @@ async function main(): Promise<number> {
   }
   const shown = runtime.url.replace('127.0.0.1', 'localhost');
   out('');
-  out(`Music is up at ${shown} — log in as admin/admin (or user/user)`);
+  out(`${profile.name} is up at ${shown}${profile.welcome ? ` — ${profile.welcome}` : ''}`);
   out(
     `Data directory: ${runtime.dataDir}${runtime.databaseDirectory ? ` (PostgreSQL in ${runtime.databaseDirectory})` : ''}`,
   );

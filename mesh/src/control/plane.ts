@@ -23,9 +23,9 @@ export interface Compiled {
 /** Runs the Deployments (the Supervisor). */
 export interface WorkloadController {
   /** Throws a MeshError when a Deployment cannot run locally (unknown image, Secret without a local value). */
-  check(deployment: Deployment): Promise<void>;
+  check(deployment: Deployment, topology: Topology): Promise<void>;
   /** Brings the replicas in line: starts, scales, rolls and stops; does not wait for readiness. */
-  sync(deployments: readonly Deployment[]): Promise<void>;
+  sync(topology: Topology): Promise<void>;
 }
 
 /** The endpoint registry: which Services exist, so their endpoints are tracked. */
@@ -214,7 +214,7 @@ export class ControlPlane<Table extends Compiled = Compiled> {
               r.namespace === deployment.namespace,
           )
         ) {
-          await workloads.check(deployment);
+          await workloads.check(deployment, topology);
         }
       }
     }
@@ -227,7 +227,7 @@ export class ControlPlane<Table extends Compiled = Compiled> {
     this.#table = table;
     this.#options.install(table);
     this.#options.services?.setServices(topology.services);
-    await workloads?.sync(topology.deployments);
+    await workloads?.sync(topology);
   }
 
   #serially<T>(run: () => Promise<T>): Promise<T> {

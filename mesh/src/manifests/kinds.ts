@@ -39,6 +39,8 @@ export const kinds: readonly KindInfo[] = Object.freeze([
     namespaced: true,
   },
   { kind: 'Service', group: '', versions: ['v1'], plural: 'services', aliases: ['svc'], namespaced: true },
+  // Read by replicas when they start (configMapKeyRef, envFrom).
+  { kind: 'ConfigMap', group: '', versions: ['v1'], plural: 'configmaps', aliases: ['cm'], namespaced: true },
   {
     kind: 'Deployment',
     group: 'apps',

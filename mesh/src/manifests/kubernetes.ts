@@ -1,5 +1,16 @@
 import { type FieldReader, isPort } from './fields.ts';
-import type { Container, Deployment, EnvVar, HttpGetProbe, Service, Source, WorkloadKind } from './model.ts';
+import type {
+  ConfigMap,
+  Container,
+  Deployment,
+  EnvFromSource,
+  EnvVar,
+  HttpGetProbe,
+  KeyRef,
+  Service,
+  Source,
+  WorkloadKind,
+} from './model.ts';
 
 /** A Deployment or a StatefulSet: the runtime reads the same fields of both (replicas, pod template). */
 export function parseDeployment(
@@ -38,6 +49,9 @@ function parseContainer(container: FieldReader): Container {
         containerPort: port.port('containerPort'),
       })),
     ),
+    command: optionalStrings(container, 'command'),
+    args: optionalStrings(container, 'args'),
+    envFrom: Object.freeze(container.optionalList('envFrom').map(parseEnvFrom)),
     env: Object.freeze(container.optionalList('env').map(parseEnvVar)),
     readinessProbe: parseProbe(container, 'readinessProbe'),
     livenessProbe: parseProbe(container, 'livenessProbe'),
@@ -52,9 +66,83 @@ function parseEnvVar(env: FieldReader): EnvVar {
     return { name, value };
   }
   const valueFrom = env.child('valueFrom');
-  valueFrom.only(['secretKeyRef'], 'only secretKeyRef is supported locally');
-  const ref = valueFrom.child('secretKeyRef');
-  return { name, secretKeyRef: { name: ref.string('name'), key: ref.string('key') } };
+  const sources = ['secretKeyRef', 'configMapKeyRef', 'fieldRef'];
+  valueFrom.only(sources, `is not supported locally (supported: ${sources.join(', ')})`);
+  const given = sources.filter((source) => valueFrom.has(source));
+  if (given.length !== 1) throw valueFrom.error(`needs exactly one of ${sources.join(', ')}`);
+  if (valueFrom.has('secretKeyRef'))
+    return { name, secretKeyRef: parseKeyRef(valueFrom.child('secretKeyRef')) };
+  if (valueFrom.has('configMapKeyRef')) {
+    return { name, configMapKeyRef: parseKeyRef(valueFrom.child('configMapKeyRef')) };
+  }
+  const fieldRef = valueFrom.child('fieldRef');
+  fieldRef.only(['fieldPath', 'apiVersion'], 'is not a fieldRef field (known: fieldPath, apiVersion)');
+  const fieldPath = fieldRef.string('fieldPath');
+  if (!supportedFieldPath.test(fieldPath)) {
+    throw fieldRef.error(
+      `${fieldPath} is not supported locally (supported: metadata.name, metadata.namespace, metadata.labels['<key>'], status.podIP)`,
+      `${fieldRef.path}.fieldPath`,
+    );
+  }
+  return { name, fieldRef: { fieldPath } };
+}
+
+/** The downward API fields a local replica has (kubernetes `pkg/apis/core/validation` lists the rest). */
+const supportedFieldPath = /^(metadata\.name|metadata\.namespace|status\.podIP|metadata\.labels\['[^']+'\])$/;
+
+function parseKeyRef(ref: FieldReader): KeyRef {
+  ref.only(['name', 'key', 'optional'], 'is not a key reference field (known: name, key, optional)');
+  return Object.freeze({ name: ref.string('name'), key: ref.string('key'), optional: optionalBoolean(ref) });
+}
+
+function parseEnvFrom(source: FieldReader): EnvFromSource {
+  source.only(
+    ['prefix', 'configMapRef', 'secretRef'],
+    'is not supported locally (supported: prefix, configMapRef, secretRef)',
+  );
+  const refs = (['configMapRef', 'secretRef'] as const).filter((key) => source.has(key));
+  if (refs.length !== 1) throw source.error('needs exactly one of configMapRef, secretRef');
+  const key = refs[0] as 'configMapRef' | 'secretRef';
+  const ref = source.child(key);
+  ref.only(['name', 'optional'], `is not a ${key} field (known: name, optional)`);
+  const prefix = source.has('prefix') ? source.string('prefix') : '';
+  return Object.freeze({
+    kind: key === 'configMapRef' ? 'ConfigMap' : 'Secret',
+    name: ref.string('name'),
+    prefix,
+    optional: optionalBoolean(ref),
+  });
+}
+
+function optionalBoolean(reader: FieldReader, key = 'optional'): boolean {
+  if (!reader.has(key)) return false;
+  const value = reader.child(key).value;
+  if (typeof value !== 'boolean') throw reader.error('must be true or false', `${reader.path}.${key}`);
+  return value;
+}
+
+/** `command` and `args`: lists of strings, empty ones allowed, as Kubernetes takes them. */
+function optionalStrings(container: FieldReader, key: string): readonly string[] | undefined {
+  if (!container.has(key)) return undefined;
+  return Object.freeze(
+    container.list(key).map((item) => {
+      if (typeof item.value !== 'string') throw item.error('must be a string (quote numbers)');
+      return item.value;
+    }),
+  );
+}
+
+const configMapKey = /^[-._a-zA-Z0-9]+$/;
+
+/** A ConfigMap's `data`: values are strings, keys as the API server allows them. */
+export function parseConfigMap(doc: FieldReader, source: Source): ConfigMap {
+  doc.only(['apiVersion', 'kind', 'metadata', 'data'], 'is not supported locally (supported: data)');
+  const data = doc.labels('data');
+  for (const key of Object.keys(data)) {
+    if (!configMapKey.test(key) || key === '.' || key === '..' || key.length > 253)
+      throw doc.error('keys must consist of letters, digits, `-`, `_` or `.`', `data.${key}`);
+  }
+  return Object.freeze({ kind: 'ConfigMap', ...source, data });
 }
 
 function parseProbe(container: FieldReader, key: string): HttpGetProbe | undefined {

@@ -59,7 +59,7 @@ describe('loadTopology', () => {
     expect(back?.readinessProbe).toMatchObject({ path: '/back/management/health/readiness', port: 'http' });
     expect(back?.env).toContainEqual({
       name: 'DATABASE_URL',
-      secretKeyRef: { name: 'music-db', key: 'url' },
+      secretKeyRef: { name: 'music-db', key: 'url', optional: false },
     });
     expect(back?.env).toContainEqual({ name: 'APP_VERSION', value: 'v1' });
   });

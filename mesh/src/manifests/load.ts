@@ -4,8 +4,9 @@ import { isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseAllDocumen
 import { ManifestError } from '../errors.ts';
 import { FieldReader } from './fields.ts';
 import { checkIstioApiVersion, parseDestinationRule, parseGateway, parseVirtualService } from './istio.ts';
-import { parseDeployment, parseService } from './kubernetes.ts';
+import { parseConfigMap, parseDeployment, parseService } from './kubernetes.ts';
 import type {
+  ConfigMap,
   Deployment,
   DestinationRule,
   Gateway,
@@ -27,11 +28,22 @@ export async function loadTopology(deployDir: string): Promise<Topology> {
 
 /** The documents of `loadTopology`, unchecked, named by their path relative to the deploy directory. */
 export async function loadDocuments(deployDir: string): Promise<FieldReader[]> {
-  const files: string[] = [];
-  for (const folder of manifestFolders) files.push(...(await yamlFilesUnder(join(deployDir, folder))));
+  return loadFolders(
+    manifestFolders.map((folder) => join(deployDir, folder)),
+    deployDir,
+  );
+}
+
+/**
+ * Every YAML document of these folders (a local profile's `manifests`), folder by folder, each
+ * folder's files sorted; named by their path relative to `base`.
+ */
+export async function loadFolders(folders: readonly string[], base: string): Promise<FieldReader[]> {
   const documents: FieldReader[] = [];
-  for (const file of files) {
-    documents.push(...parseYaml(relative(deployDir, file), await readFile(file, 'utf8')));
+  for (const folder of folders) {
+    for (const file of await yamlFilesUnder(folder)) {
+      documents.push(...parseYaml(relative(base, file), await readFile(file, 'utf8')));
+    }
   }
   return documents;
 }
@@ -121,6 +133,7 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
   const gateways: Gateway[] = [];
   const virtualServices: VirtualService[] = [];
   const destinationRules: DestinationRule[] = [];
+  const configMaps: ConfigMap[] = [];
   const others: OtherResource[] = [];
   const seen = new Set<string>();
   for (const doc of documents) {
@@ -140,6 +153,7 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
     seen.add(key);
     if (kind === 'Deployment' || kind === 'StatefulSet') deployments.push(parseDeployment(doc, source, kind));
     else if (kind === 'Service') services.push(parseService(doc, source));
+    else if (kind === 'ConfigMap' && apiVersion === 'v1') configMaps.push(parseConfigMap(doc, source));
     else if (apiVersion.startsWith('networking.istio.io/') && istioKinds.has(kind)) {
       checkIstioApiVersion(doc, apiVersion);
       if (kind === 'Gateway') gateways.push(parseGateway(doc, source));
@@ -153,6 +167,7 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
     gateways: Object.freeze(gateways),
     virtualServices: Object.freeze(virtualServices),
     destinationRules: Object.freeze(destinationRules),
+    configMaps: Object.freeze(configMaps),
     others: Object.freeze(others),
   });
 }

@@ -29,14 +29,41 @@ export interface HttpGetProbe {
   readonly failureThreshold: number;
 }
 
+/** One key of a Secret or ConfigMap; `optional`: a missing one leaves the variable unset. */
+export interface KeyRef {
+  readonly name: string;
+  readonly key: string;
+  readonly optional: boolean;
+}
+
+/**
+ * The downward API fields a replica can read: `metadata.name`, `metadata.namespace`,
+ * `metadata.labels['<key>']`, `status.podIP`.
+ */
+export type FieldPath = string;
+
 export type EnvVar =
   | { readonly name: string; readonly value: string }
-  | { readonly name: string; readonly secretKeyRef: { readonly name: string; readonly key: string } };
+  | { readonly name: string; readonly secretKeyRef: KeyRef }
+  | { readonly name: string; readonly configMapKeyRef: KeyRef }
+  | { readonly name: string; readonly fieldRef: { readonly fieldPath: FieldPath } };
+
+/** `envFrom`: every key of a ConfigMap or a Secret as a variable, with `prefix` in front. */
+export interface EnvFromSource {
+  readonly kind: 'ConfigMap' | 'Secret';
+  readonly name: string;
+  readonly prefix: string;
+  readonly optional: boolean;
+}
 
 export interface Container {
   readonly name: string;
   readonly image: string;
   readonly ports: readonly { readonly name: string | undefined; readonly containerPort: number }[];
+  /** Replace the image's entry point and its arguments, as on Kubernetes; `$(VAR)` expanded at start. */
+  readonly command: readonly string[] | undefined;
+  readonly args: readonly string[] | undefined;
+  readonly envFrom: readonly EnvFromSource[];
   readonly env: readonly EnvVar[];
   /** Only httpGet probes are run locally; other kinds count as absent. */
   readonly readinessProbe: HttpGetProbe | undefined;
@@ -241,6 +268,12 @@ export interface DestinationRule extends Source {
   readonly exportTo: readonly string[];
 }
 
+/** Read by replicas when they start (`configMapKeyRef`, `envFrom`), as the kubelet does. */
+export interface ConfigMap extends Source {
+  readonly kind: 'ConfigMap';
+  readonly data: Readonly<Record<string, string>>;
+}
+
 /** Any other kind: kept so that later issues find it, ignored for now. */
 export interface OtherResource extends Source {
   readonly kind: string;
@@ -253,5 +286,6 @@ export interface Topology {
   readonly gateways: readonly Gateway[];
   readonly virtualServices: readonly VirtualService[];
   readonly destinationRules: readonly DestinationRule[];
+  readonly configMaps: readonly ConfigMap[];
   readonly others: readonly OtherResource[];
 }

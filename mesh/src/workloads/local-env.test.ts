@@ -1,94 +1,253 @@
 import { describe, expect, it } from 'vitest';
-import type { Container } from '../manifests/model.ts';
-import { hasLocalSecret, replicaEnv } from './local-env.ts';
+import { buildTopology, parseYaml } from '../manifests/load.ts';
+import type { Container, Deployment } from '../manifests/model.ts';
+import { checkEnv, commandLine, type EnvSources, needsDatabase, replicaEnv } from './local-env.ts';
+import { parseProfile } from './profile.ts';
 
-const container: Container = {
-  name: 'front',
-  image: 'music/front:0.1.0',
-  ports: [],
-  env: [
-    { name: 'APP_NAME', value: 'front' },
-    { name: 'PORT', value: '8080' },
-    { name: 'BACK_URL', value: 'http://back:8080' },
-    { name: 'DATABASE_URL', secretKeyRef: { name: 'music-db', key: 'url' } },
-  ],
-  readinessProbe: undefined,
-  livenessProbe: undefined,
-};
+const profile = parseProfile(
+  '/app/local/profile.yaml',
+  `
+kind: LocalProfile
+name: App
+manifests: [../deploy]
+namespace: shop
+database: { name: shop, images: [postgres] }
+programs:
+  shop/api:
+    command: [python3, -m, http.server, $(PORT)]
+    env: { GREETING: "hello from $(POD_NAME)" }
+  shop/web:
+    command: [node, web.ts]
+    args: [--quiet]
+secrets:
+  shop-db: { url: $(mesh.databaseUrl) }
+  api-keys: { public: pk-local, private: sk-local, unset: null }
+  signing: { key.pem: { generate: ec-p256-private-key, file: signing.pem } }
+replace:
+  METRICS_URL: $(mesh.statsUrl)
+replaceWithoutOutbound:
+  WEB_URL: $(mesh.ingressUrl)
+env:
+  LOG_LEVEL: $(mesh.logLevel)
+`,
+);
 
-const values = {
-  ingressUrl: 'http://127.0.0.1:8080',
-  databaseUrl: 'postgres://local/music',
-  jwtPrivateKey: 'PEM',
-  logLevel: 'warn',
-  statsUrl: 'http://127.0.0.1:15090/stats/prometheus',
-} as const;
+const sources = (overrides: Partial<EnvSources> = {}): EnvSources => ({
+  profile,
+  program: profile.programs['shop/api'] as NonNullable<(typeof profile.programs)[string]>,
+  values: {
+    ingressUrl: 'http://127.0.0.1:8080',
+    statsUrl: 'http://127.0.0.1:15090/stats/prometheus',
+    logLevel: 'warn',
+    generated: new Map([['signing.pem', 'PEM']]),
+  },
+  databaseUrl: 'postgres://local/shop',
+  configMaps: buildTopology(
+    parseYaml(
+      'settings.yaml',
+      `
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: settings, namespace: shop }
+data: { color: blue, size: "3" }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: numbers, namespace: shop }
+data: { 1st: one, second: two }
+`,
+    ),
+  ).configMaps,
+  inherited: { PATH: '/bin' },
+  ...overrides,
+});
+
+const pod = { name: 'api-v1-0', namespace: 'shop', labels: { app: 'api', version: 'v1' } };
+
+function container(yaml: string): Container {
+  const doc = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api-v1, namespace: shop }
+spec:
+  template:
+    metadata: { labels: { app: api, version: v1 } }
+    spec:
+      containers:
+        - name: api
+          image: shop/api:1.0
+${yaml.replace(/^/gm, '          ')}
+`;
+  return (buildTopology(parseYaml('api.yaml', doc)).deployments[0] as Deployment).containers[0] as Container;
+}
 
 describe('replicaEnv', () => {
-  it('keeps literals, swaps Secrets and cluster hosts for local values, and sets where to listen', () => {
-    expect(replicaEnv(container, values, { PATH: '/bin' }, 41234)).toEqual({
+  it('keeps literals, gives Secret keys their local values, and sets where to listen', () => {
+    const env = replicaEnv(
+      container(`
+env:
+  - { name: APP_NAME, value: api }
+  - { name: PORT, value: "8080" }
+  - { name: DATABASE_URL, valueFrom: { secretKeyRef: { name: shop-db, key: url } } }
+  - { name: PUBLIC_KEY, valueFrom: { secretKeyRef: { name: api-keys, key: public } } }
+  - { name: SIGNING_KEY, valueFrom: { secretKeyRef: { name: signing, key: key.pem } } }
+  - { name: LEFT_UNSET, valueFrom: { secretKeyRef: { name: api-keys, key: unset } } }`),
+      pod,
+      sources(),
+      41234,
+    );
+    expect(env).toEqual({
       PATH: '/bin',
-      APP_NAME: 'front',
-      BACK_URL: 'http://127.0.0.1:8080',
-      DATABASE_URL: 'postgres://local/music',
-      MUSIC_DEV_DEFAULTS: 'true',
+      APP_NAME: 'api',
+      DATABASE_URL: 'postgres://local/shop',
+      PUBLIC_KEY: 'pk-local',
+      SIGNING_KEY: 'PEM',
       LOG_LEVEL: 'warn',
+      GREETING: 'hello from $(POD_NAME)',
       PORT: '41234',
       HOST: '127.0.0.1',
     });
   });
+
+  it('tells a replica who it is through fieldRef, as the downward API does', () => {
+    const env = replicaEnv(
+      container(`
+env:
+  - { name: POD_NAME, valueFrom: { fieldRef: { fieldPath: metadata.name } } }
+  - { name: POD_NAMESPACE, valueFrom: { fieldRef: { fieldPath: metadata.namespace } } }
+  - { name: VERSION, valueFrom: { fieldRef: { fieldPath: "metadata.labels['version']" } } }
+  - { name: MISSING_LABEL, valueFrom: { fieldRef: { fieldPath: "metadata.labels['tier']" } } }
+  - { name: POD_IP, valueFrom: { fieldRef: { fieldPath: status.podIP } } }`),
+      pod,
+      sources(),
+      1,
+    );
+    expect(env).toMatchObject({
+      POD_NAME: 'api-v1-0',
+      POD_NAMESPACE: 'shop',
+      VERSION: 'v1',
+      MISSING_LABEL: '',
+      POD_IP: '127.0.0.1',
+      // The program's env sees the replica's variables.
+      GREETING: 'hello from api-v1-0',
+    });
+  });
+
+  it('reads ConfigMaps as the kubelet does: envFrom first with its prefix, env over it', () => {
+    const env = replicaEnv(
+      container(`
+envFrom:
+  - configMapRef: { name: settings }
+    prefix: CFG_
+  - configMapRef: { name: absent, optional: true }
+  - configMapRef: { name: numbers }
+env:
+  - { name: CFG_size, value: "4" }
+  - { name: COLOR, valueFrom: { configMapKeyRef: { name: settings, key: color } } }
+  - { name: SHADE, valueFrom: { configMapKeyRef: { name: settings, key: shade, optional: true } } }`),
+      pod,
+      sources(),
+      1,
+    );
+    expect(env).toMatchObject({ CFG_color: 'blue', CFG_size: '4', COLOR: 'blue', second: 'two' });
+    expect(env).not.toHaveProperty('SHADE');
+    // A key that makes no variable name is skipped, as the kubelet skips it.
+    expect(env).not.toHaveProperty('1st');
+  });
+
+  it('expands $(VAR) in values against the variables declared before, leaving unknown ones as written', () => {
+    const env = replicaEnv(
+      container(`
+env:
+  - { name: HOST_PART, value: api.shop }
+  - { name: URL, value: "http://$(HOST_PART):$(LATER)/$$(HOST_PART)" }
+  - { name: LATER, value: "9" }`),
+      pod,
+      sources(),
+      1,
+    );
+    expect(env.URL).toBe('http://api.shop:$(LATER)/$(HOST_PART)');
+  });
+
+  it('replaces what the runtime plays, and cluster hosts only when there is no outbound listener', () => {
+    const spec = container(`
+env:
+  - { name: METRICS_URL, value: "http://prometheus.istio-system:9090" }
+  - { name: WEB_URL, value: "http://web:8080" }`);
+    expect(replicaEnv(spec, pod, sources(), 1)).toMatchObject({
+      METRICS_URL: 'http://127.0.0.1:15090/stats/prometheus',
+      WEB_URL: 'http://127.0.0.1:8080',
+    });
+    const meshed = replicaEnv(spec, pod, sources(), 1, 'http://127.0.0.1:15001');
+    expect(meshed).toMatchObject({
+      METRICS_URL: 'http://127.0.0.1:15090/stats/prometheus',
+      WEB_URL: 'http://web:8080',
+      HTTP_PROXY: 'http://127.0.0.1:15001',
+      NODE_USE_ENV_PROXY: '1',
+    });
+  });
 });
 
-describe('local Secrets', () => {
-  const credentials = (prefix: string): Container => ({
-    ...container,
-    name: prefix,
-    env: [
-      { name: `${prefix}_CLIENT_ID`, secretKeyRef: { name: 'spotify-credentials', key: 'client-id' } },
-      {
-        name: `${prefix}_CLIENT_SECRET`,
-        secretKeyRef: { name: 'spotify-credentials', key: 'client-secret' },
-      },
-    ],
+describe('commandLine', () => {
+  const env = { PORT: '41234', MODE: 'fast' };
+
+  it("runs the profile's command with $(VAR) expanded against the replica's environment", () => {
+    expect(commandLine(container(''), sources(), env)).toEqual(['python3', '-m', 'http.server', '41234']);
   });
 
-  it('gives client and spotify-sandbox the same sandbox credentials from spotify-credentials', () => {
-    const client = replicaEnv(credentials('SPOTIFY'), values, {}, 1);
-    const sandbox = replicaEnv(credentials('SANDBOX'), values, {}, 2);
-    expect(client).toMatchObject({
-      SPOTIFY_CLIENT_ID: 'music-sandbox',
-      SPOTIFY_CLIENT_SECRET: 'music-sandbox-secret',
-    });
-    expect(sandbox).toMatchObject({
-      SANDBOX_CLIENT_ID: 'music-sandbox',
-      SANDBOX_CLIENT_SECRET: 'music-sandbox-secret',
-    });
+  it("lets a container's args replace the program's, and its command replace both", () => {
+    const web = sources({ program: profile.programs['shop/web'] as EnvSources['program'] });
+    expect(commandLine(container(''), web, env)).toEqual(['node', 'web.ts', '--quiet']);
+    expect(commandLine(container('args: ["--mode=$(MODE)"]'), web, env)).toEqual([
+      'node',
+      'web.ts',
+      '--mode=fast',
+    ]);
+    expect(commandLine(container('command: [./serve, $(PORT)]'), web, env)).toEqual(['./serve', '41234']);
+  });
+});
+
+describe('checkEnv', () => {
+  const deployment = { name: 'api-v1', namespace: 'shop' } as Deployment;
+  const check = (yaml: string) => () => checkEnv(deployment, container(yaml), profile, sources().configMaps);
+
+  it('refuses a Secret key the profile has no value for, naming the profile', () => {
+    expect(check('env: [{ name: TOKEN, valueFrom: { secretKeyRef: { name: tokens, key: api } } }]')).toThrow(
+      'Deployment api-v1: env TOKEN comes from Secret tokens (key api), which has no local value (add it to secrets in /app/local/profile.yaml)',
+    );
+    expect(
+      check(
+        'env: [{ name: TOKEN, valueFrom: { secretKeyRef: { name: tokens, key: api, optional: true } } }]',
+      ),
+    ).not.toThrow();
   });
 
-  it('answers by Secret and key, whatever the variable is called', () => {
-    expect(hasLocalSecret({ name: 'music-db', key: 'url' })).toBe(true);
-    expect(hasLocalSecret({ name: 'music-db', key: 'password' })).toBe(false);
-    expect(hasLocalSecret({ name: 'spotify-credentials', key: 'client-id' })).toBe(true);
-    expect(hasLocalSecret({ name: 'tokens', key: 'api' })).toBe(false);
-    expect(hasLocalSecret({ name: 'constructor', key: '' })).toBe(false);
+  it('refuses a ConfigMap or key that is not applied, unless optional', () => {
+    expect(check('env: [{ name: X, valueFrom: { configMapKeyRef: { name: other, key: a } } }]')).toThrow(
+      'Deployment api-v1: env X comes from ConfigMap other, which is not applied',
+    );
+    expect(check('env: [{ name: X, valueFrom: { configMapKeyRef: { name: settings, key: a } } }]')).toThrow(
+      'Deployment api-v1: env X comes from ConfigMap settings, which has no key a',
+    );
+    expect(check('envFrom: [{ configMapRef: { name: other } }]')).toThrow(
+      'Deployment api-v1: envFrom ConfigMap other is not applied',
+    );
+    expect(check('envFrom: [{ configMapRef: { name: other, optional: true } }]')).not.toThrow();
   });
+});
 
-  it('keeps cluster URLs as written when the replica has an outbound listener, Secrets still local', () => {
-    const env = replicaEnv(container, values, {}, 41234, 'http://127.0.0.1:15001');
-    expect(env).toMatchObject({ BACK_URL: 'http://back:8080', DATABASE_URL: 'postgres://local/music' });
-  });
+describe('needsDatabase', () => {
+  const api = profile.programs['shop/api'] as EnvSources['program'];
 
-  it('points what the runtime plays itself at the runtime: Prometheus and the public gateway address', () => {
-    const played: Container = {
-      ...container,
-      env: [
-        { name: 'MESH_METRICS_URL', value: 'http://prometheus.istio-system:9090/federate' },
-        { name: 'SANDBOX_PUBLIC_URL', value: 'http://music.example' },
-      ],
-    };
-    expect(replicaEnv(played, values, {}, 1, 'http://127.0.0.1:15001')).toMatchObject({
-      MESH_METRICS_URL: 'http://127.0.0.1:15090/stats/prometheus',
-      SANDBOX_PUBLIC_URL: 'http://127.0.0.1:8080',
-    });
+  it('holds only when a Secret value, replacement or program string names $(mesh.databaseUrl)', () => {
+    expect(needsDatabase(container('env: [{ name: A, value: b }]'), profile, api)).toBe(false);
+    expect(
+      needsDatabase(
+        container('env: [{ name: DB, valueFrom: { secretKeyRef: { name: shop-db, key: url } } }]'),
+        profile,
+        api,
+      ),
+    ).toBe(true);
+    expect(needsDatabase(container('envFrom: [{ secretRef: { name: shop-db } }]'), profile, api)).toBe(true);
   });
 });

@@ -1,77 +1,181 @@
+import { TopologyError } from '../errors.ts';
 import type { LogLevel } from '../log.ts';
-import type { Container } from '../manifests/model.ts';
+import type { ConfigMap, Container, Deployment, EnvFromSource, KeyRef } from '../manifests/model.ts';
+import { expand, references } from './expansion.ts';
+import { displayPath, type Profile, type Program, type RuntimeValueName } from './profile.ts';
 
-/** What only the running runtime knows, and the replicas need. */
-export interface LocalValues {
+/** What only the running runtime knows, and the replicas may need. */
+export interface RuntimeValues {
   /** The ingress, as the replicas reach it (`http://127.0.0.1:<port>`). */
   readonly ingressUrl: string;
-  readonly databaseUrl: string;
-  /** PKCS#8 PEM, ES256. */
-  readonly jwtPrivateKey: string;
-  readonly logLevel: LogLevel;
   /** Istio's metrics in Prometheus text, as the runtime serves them (`.../stats/prometheus`). */
   readonly statsUrl: string;
+  readonly logLevel: LogLevel;
+  /** The profile's generated Secret values, by their file in the data directory. */
+  readonly generated: ReadonlyMap<string, string>;
 }
 
-type SecretRef = { readonly name: string; readonly key: string };
+/** The pod a replica stands for, as the downward API shows it. */
+export interface PodIdentity {
+  /** As `mesh get pods` shows it: `<deployment>-<n>`. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
 
-/**
- * The local value of each Secret key the manifests in deploy/ read, as `<secret>/<key>`: the one
- * table to edit when a Deployment reads a new Secret (a cluster gets them from `kubectl create
- * secret`, see the comments in deploy/). A Secret-backed variable without an entry here stops
- * the runtime before anything starts; an entry answering undefined leaves the variable unset.
- */
-export const localSecrets: Readonly<Record<string, (values: LocalValues) => string | undefined>> =
-  Object.freeze({
-    'music-db/url': (values) => values.databaseUrl,
-    'music-jwt/private-key.pem': (values) => values.jwtPrivateKey,
-    // Left unset: under MUSIC_DEV_DEFAULTS front seeds the local admin/admin account itself.
-    'music-admin/password': () => undefined,
-    // spotify-sandbox's local-only defaults; client and the sandbox read the same keys, so they agree.
-    'spotify-credentials/client-id': () => 'music-sandbox',
-    'spotify-credentials/client-secret': () => 'music-sandbox-secret',
+/** Everything a replica's environment is made of, besides its manifest. */
+export interface EnvSources {
+  readonly profile: Profile;
+  readonly program: Program;
+  readonly values: RuntimeValues;
+  /** Undefined when no workload needed the database, so none was started. */
+  readonly databaseUrl: string | undefined;
+  /** The ConfigMaps applied when the replica starts: env is read then, as the kubelet does. */
+  readonly configMaps: readonly ConfigMap[];
+  /** Environment every replica inherits (PATH, HOME...). */
+  readonly inherited: Readonly<Record<string, string>>;
+}
+
+/** The loopback address every replica listens on; `status.podIP` answers it. */
+export const podIP = '127.0.0.1';
+
+// Kubernetes' IsEnvVarName (apimachinery validation): envFrom keys that fail it are skipped.
+const envVarName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/** A profile string with `$(mesh.…)` runtime values and, after them, `env` expanded. */
+function expandProfile(
+  text: string,
+  sources: Pick<EnvSources, 'values' | 'databaseUrl'>,
+  env: Readonly<Record<string, string>> = {},
+): string {
+  return expand(text, (name) =>
+    name.startsWith('mesh.') ? runtimeValue(name as RuntimeValueName, sources) : env[name],
+  );
+}
+
+function runtimeValue(
+  name: RuntimeValueName,
+  { values, databaseUrl }: Pick<EnvSources, 'values' | 'databaseUrl'>,
+): string | undefined {
+  switch (name) {
+    case 'mesh.ingressUrl':
+      return values.ingressUrl;
+    case 'mesh.statsUrl':
+      return values.statsUrl;
+    case 'mesh.databaseUrl':
+      return databaseUrl;
+    case 'mesh.logLevel':
+      return values.logLevel;
+  }
+}
+
+/** The local value of one Secret key; undefined leaves the variable unset. */
+export function secretValue(
+  ref: Pick<KeyRef, 'name' | 'key'>,
+  sources: Pick<EnvSources, 'profile' | 'values' | 'databaseUrl'>,
+): string | undefined {
+  const keys = sources.profile.secrets[ref.name];
+  const value = keys && Object.hasOwn(keys, ref.key) ? keys[ref.key] : undefined;
+  if (!value || value.kind === 'unset') return undefined;
+  if (value.kind === 'generated') return sources.values.generated.get(value.file);
+  return expandProfile(value.text, sources);
+}
+
+function configMap(configMaps: readonly ConfigMap[], name: string, namespace: string): ConfigMap | undefined {
+  return configMaps.find((map) => map.name === name && map.namespace === namespace);
+}
+
+function fieldValue(fieldPath: string, pod: PodIdentity): string {
+  if (fieldPath === 'metadata.name') return pod.name;
+  if (fieldPath === 'metadata.namespace') return pod.namespace;
+  if (fieldPath === 'status.podIP') return podIP;
+  // metadata.labels['<key>'], the only other path the parser lets through; a missing label is empty.
+  const key = fieldPath.slice("metadata.labels['".length, -"']".length);
+  return pod.labels[key] ?? '';
+}
+
+function envFromEntries(source: EnvFromSource, namespace: string, sources: EnvSources): [string, string][] {
+  if (source.kind === 'ConfigMap') {
+    return Object.entries(configMap(sources.configMaps, source.name, namespace)?.data ?? {});
+  }
+  return Object.keys(sources.profile.secrets[source.name] ?? {}).flatMap((key): [string, string][] => {
+    const value = secretValue({ name: source.name, key }, sources);
+    return value === undefined ? [] : [[key, value]];
   });
-
-/** Whether `localSecrets` answers this Secret key. */
-export function hasLocalSecret(ref: SecretRef): boolean {
-  return Object.hasOwn(localSecrets, `${ref.name}/${ref.key}`);
-}
-
-/** The local value of one Secret key, or undefined when `localSecrets` has none. */
-export function localSecret(ref: SecretRef, values: LocalValues): string | undefined {
-  const key = `${ref.name}/${ref.key}`;
-  return Object.hasOwn(localSecrets, key) ? localSecrets[key]?.(values) : undefined;
 }
 
 /**
- * The local value of each literal variable naming a cluster host that the replicas cannot reach
- * without their outbound listener: with `outboundProxy` (see `replicaEnv`), cluster URLs such as
- * `http://back:8080` reach the mesh as written, so nothing is replaced.
+ * A replica's environment, in the kubelet's order (`kubelet_pods.go` makeEnvironmentVariables):
+ * `envFrom` sources in order, then `env` entries over them, each literal expanded against the
+ * variables before it. Secret keys take the profile's local values, variables the profile
+ * replaces take its value. Then, on top: the profile's `env`, the program's `env`, the outbound
+ * proxy when the workload has one, and where to listen (PORT, HOST).
  */
-export function localOverrides(
-  values: LocalValues,
+export function replicaEnv(
+  container: Container,
+  pod: PodIdentity,
+  sources: EnvSources,
+  port: number,
   outboundProxy?: string | undefined,
-): Readonly<Record<string, string>> {
-  const played = runtimeAddresses(values);
-  if (outboundProxy !== undefined) return played;
-  return {
-    ...played,
-    // Through the ingress, as the browser does: the `/` route reaches front, `/back` reaches back.
-    JWKS_URL: `${values.ingressUrl}/.well-known/jwks.json`,
-    BACK_URL: values.ingressUrl,
+): Record<string, string> {
+  const { profile } = sources;
+  const replace: Record<string, string> = {
+    ...profile.replace,
+    ...(outboundProxy === undefined ? profile.replaceWithoutOutbound : {}),
   };
+  const declared: Record<string, string> = {};
+  const set = (name: string, value: string) => {
+    declared[name] = Object.hasOwn(replace, name) ? expandProfile(replace[name] as string, sources) : value;
+  };
+  for (const source of container.envFrom) {
+    for (const [key, value] of envFromEntries(source, pod.namespace, sources)) {
+      const name = source.prefix + key;
+      if (envVarName.test(name)) set(name, value);
+    }
+  }
+  for (const variable of container.env) {
+    if ('value' in variable)
+      set(
+        variable.name,
+        expand(variable.value, (name) => declared[name]),
+      );
+    else if ('fieldRef' in variable) declared[variable.name] = fieldValue(variable.fieldRef.fieldPath, pod);
+    else if ('configMapKeyRef' in variable) {
+      const { name, key } = variable.configMapKeyRef;
+      const data = configMap(sources.configMaps, name, pod.namespace)?.data;
+      if (data && Object.hasOwn(data, key)) set(variable.name, data[key] as string);
+    } else {
+      const value = secretValue(variable.secretKeyRef, sources);
+      if (value !== undefined) declared[variable.name] = value;
+    }
+  }
+  const env: Record<string, string> = { ...sources.inherited, ...declared };
+  for (const [name, text] of Object.entries(profile.env)) env[name] = expandProfile(text, sources, env);
+  for (const [name, text] of Object.entries(sources.program.env)) {
+    env[name] = expandProfile(text, sources, env);
+  }
+  const proxy = outboundProxy === undefined ? {} : outboundProxyEnv(outboundProxy);
+  return { ...env, ...proxy, PORT: String(port), HOST: podIP };
 }
 
 /**
- * Variables naming a part of a cluster that the runtime itself plays, whatever the outbound mode:
- * Prometheus (front's per-workload metrics read the runtime's /stats/prometheus instead) and the
- * gateway's public address (the sandbox's album-art links, which a browser follows).
+ * What the replica runs, as Kubernetes combines an image with a container (`command` replaces the
+ * image's entry point and its arguments, `args` only the arguments), with `$(VAR)` expanded
+ * against the replica's environment; the program's own strings may also name `$(mesh.…)`.
  */
-function runtimeAddresses(values: LocalValues): Record<string, string> {
-  return {
-    MESH_METRICS_URL: values.statsUrl,
-    SANDBOX_PUBLIC_URL: values.ingressUrl,
-  };
+export function commandLine(
+  container: Container,
+  sources: Pick<EnvSources, 'program' | 'values' | 'databaseUrl'>,
+  env: Readonly<Record<string, string>>,
+): string[] {
+  const { program } = sources;
+  const fromManifest = (text: string) => expand(text, (name) => env[name]);
+  const fromProfile = (text: string) => expandProfile(text, sources, env);
+  if (container.command) {
+    return [...container.command.map(fromManifest), ...(container.args ?? []).map(fromManifest)];
+  }
+  const args = container.args ? container.args.map(fromManifest) : program.args.map(fromProfile);
+  return [...program.command.map(fromProfile), ...args];
 }
 
 /** How a replica reaches its workload's outbound listener: Node 24 honours these for http and fetch. */
@@ -85,33 +189,75 @@ export function outboundProxyEnv(outboundProxy: string): Readonly<Record<string,
   };
 }
 
-/** Variables every local replica gets: development conveniences a cluster never sees. */
-export function localAdditions(values: LocalValues): Readonly<Record<string, string>> {
-  return {
-    MUSIC_DEV_DEFAULTS: 'true',
-    LOG_LEVEL: values.logLevel,
-  };
+/**
+ * Refuses, before anything starts, a container whose environment cannot be made here: a Secret
+ * key without a local value, a ConfigMap (or key) not applied, unless the reference is optional.
+ */
+export function checkEnv(
+  deployment: Deployment,
+  container: Container,
+  profile: Profile,
+  configMaps: readonly ConfigMap[],
+): void {
+  const where = `Deployment ${deployment.name}`;
+  const hint = `(add it to secrets in ${displayPath(profile.file)})`;
+  const secrets = profile.secrets;
+  for (const source of container.envFrom) {
+    if (source.optional) continue;
+    if (source.kind === 'Secret' && !Object.hasOwn(secrets, source.name)) {
+      throw new TopologyError(`${where}: envFrom Secret ${source.name} has no local value ${hint}`);
+    }
+    if (source.kind === 'ConfigMap' && !configMap(configMaps, source.name, deployment.namespace)) {
+      throw new TopologyError(`${where}: envFrom ConfigMap ${source.name} is not applied`);
+    }
+  }
+  for (const variable of container.env) {
+    if ('secretKeyRef' in variable && !variable.secretKeyRef.optional) {
+      const { name, key } = variable.secretKeyRef;
+      if (!(Object.hasOwn(secrets, name) && Object.hasOwn(secrets[name] ?? {}, key))) {
+        throw new TopologyError(
+          `${where}: env ${variable.name} comes from Secret ${name} (key ${key}), which has no local value ${hint}`,
+        );
+      }
+    }
+    if ('configMapKeyRef' in variable && !variable.configMapKeyRef.optional) {
+      const { name, key } = variable.configMapKeyRef;
+      const data = configMap(configMaps, name, deployment.namespace)?.data;
+      if (!data)
+        throw new TopologyError(
+          `${where}: env ${variable.name} comes from ConfigMap ${name}, which is not applied`,
+        );
+      if (!Object.hasOwn(data, key)) {
+        throw new TopologyError(
+          `${where}: env ${variable.name} comes from ConfigMap ${name}, which has no key ${key}`,
+        );
+      }
+    }
+  }
 }
 
 /**
- * A replica's environment: inherited basics, the manifest's env with local Secrets and overrides, the
- * outbound proxy when its workload has one, then where to listen.
+ * Whether a replica's environment or command would carry `$(mesh.databaseUrl)`: only then does
+ * the runtime start its PostgreSQL.
  */
-export function replicaEnv(
-  container: Container,
-  values: LocalValues,
-  inherited: Readonly<Record<string, string>>,
-  port: number,
-  outboundProxy?: string | undefined,
-): Record<string, string> {
-  const overrides = localOverrides(values, outboundProxy);
-  const env: Record<string, string> = { ...inherited };
-  for (const variable of container.env) {
-    const local =
-      'secretKeyRef' in variable ? localSecret(variable.secretKeyRef, values) : overrides[variable.name];
-    if (local !== undefined) env[variable.name] = local;
-    else if ('value' in variable) env[variable.name] = variable.value;
+export function needsDatabase(container: Container, profile: Profile, program: Program): boolean {
+  const texts: string[] = [...Object.values(profile.env), ...Object.values(program.env)];
+  texts.push(...program.command, ...program.args);
+  const names = new Set(container.env.map((variable) => variable.name));
+  for (const [name, text] of Object.entries({ ...profile.replace, ...profile.replaceWithoutOutbound })) {
+    if (names.has(name) || container.envFrom.length > 0) texts.push(text);
   }
-  const proxy = outboundProxy === undefined ? {} : outboundProxyEnv(outboundProxy);
-  return { ...env, ...localAdditions(values), ...proxy, PORT: String(port), HOST: '127.0.0.1' };
+  const secretKeys = [
+    ...container.env.flatMap((variable) => ('secretKeyRef' in variable ? [variable.secretKeyRef] : [])),
+    ...container.envFrom
+      .filter((source) => source.kind === 'Secret')
+      .flatMap((source) =>
+        Object.keys(profile.secrets[source.name] ?? {}).map((key) => ({ name: source.name, key })),
+      ),
+  ];
+  for (const { name, key } of secretKeys) {
+    const value = profile.secrets[name]?.[key];
+    if (value?.kind === 'text') texts.push(value.text);
+  }
+  return texts.some((text) => references(text).includes('mesh.databaseUrl'));
 }

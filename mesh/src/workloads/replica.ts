@@ -12,12 +12,18 @@ export interface ReplicaSpec {
   readonly name: string;
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** Absolute path of the TypeScript entry point. */
-  readonly entry: string;
   readonly cwd: string;
-  readonly env: (port: number) => Record<string, string>;
+  /** What to run, given the port the replica must listen on (its PORT). */
+  readonly launch: (port: number) => Launch;
   readonly readinessProbe: HttpGetProbe | undefined;
   readonly livenessProbe: HttpGetProbe | undefined;
+}
+
+export interface Launch {
+  /** The executable: a path, or a name looked up on the PATH of `env`. */
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
 }
 
 export interface ReplicaStatus {
@@ -136,9 +142,10 @@ export class Replica {
     const port = await findFreePort();
     if (this.#stopping) return;
     this.#origin = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [this.spec.entry], {
+    const launch = this.spec.launch(port);
+    const child = spawn(launch.file, launch.args, {
       cwd: this.spec.cwd,
-      env: this.spec.env(port),
+      env: launch.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: a terminal's Ctrl-C reaches the runtime only, which then stops
       // replicas in order, and a group kill also takes whatever the replica spawned.
@@ -161,7 +168,7 @@ export class Replica {
     });
     child.once('error', (error) => this.#log.error(`${this.spec.name}: ${error.message}`));
     this.#log.debug(`${this.spec.name} started (pid ${child.pid}, port ${port})`);
-    this.#watchReadiness(child);
+    this.#watchReadiness(child, port);
     this.#watchLiveness(child);
   }
 
@@ -198,11 +205,21 @@ export class Replica {
     this.#backoff = Math.min(this.#backoff * 2, this.#timing.backoffMs.max);
   }
 
-  /** Fast polling until the first success, then the probe's period; failureThreshold misses in a row → unready. */
-  #watchReadiness(child: ChildProcess): void {
+  /**
+   * Fast polling until the first success, then the probe's period; failureThreshold misses in a
+   * row → unready. Without a probe Kubernetes counts a container ready once it runs; here it
+   * waits until the port accepts a connection, so that no request meets a process still starting.
+   */
+  #watchReadiness(child: ChildProcess, port: number): void {
     const probe = this.spec.readinessProbe;
     if (!probe) {
-      this.#setReady(true);
+      const connect = async () => {
+        if (!this.#alive(child)) return;
+        if (await this.#prober.accepts(port)) {
+          if (this.#alive(child)) this.#setReady(true);
+        } else this.#later(this.#timing.startupPollMs, connect);
+      };
+      this.#later(this.#timing.startupPollMs, connect);
       return;
     }
     let failures = 0;

@@ -1,10 +1,28 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildTopology, parseYaml } from '../manifests/load.ts';
-import { localImages } from './images.ts';
+import { parseProfile } from './profile.ts';
 import { planWorkloads } from './supervisor.ts';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
+
+const profile = parseProfile(
+  `${fixtures}profile.yaml`,
+  `
+kind: LocalProfile
+name: Test
+manifests: [deploy]
+namespace: music
+database: { name: test, images: [postgres] }
+programs:
+  test/echo: { command: [node, echo-server.ts] }
+  test/worker: { command: [node, echo-server.ts], args: [--worker] }
+  test/missing-tool: { command: [no-such-program-here] }
+  test/elsewhere: { command: [node, x.ts], workingDir: no-such-folder }
+secrets:
+  music-db: { url: $(mesh.databaseUrl) }
+`,
+);
 
 const deployment = (name: string, image: string, env = '[]') => `
 apiVersion: apps/v1
@@ -16,40 +34,53 @@ spec:
     spec: { containers: [{ name: main, image: "${image}", env: ${env} }] }
 `;
 
-const plan = (yaml: string, images = localImages) =>
-  planWorkloads(buildTopology(parseYaml('test.yaml', yaml)), images, repoRoot);
+const plan = (yaml: string) =>
+  planWorkloads(buildTopology(parseYaml('test.yaml', yaml)), { profile, path: process.env.PATH });
 
 describe('planWorkloads', () => {
-  it('runs node images as processes and leaves postgres to the embedded database', async () => {
+  it("runs the profile's programs as processes and leaves postgres to the embedded database", async () => {
     const result = await plan(
       [deployment('worker', 'test/echo:1'), deployment('postgres', 'postgres:18')].join('---'),
-      {
-        'test/echo': { kind: 'node', entry: 'mesh/test/fixtures/echo-server.ts' },
-        postgres: { kind: 'database' },
-      },
     );
-    expect(result.workloads.map((w) => w.deployment.name)).toEqual(['worker']);
+    expect(result.workloads.map((w) => [w.deployment.name, w.program.command])).toEqual([
+      ['worker', ['node', 'echo-server.ts']],
+    ]);
     expect(result.databases.map((d) => d.name)).toEqual(['postgres']);
+    expect(result.needsDatabase).toBe(true);
   });
 
-  it('refuses an image without a local program, naming the Deployment and the table to edit', async () => {
+  it('needs no database when no workload is one or names its URL', async () => {
+    const result = await plan(deployment('worker', 'test/worker'));
+    expect(result.needsDatabase).toBe(false);
+    const withUrl = await plan(
+      deployment(
+        'worker',
+        'test/worker',
+        '[{ name: DB, valueFrom: { secretKeyRef: { name: music-db, key: url } } }]',
+      ),
+    );
+    expect(withUrl.needsDatabase).toBe(true);
+  });
+
+  it('refuses an image without a program, naming the Deployment and the profile to edit', async () => {
     await expect(plan(deployment('mystery', 'acme/mystery:2'))).rejects.toThrow(
-      'Deployment mystery: no local program for image acme/mystery:2 (see mesh/src/workloads/images.ts)',
+      /^Deployment mystery: no local program for image acme\/mystery:2 \(add it to programs in .*profile\.yaml\)$/,
     );
   });
 
   it('refuses a Secret-backed variable that has no local value', async () => {
     const env = '[{ name: API_TOKEN, valueFrom: { secretKeyRef: { name: tokens, key: api } } }]';
-    await expect(plan(deployment('worker', 'music/back:0.1.0', env))).rejects.toThrow(
-      /env API_TOKEN comes from Secret tokens, which has no local value/,
+    await expect(plan(deployment('worker', 'test/echo:0.1.0', env))).rejects.toThrow(
+      /env API_TOKEN comes from Secret tokens \(key api\), which has no local value/,
     );
   });
 
-  it('refuses an entry point that does not exist yet', async () => {
-    await expect(
-      plan(deployment('worker', 'test/none:1'), {
-        'test/none': { kind: 'node', entry: 'mesh/test/fixtures/none.ts' },
-      }),
-    ).rejects.toThrow('Deployment worker: mesh/test/fixtures/none.ts does not exist');
+  it('refuses a command that is not on PATH and a working directory that does not exist', async () => {
+    await expect(plan(deployment('tool', 'test/missing-tool'))).rejects.toThrow(
+      /^Deployment tool: no-such-program-here is not an executable on PATH \(programs\["test\/missing-tool"\]\.command, /,
+    );
+    await expect(plan(deployment('elsewhere', 'test/elsewhere'))).rejects.toThrow(
+      /^Deployment elsewhere: the working directory .*no-such-folder does not exist$/,
+    );
   });
 });

@@ -1,81 +1,111 @@
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { DatabaseStatus } from '../database/embedded.ts';
 import type { Endpoint, EndpointRegistry } from '../endpoints/registry.ts';
 import { TopologyError, WorkloadError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Container, Deployment, Topology } from '../manifests/model.ts';
-import { type ImageTable, imageName } from './images.ts';
-import { hasLocalSecret, type LocalValues, replicaEnv } from './local-env.ts';
+import type { ConfigMap, Container, Deployment, Topology } from '../manifests/model.ts';
+import { checkEnv, commandLine, needsDatabase, type RuntimeValues, replicaEnv } from './local-env.ts';
 import { Prober } from './probe.ts';
+import { displayPath, type Profile, type Program } from './profile.ts';
+import { executableOf, playerOf } from './programs.ts';
 import type { ProcessWatch } from './reaper.ts';
-import { defaultTiming, Replica, type ReplicaStatus, type ReplicaTiming } from './replica.ts';
+import { defaultTiming, type Launch, Replica, type ReplicaStatus, type ReplicaTiming } from './replica.ts';
 
-/** A Deployment the runtime runs as Node processes. */
-export interface NodeWorkload {
+/** A Deployment the runtime runs as local processes, one per replica. */
+export interface LocalWorkload {
   readonly deployment: Deployment;
   readonly container: Container;
-  readonly entry: string;
+  readonly program: Program;
+  /** Its environment or command names `$(mesh.databaseUrl)`. */
+  readonly needsDatabase: boolean;
 }
 
 export type ResolvedWorkload =
-  | { readonly kind: 'node'; readonly workload: NodeWorkload }
+  | { readonly kind: 'program'; readonly workload: LocalWorkload }
   | { readonly kind: 'database'; readonly deployment: Deployment };
 
 export interface WorkloadPlan {
-  readonly workloads: readonly NodeWorkload[];
+  readonly workloads: readonly LocalWorkload[];
   /** Deployments whose image is the database; the runtime's own PostgreSQL stands in for them. */
   readonly databases: readonly Deployment[];
+  /** Whether any of them needs the runtime's PostgreSQL. */
+  readonly needsDatabase: boolean;
+}
+
+/** What a Deployment is checked against: the profile, and what else is applied with it. */
+export interface WorkloadContext {
+  readonly profile: Profile;
+  readonly configMaps: readonly ConfigMap[];
+  /** Where bare command names are looked up: the PATH replicas inherit. */
+  readonly path: string | undefined;
 }
 
 /**
- * Checks that a Deployment can run here: one container, a local program for its image, and a
- * local value for every Secret it reads.
+ * Checks that a Deployment can run here: one container, a program in the profile for its image
+ * (or the database), a local value for every Secret key and an applied ConfigMap for every
+ * reference it makes (unless optional), an existing working directory and an executable command.
  */
 export async function resolveWorkload(
   deployment: Deployment,
-  images: ImageTable,
-  repoRoot: string,
+  context: WorkloadContext,
 ): Promise<ResolvedWorkload> {
+  const { profile } = context;
+  const where = `Deployment ${deployment.name}`;
   if (deployment.containers.length > 1) {
-    throw new TopologyError(`Deployment ${deployment.name}: only one container per pod runs locally`);
+    throw new TopologyError(`${where}: only one container per pod runs locally`);
   }
   const container = deployment.containers[0] as Container;
-  const image = images[imageName(container.image)];
-  if (!image) {
+  const player = playerOf(profile, container.image);
+  if (!player) {
     throw new TopologyError(
-      `Deployment ${deployment.name}: no local program for image ${container.image} (see mesh/src/workloads/images.ts)`,
+      `${where}: no local program for image ${container.image} (add it to programs in ${displayPath(profile.file)})`,
     );
   }
-  if (image.kind === 'database') return { kind: 'database', deployment };
-  for (const variable of container.env) {
-    if ('secretKeyRef' in variable && !hasLocalSecret(variable.secretKeyRef)) {
-      throw new TopologyError(
-        `Deployment ${deployment.name}: env ${variable.name} comes from Secret ${variable.secretKeyRef.name}, which has no local value (see mesh/src/workloads/local-env.ts)`,
+  if (player.kind === 'database') return { kind: 'database', deployment };
+  const { program } = player;
+  checkEnv(deployment, container, profile, context.configMaps);
+  const isDirectory = await stat(program.workingDir).then(
+    (found) => found.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory) {
+    throw new WorkloadError(
+      `${where}: the working directory ${displayPath(program.workingDir)} does not exist`,
+    );
+  }
+  const command = (container.command ?? program.command)[0];
+  if (command !== undefined && !command.includes('$')) {
+    const executable = await executableOf(command, program.workingDir, context.path);
+    if (!executable) {
+      const from = container.command ? 'its command' : `${program.field}.command`;
+      throw new WorkloadError(
+        `${where}: ${command} is not an executable ${command.includes('/') ? 'file' : 'on PATH'} (${from}, ${displayPath(profile.file)})`,
       );
     }
   }
-  const entry = join(repoRoot, image.entry);
-  await access(entry).catch(() => {
-    throw new WorkloadError(`Deployment ${deployment.name}: ${image.entry} does not exist`);
-  });
-  return { kind: 'node', workload: { deployment, container, entry } };
+  return {
+    kind: 'program',
+    workload: { deployment, container, program, needsDatabase: needsDatabase(container, profile, program) },
+  };
 }
 
 /** Checks every Deployment before anything starts. */
 export async function planWorkloads(
   topology: Topology,
-  images: ImageTable,
-  repoRoot: string,
+  context: Omit<WorkloadContext, 'configMaps'>,
 ): Promise<WorkloadPlan> {
-  const workloads: NodeWorkload[] = [];
+  const workloads: LocalWorkload[] = [];
   const databases: Deployment[] = [];
   for (const deployment of topology.deployments) {
-    const resolved = await resolveWorkload(deployment, images, repoRoot);
+    const resolved = await resolveWorkload(deployment, { ...context, configMaps: topology.configMaps });
     if (resolved.kind === 'database') databases.push(deployment);
     else workloads.push(resolved.workload);
   }
-  return { workloads, databases };
+  return {
+    workloads,
+    databases,
+    needsDatabase: databases.length > 0 || workloads.some((workload) => workload.needsDatabase),
+  };
 }
 
 /**
@@ -95,17 +125,24 @@ export interface DatabaseHealth {
   onChange(listener: () => void): () => void;
 }
 
+export interface LocalDatabase extends DatabaseHealth {
+  readonly url: string;
+  /** Where it listens, as `mesh get pods` shows it: `tcp://127.0.0.1:<port>`. */
+  readonly origin: string;
+}
+
+/** The runtime's PostgreSQL, started the first time a workload needs it (then the same one). */
+export interface DatabaseProvider {
+  ensure(): Promise<LocalDatabase>;
+}
+
 export interface SupervisorOptions {
-  readonly images: ImageTable;
-  readonly repoRoot: string;
+  readonly profile: Profile;
   readonly endpoints: EndpointRegistry;
-  readonly values: LocalValues;
-  /** Where the runtime's PostgreSQL listens (`tcp://127.0.0.1:<port>`), for database Deployments. */
-  readonly databaseOrigin: string;
-  readonly database: DatabaseHealth;
+  readonly values: RuntimeValues;
+  readonly database: DatabaseProvider;
   /** Environment every replica inherits (PATH, HOME...). */
   readonly inheritedEnv: Readonly<Record<string, string>>;
-  readonly cwd: string;
   readonly log: Logger;
   readonly timing?: ReplicaTiming | undefined;
   readonly outbound?: OutboundListeners | undefined;
@@ -141,6 +178,7 @@ export class Supervisor {
   readonly #timing: ReplicaTiming;
   readonly #prober = new Prober();
   readonly #runners = new Map<string, DeploymentRunner>();
+  #configMaps: readonly ConfigMap[] = [];
   #stopped = false;
   readonly #onProcessExit = () => {
     for (const runner of this.#runners.values()) runner.kill();
@@ -153,28 +191,40 @@ export class Supervisor {
     process.once('exit', this.#onProcessExit);
   }
 
-  async check(deployment: Deployment): Promise<void> {
-    await resolveWorkload(deployment, this.#options.images, this.#options.repoRoot);
+  /** Refuses a Deployment that cannot run here; starts the database when it is the first to need it. */
+  async check(deployment: Deployment, topology: Topology): Promise<void> {
+    await this.#resolve(deployment, topology);
   }
 
   /** Starts, updates and stops runners; returns once every change is under way, not when ready. */
-  async sync(deployments: readonly Deployment[]): Promise<void> {
+  async sync(topology: Topology): Promise<void> {
     if (this.#stopped) return;
-    const desired = new Map(deployments.map((deployment) => [keyOf(deployment), deployment]));
+    this.#configMaps = topology.configMaps;
+    const desired = new Map(topology.deployments.map((deployment) => [keyOf(deployment), deployment]));
     for (const [key, runner] of this.#runners) {
       if (desired.has(key)) continue;
       this.#runners.delete(key);
       runner.remove();
     }
     for (const [key, deployment] of desired) {
-      const resolved = await resolveWorkload(deployment, this.#options.images, this.#options.repoRoot);
+      const resolved = await this.#resolve(deployment, topology);
       let runner = this.#runners.get(key);
       if (!runner) {
-        runner = new DeploymentRunner(this.#options, this.#prober, this.#timing);
+        runner = new DeploymentRunner(this.#options, this.#prober, this.#timing, () => this.#configMaps);
         this.#runners.set(key, runner);
       }
       runner.update(resolved);
     }
+  }
+
+  async #resolve(deployment: Deployment, topology: Topology): Promise<RunnableWorkload> {
+    const resolved = await resolveWorkload(deployment, {
+      profile: this.#options.profile,
+      configMaps: topology.configMaps,
+      path: this.#options.inheritedEnv.PATH,
+    });
+    const wanted = resolved.kind === 'database' || resolved.workload.needsDatabase;
+    return { resolved, database: wanted ? await this.#options.database.ensure() : undefined };
   }
 
   /** Resolves once every runner has finished what it was asked (replicas spawned, rollouts done). */
@@ -202,12 +252,19 @@ export class Supervisor {
   }
 }
 
+/** A checked workload and, when it needs one, the database it gets. */
+interface RunnableWorkload {
+  readonly resolved: ResolvedWorkload;
+  readonly database: LocalDatabase | undefined;
+}
+
 /** One Deployment's replicas; every change runs after the previous one, on its own queue. */
 class DeploymentRunner {
   readonly #options: SupervisorOptions;
   readonly #prober: Prober;
   readonly #timing: ReplicaTiming;
-  #resolved: ResolvedWorkload | undefined;
+  readonly #configMaps: () => readonly ConfigMap[];
+  #runnable: RunnableWorkload | undefined;
   #template = '';
   /** Replicas of the current template. */
   #current: Replica[] = [];
@@ -220,14 +277,20 @@ class DeploymentRunner {
   #removed = false;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(options: SupervisorOptions, prober: Prober, timing: ReplicaTiming) {
+  constructor(
+    options: SupervisorOptions,
+    prober: Prober,
+    timing: ReplicaTiming,
+    configMaps: () => readonly ConfigMap[],
+  ) {
     this.#options = options;
     this.#prober = prober;
     this.#timing = timing;
+    this.#configMaps = configMaps;
   }
 
-  update(resolved: ResolvedWorkload): void {
-    this.#enqueue(() => this.#apply(resolved));
+  update(runnable: RunnableWorkload): void {
+    this.#enqueue(() => this.#apply(runnable));
   }
 
   remove(): Promise<void> {
@@ -258,14 +321,15 @@ class DeploymentRunner {
   pods(): PodStatus[] {
     const deployment = this.#deployment();
     if (!deployment) return [];
-    if (this.#resolved?.kind === 'database') {
+    const database = this.#playedDatabase();
+    if (database) {
       return [
         {
           deployment: deployment.name,
           name: `${deployment.name}-0`,
           namespace: deployment.namespace,
-          ...this.#options.database.status(),
-          address: this.#options.databaseOrigin,
+          ...database.status(),
+          address: database.origin,
         },
       ];
     }
@@ -278,39 +342,44 @@ class DeploymentRunner {
   status(): DeploymentStatus | undefined {
     const deployment = this.#deployment();
     if (!deployment) return undefined;
-    const database = this.#resolved?.kind === 'database';
+    const database = this.#playedDatabase();
     const all = [...this.#old, ...this.#current];
     return {
       namespace: deployment.namespace,
       name: deployment.name,
       desired: database ? 1 : deployment.replicas,
-      ready: database
-        ? Number(this.#options.database.status().ready)
-        : all.filter((replica) => replica.ready).length,
+      ready: database ? Number(database.status().ready) : all.filter((replica) => replica.ready).length,
       upToDate: database ? 1 : this.#current.length,
       outbound: this.#outbound,
     };
   }
 
+  /** The runtime's PostgreSQL, when this Deployment is the database it stands in for. */
+  #playedDatabase(): LocalDatabase | undefined {
+    return this.#runnable?.resolved.kind === 'database' ? this.#runnable.database : undefined;
+  }
+
   #deployment(): Deployment | undefined {
-    const resolved = this.#resolved;
+    const resolved = this.#runnable?.resolved;
     if (!resolved) return undefined;
-    return resolved.kind === 'node' ? resolved.workload.deployment : resolved.deployment;
+    return resolved.kind === 'program' ? resolved.workload.deployment : resolved.deployment;
   }
 
   #enqueue(run: () => Promise<void>): void {
     this.#queue = this.#queue.then(run).catch((error: Error) => this.#options.log.error(error.message));
   }
 
-  async #apply(resolved: ResolvedWorkload): Promise<void> {
+  async #apply(runnable: RunnableWorkload): Promise<void> {
     if (this.#removed) return;
-    this.#resolved = resolved;
+    this.#runnable = runnable;
+    const { resolved, database } = runnable;
     if (resolved.kind === 'database') {
+      const played = database as LocalDatabase;
       const deployment = resolved.deployment;
       const endpoint: Endpoint = {
         name: `${deployment.name}-0`,
         namespace: deployment.namespace,
-        origin: this.#options.databaseOrigin,
+        origin: played.origin,
         labels: deployment.podLabels,
       };
       if (this.#databaseEndpoint && this.#databaseEndpoint.name !== endpoint.name) {
@@ -321,10 +390,10 @@ class DeploymentRunner {
       const follow = () => {
         const current = this.#databaseEndpoint;
         if (!current || this.#removed) return;
-        if (this.#options.database.status().ready) this.#options.endpoints.add(current);
+        if (played.status().ready) this.#options.endpoints.add(current);
         else this.#options.endpoints.remove(current.name);
       };
-      this.#unwatchDatabase ??= this.#options.database.onChange(follow);
+      this.#unwatchDatabase ??= played.onChange(follow);
       follow();
       return;
     }
@@ -333,22 +402,23 @@ class DeploymentRunner {
     if (this.#outbound === undefined && this.#options.outbound) {
       this.#outbound = (await this.#options.outbound.open(deployment)).url;
     }
-    const template = JSON.stringify([deployment.podLabels, workload.container, workload.entry]);
+    // ConfigMaps are not part of the template: a changed one reaches replicas as they (re)start.
+    const template = JSON.stringify([deployment.podLabels, workload.container, workload.program]);
     if (template !== this.#template) {
       if (this.#template !== '') this.#options.log.info(`deployment ${deployment.name}: rolling update`);
       this.#template = template;
       this.#old.push(...this.#current);
       this.#current = [];
     }
-    await this.#scale(workload);
+    await this.#scale(workload, database);
   }
 
   /** Up to `replicas` replicas of the current template, old ones stopped as new ones get ready. */
-  async #scale(workload: NodeWorkload): Promise<void> {
+  async #scale(workload: LocalWorkload, database: LocalDatabase | undefined): Promise<void> {
     const want = workload.deployment.replicas;
     const rolloutTimeout = this.#options.rolloutTimeoutMs ?? 60_000;
     while (!this.#removed && this.#old.length > 0 && this.#current.length < want) {
-      const replica = this.#startReplica(workload);
+      const replica = this.#startReplica(workload, database);
       const ready = await replica.whenReady(rolloutTimeout);
       if (!ready) {
         if (!this.#removed) {
@@ -364,25 +434,40 @@ class DeploymentRunner {
     // Old replicas left over when the new spec wants fewer.
     const extraOld = this.#old.splice(0);
     const extra = this.#current.splice(want);
-    while (this.#current.length < want) this.#startReplica(workload);
+    while (this.#current.length < want) this.#startReplica(workload, database);
     if (extra.length > 0) {
       this.#options.log.info(`deployment ${workload.deployment.name}: scaled down to ${want}`);
     }
     await Promise.all([...extraOld, ...extra].map((replica) => replica.stop()));
   }
 
-  #startReplica(workload: NodeWorkload): Replica {
-    const { deployment, container, entry } = workload;
+  #startReplica(workload: LocalWorkload, database: LocalDatabase | undefined): Replica {
+    const { deployment, container, program } = workload;
     const outbound = this.#outbound;
+    const pod = {
+      name: `${deployment.name}-${this.#ordinal++}`,
+      namespace: deployment.namespace,
+      labels: deployment.podLabels,
+    };
+    const launch = (port: number): Launch => {
+      // Read at every start, restarts included, as the kubelet reads env when it creates a container.
+      const sources = {
+        profile: this.#options.profile,
+        program,
+        values: this.#options.values,
+        databaseUrl: database?.url,
+        configMaps: this.#configMaps(),
+        inherited: this.#options.inheritedEnv,
+      };
+      const env = replicaEnv(container, pod, sources, port, outbound);
+      const [command, ...args] = commandLine(container, sources, env);
+      return { file: command === 'node' ? process.execPath : (command as string), args, env };
+    };
     const replica = new Replica(
       {
-        name: `${deployment.name}-${this.#ordinal++}`,
-        namespace: deployment.namespace,
-        labels: deployment.podLabels,
-        entry,
-        cwd: this.#options.cwd,
-        env: (port) =>
-          replicaEnv(container, this.#options.values, this.#options.inheritedEnv, port, outbound),
+        ...pod,
+        cwd: program.workingDir,
+        launch,
         readinessProbe: container.readinessProbe,
         livenessProbe: container.livenessProbe,
       },
