@@ -13,7 +13,7 @@ import { buildTopology, loadFolders, parseYaml } from './manifests/load.ts';
 import type { Deployment, Service } from './manifests/model.ts';
 import { isPortFree } from './net/ports.ts';
 import { startListener } from './proxy/listener.ts';
-import { explainRequest } from './routing/explain.ts';
+import { explainRequest } from './proxy/explain.ts';
 import { serviceFqdn } from './routing/hosts.ts';
 import { compileRoutingTable, type RoutingTable } from './routing/table.ts';
 import { startTelemetry, type Telemetry } from './telemetry/server.ts';

@@ -9,7 +9,7 @@ import { EndpointRegistry } from '../src/endpoints/registry.ts';
 import { type Ingress, RoutingState, startIngress } from '../src/ingress/server.ts';
 import { buildTopology, parseYaml } from '../src/manifests/load.ts';
 import { compileRoutingTable } from '../src/routing/table.ts';
-import type { RequestRecord } from '../src/telemetry/record.ts';
+import { type RequestRecord, requestChannel } from '../src/telemetry/record.ts';
 
 const manifests = `
 apiVersion: v1
@@ -203,12 +203,23 @@ describe('ingress', () => {
     }
   });
 
-  it('answers 503 UF,URX when the upstream refuses the connection, after the default 2 retries', async () => {
-    const res = await request(`${ingress.url}/refused`);
-    expect(res.statusCode).toBe(503);
-    expect(await res.body.text()).toMatch(/^upstream connect error/);
-    expect(records[0]).toMatchObject({ status: 503, responseFlags: 'UF,URX' });
-    expect(records[0]?.destination?.workload).toBe('refused');
+  it("answers 503 from the refusing app's inbound side (UF there), once: the default policy retries no status", async () => {
+    const inboundSide: RequestRecord[] = [];
+    const onRecord = (message: unknown) => {
+      if ((message as RequestRecord).reporter === 'destination') inboundSide.push(message as RequestRecord);
+    };
+    requestChannel.subscribe(onRecord);
+    try {
+      const res = await request(`${ingress.url}/refused`);
+      expect(res.statusCode).toBe(503);
+      expect(res.headers.server).toBe('istio-envoy');
+      expect(await res.body.text()).toMatch(/^upstream connect error/);
+      expect(records).toEqual([expect.objectContaining({ status: 503, responseFlags: '-' })]);
+      expect(records[0]?.destination?.workload).toBe('refused');
+      expect(inboundSide).toEqual([expect.objectContaining({ status: 503, responseFlags: 'UF' })]);
+    } finally {
+      requestChannel.unsubscribe(onRecord);
+    }
   });
 
   it('adds x-request-id, x-forwarded-for and x-forwarded-proto, keeps the Host and drops hop-by-hop headers', async () => {

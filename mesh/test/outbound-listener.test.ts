@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EndpointRegistry } from '../src/endpoints/registry.ts';
 import { buildTopology, parseYaml } from '../src/manifests/load.ts';
+import { explainRequest } from '../src/proxy/explain.ts';
 import { startListener } from '../src/proxy/listener.ts';
-import { explainRequest } from '../src/routing/explain.ts';
 import { RoutingState } from '../src/routing/state.ts';
 import { compileRoutingTable } from '../src/routing/table.ts';
 import {

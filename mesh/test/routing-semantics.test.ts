@@ -202,11 +202,22 @@ spec:
     mesh.records.length = 0;
   });
 
-  it('answers 503 UF,URX when the upstream refuses connections and retries run out', async () => {
+  // Two proxies per hop: the app's inbound side answers its refusal 503 UF, so the caller sees a
+  // 503 answer, which Istio's default policy (no retriable status code) does not retry.
+  it("answers 503 UF from the refusing app's inbound side, not retried by the default policy", async () => {
+    mesh.inbound.length = 0;
     const res = await get(`${mesh.listener.url}/refused`);
     expect(res.status).toBe(503);
-    expect(res.text).toMatch(/^upstream connect error or disconnect\/reset before headers/);
-    await eventually(() => expect(mesh.records.at(-1)?.responseFlags).toBe('UF,URX'));
+    expect(res.text).toBe(
+      'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+    );
+    await eventually(() => expect(mesh.records.at(-1)?.responseFlags).toBe('-'));
+    expect(mesh.records.at(-1)?.status).toBe(503);
+    await eventually(() => expect(mesh.inbound.map((r) => r.responseFlags)).toEqual(['UF']));
+    expect(mesh.inbound[0]).toMatchObject({
+      status: 503,
+      upstreamCluster: expect.stringMatching(/^inbound\|\d+\|\|$/),
+    });
     mesh.records.length = 0;
   });
 
@@ -335,7 +346,8 @@ describe('retries and timeouts', () => {
     expect(res.text).toBe('upstream request timeout');
     expect(slow.seen.length - before).toBe(2);
     expect(res.ms).toBeLessThan(380);
-    await eventually(() => expect(mesh.records.at(-1)?.responseFlags).toMatch(/^UT/));
+    // Envoy prints flags in the order it set them: the retry limit, then the last try's timeout.
+    await eventually(() => expect(mesh.records.at(-1)?.responseFlags).toBe('URX,UT'));
   });
 
   it('answers 504 UT "upstream request timeout" when the route timeout expires', async () => {
@@ -497,11 +509,11 @@ spec:
     }
     await sleep(100);
     expect(Math.abs(sampled.seen.length - 100)).toBeLessThan(4 * Math.sqrt(400 * 0.25 * 0.75));
+    // The copies are recorded by the mirror target's inbound side, never by the caller.
     await eventually(() =>
-      expect(mesh.records.filter((r) => r.mirror && r.routeName === 'mirror.music/sampled').length).toBe(
-        sampled.seen.length,
-      ),
+      expect(mesh.inbound.filter((r) => r.mirror && r.path === '/sampled').length).toBe(sampled.seen.length),
     );
+    expect(mesh.records.filter((r) => r.mirror)).toEqual([]);
   });
 });
 

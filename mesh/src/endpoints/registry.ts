@@ -1,5 +1,4 @@
 import type { Service } from '../manifests/model.ts';
-import { UpstreamPool } from '../proxy/upstream/pool.ts';
 import { serviceFqdn } from '../routing/hosts.ts';
 
 /** A ready pod, as the ingress sees it: where to send requests and the labels subsets will select on. */
@@ -20,12 +19,6 @@ export interface PoolSettings {
   readonly connectTimeoutMs: number;
 }
 
-const defaultPoolSettings: PoolSettings = Object.freeze({
-  connections: 64,
-  maxRequestsPerConnection: undefined,
-  connectTimeoutMs: 10_000,
-});
-
 interface ServiceEntry {
   readonly namespace: string;
   readonly selector: Readonly<Record<string, string>>;
@@ -33,11 +26,14 @@ interface ServiceEntry {
   cursor: number;
 }
 
-/** Which endpoints of each Service are ready, with one keep-alive connection pool per endpoint. */
+/**
+ * Which endpoints of each Service are ready. It knows nothing of connections: the data path keeps
+ * its pools per endpoint and drops them when `onChange` shows the endpoint gone.
+ */
 export class EndpointRegistry {
   readonly #services = new Map<string, ServiceEntry>();
-  readonly #pools = new Map<string, UpstreamPool>();
   readonly #listeners = new Set<() => void>();
+  readonly #closers = new Set<() => Promise<void>>();
   #version = 0;
 
   /** Changes whenever an endpoint comes or goes, so that callers can cache filtered lists. */
@@ -104,22 +100,18 @@ export class EndpointRegistry {
 
   remove(name: string): void {
     this.#unselected.delete(name);
-    let origin: string | undefined;
     for (const entry of this.#services.values()) {
       const gone = entry.endpoints.find((endpoint) => endpoint.name === name);
-      if (!gone) continue;
-      origin = gone.origin;
-      entry.endpoints = Object.freeze(entry.endpoints.filter((endpoint) => endpoint !== gone));
-    }
-    if (origin !== undefined) {
-      // In-flight requests finish; the next pick no longer sees the endpoint.
-      for (const [key, pool] of this.#pools) {
-        if (!key.startsWith(`${origin}|`)) continue;
-        pool.close().catch(() => {});
-        this.#pools.delete(key);
-      }
+      if (gone) entry.endpoints = Object.freeze(entry.endpoints.filter((endpoint) => endpoint !== gone));
     }
     this.#changed();
+  }
+
+  /** Is this endpoint (this very object) still ready, selected by a Service or not? */
+  has(endpoint: Endpoint): boolean {
+    if (this.#unselected.get(endpoint.name) === endpoint) return true;
+    for (const entry of this.#services.values()) if (entry.endpoints.includes(endpoint)) return true;
+    return false;
   }
 
   endpoints(service: string): readonly Endpoint[] {
@@ -134,32 +126,20 @@ export class EndpointRegistry {
     return entry.endpoints[entry.cursor];
   }
 
-  /** The keep-alive pool to an endpoint; one per distinct connection settings. */
-  pool(endpoint: Endpoint, settings: PoolSettings = defaultPoolSettings): UpstreamPool {
-    const key = `${endpoint.origin}|${settings.connections}|${settings.maxRequestsPerConnection ?? ''}|${settings.connectTimeoutMs}`;
-    let pool = this.#pools.get(key);
-    if (!pool) {
-      pool = new UpstreamPool(endpoint.origin, {
-        connections: settings.connections,
-        maxRequestsPerConnection: settings.maxRequestsPerConnection,
-        connectTimeoutMs: settings.connectTimeoutMs,
-        keepAliveTimeoutMs: 30_000,
-        keepAliveMaxTimeoutMs: 120_000,
-      });
-      this.#pools.set(key, pool);
-    }
-    return pool;
-  }
-
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
+  /** `close` waits for `closer`: what was built on the registry (the data path's pools) ends with it. */
+  onClose(closer: () => Promise<void>): void {
+    this.#closers.add(closer);
+  }
+
   async close(): Promise<void> {
-    const pools = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(pools.map((pool) => pool.destroy().catch(() => {})));
+    const closers = [...this.#closers];
+    this.#closers.clear();
+    await Promise.all(closers.map((closer) => closer().catch(() => {})));
   }
 
   #changed(): void {

@@ -1,6 +1,7 @@
 import type { Endpoint, EndpointRegistry, PoolSettings } from '../endpoints/registry.ts';
 import type { Cluster } from '../routing/table.ts';
 import type { DestinationIdentity, WorkloadIdentity } from '../telemetry/record.ts';
+import { type Inbound, type InboundSides, inboundSides } from './stages/inbound.ts';
 import type { UpstreamPool } from './upstream/pool.ts';
 
 /** What one listener knows about one endpoint of one cluster: load, failures, ejection. */
@@ -14,7 +15,8 @@ export class HostState {
   consecutiveGateway = 0;
   ejectedUntil = 0;
   ejections = 0;
-  /** The connection pool, as last looked up (see ClusterRuntime.pool). */
+  /** The endpoint's inbound side and the pool to its app, as last looked up (see ClusterRuntime.pool). */
+  inbound: Inbound | undefined;
   pool: UpstreamPool | undefined;
   poolSettings: PoolSettings | undefined;
   poolVersion = -1;
@@ -55,6 +57,7 @@ export function endpointIdentity(endpoint: Endpoint): WorkloadIdentity {
 export class ClusterRuntime {
   config: Cluster;
   readonly #registry: EndpointRegistry;
+  readonly #sides: InboundSides;
   #version = -1;
   #hosts: HostState[] = [];
   readonly #byName = new Map<string, HostState>();
@@ -66,6 +69,7 @@ export class ClusterRuntime {
   constructor(config: Cluster, registry: EndpointRegistry) {
     this.config = config;
     this.#registry = registry;
+    this.#sides = inboundSides(registry);
     this.#pool = poolSettings(config);
   }
 
@@ -120,18 +124,24 @@ export class ClusterRuntime {
   }
 
   /**
-   * The endpoint's pool for this cluster's settings, kept on the host: the registry's lookup builds
-   * a key string, too much for every request. Looked up again when the settings or the registry's
-   * endpoints change (a removed endpoint's pool is closed).
+   * The pool to the endpoint's app for this cluster's settings, kept on the host with the
+   * endpoint's inbound side: looked up again only when the settings or the registry's endpoints
+   * change (a removed endpoint's pools are closed).
    */
   pool(host: HostState): UpstreamPool {
     const version = this.#registry.version;
     if (host.pool === undefined || host.poolSettings !== this.#pool || host.poolVersion !== version) {
-      host.pool = this.#registry.pool(host.endpoint, this.#pool);
+      host.pool = this.#sides.pool(host.endpoint, this.#pool);
+      host.inbound = this.#sides.inbound(host.endpoint);
       host.poolSettings = this.#pool;
       host.poolVersion = version;
     }
     return host.pool;
+  }
+
+  /** The endpoint's inbound side (after `pool(host)`). */
+  inbound(host: HostState): Inbound {
+    return host.inbound ?? this.#sides.inbound(host.endpoint);
   }
 
   /** Outlier detection input: an upstream answer (status) or a local failure (connect, reset, timeout: 503/504). */

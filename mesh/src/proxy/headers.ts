@@ -137,7 +137,8 @@ export function upstreamRequestHeaders(
   if (edge) {
     const client = req.socket.remoteAddress ?? 'unknown';
     forwardedFor = forwardedFor === undefined ? client : `${forwardedFor}, ${client}`;
-    forwardedProto = 'http';
+    // The scheme of the downstream connection: a gateway's HTTPS server decrypts TLS sockets.
+    forwardedProto = 'encrypted' in req.socket ? 'https' : 'http';
     list.push('x-envoy-external-address', client);
   }
   if (forwardedFor !== undefined) list.push('x-forwarded-for', forwardedFor);
@@ -190,6 +191,7 @@ export function downstreamResponseHeaders(
   headers: IncomingHttpHeaders,
   mutation: ResponseHeaderMutation | undefined,
   upstreamServiceTimeMs: number,
+  serverName: string,
 ): string[] {
   const connection = headers.connection;
   const dropped =
@@ -209,13 +211,8 @@ export function downstreamResponseHeaders(
     const extra = mutation.extra;
     for (let i = 0; i < extra.length; i++) list.push(extra[i] as string);
   }
-  // Istio sets Envoy's server_name to istio-envoy and overwrites the upstream's.
-  list.push(
-    'x-envoy-upstream-service-time',
-    String(Math.round(upstreamServiceTimeMs)),
-    'server',
-    'istio-envoy',
-  );
+  // Envoy overwrites the upstream's `server` with its own name (istio-envoy or envoy, see ProxyContext).
+  list.push('x-envoy-upstream-service-time', String(Math.round(upstreamServiceTimeMs)), 'server', serverName);
   return list;
 }
 

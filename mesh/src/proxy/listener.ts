@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { type AddressInfo, connect, type Server, type Socket } from 'node:net';
 import { type Dispatcher, Pool } from 'undici';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
-import { PortInUseError } from '../errors.ts';
+import { PortInUseError, UpstreamConnectError } from '../errors.ts';
 import { authorityHost, authorityPort } from '../routing/hosts.ts';
 import type { RoutingState } from '../routing/state.ts';
 import type { RequestRecord } from '../telemetry/record.ts';
@@ -12,14 +12,15 @@ import {
   type DownstreamServer,
 } from './downstream/server.ts';
 import { type Exchange, handleRequest, type ListenerContext, ProxyContext } from './exchange.ts';
-import { Flags, formatFlags } from './flags.ts';
+import { Flags, formatFlags, singleFlag } from './flags.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import type { MeshSettings } from './settings.ts';
 
 export type { ListenerContext } from './exchange.ts';
 
 export interface ListenerOptions {
-  /** 0 picks a free port. */
-  readonly port: number;
+  /** 0 picks a free port; undefined leaves it unbound, serving only what `serve` is given (a TLS front's sockets). */
+  readonly port: number | undefined;
   readonly host: string;
   /** `{ kind: 'gateway' }` for the ingress gateway, `{ kind: 'mesh', source }` for a workload's sidecar. */
   readonly context: ListenerContext;
@@ -29,12 +30,16 @@ export interface ListenerOptions {
   readonly onRequestEnd?: ((record: RequestRecord) => void) | undefined;
   /** Mirrored copies in flight at most, per listener (default 128). */
   readonly mirrorConcurrency?: number | undefined;
+  /** Mesh-wide settings (`-shadow` suffix, path normalization); `defaultMeshSettings` when absent. */
+  readonly settings?: MeshSettings | undefined;
 }
 
 export interface Listener {
-  /** `http://<host>:<port>` as bound (the real port when asked for port 0). */
+  /** `http://<host>:<port>` as bound (the real port when asked for port 0); '' and 0 when unbound. */
   readonly url: string;
   readonly port: number;
+  /** Serves HTTP on a connection accepted elsewhere, such as a decrypted TLS socket. */
+  serve(socket: Socket): void;
   close(): Promise<void>;
 }
 
@@ -52,6 +57,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     routing: options.routing,
     endpoints: options.endpoints,
     onRequestEnd: options.onRequestEnd,
+    settings: options.settings,
     mirrorConcurrency: options.mirrorConcurrency ?? 128,
     passthrough: (exchange, authority) => passthrough(exchange, authority, passthroughPools),
   });
@@ -64,13 +70,19 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     },
   });
   const server = downstream.server;
-  await listen(server, options.port, options.host);
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
-  context.selfAuthorities = new Set([`${urlHost}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]);
+  let port = 0;
+  let url = '';
+  if (options.port !== undefined) {
+    await listen(server, options.port, options.host);
+    port = (server.address() as AddressInfo).port;
+    const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+    context.selfAuthorities = new Set([`${urlHost}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]);
+    url = `http://${urlHost}:${port}`;
+  }
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
+    serve: (socket) => downstream.serve(socket, noBytes),
     close: async () => {
       for (const socket of tunnels) socket.destroy();
       await downstream.close();
@@ -97,13 +109,13 @@ function onConnect(
   if (context.edge || context.selfAuthorities.has(authority) || host === '') {
     // Envoy matches CONNECT only to routes with a connect matcher, which Istio's HTTP routes lack.
     socket.end(
-      'HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n',
+      `HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nserver: ${context.serverName}\r\nconnection: close\r\n\r\n`,
     );
     if (context.recording)
       context.publish({ ...protocolErrorRecord(context, 404, socket), ...connectNotRouted(authority) });
     return;
   }
-  const meshHost = context.virtualHost(context.routing.table, host) !== undefined;
+  const meshHost = context.authority(context.routing.table, host).virtualHost !== undefined;
   if (meshHost) {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     downstream.serve(socket, head);
@@ -127,12 +139,13 @@ function onConnect(
 }
 
 function connectNotRouted(authority: string): Partial<RequestRecord> {
-  return { method: 'CONNECT', authority, responseFlags: formatFlags(Flags.NR), responseBytes: 0 };
+  return { method: 'CONNECT', authority, responseFlags: formatFlags(singleFlag(Flags.NR)), responseBytes: 0 };
 }
 
 /** What Envoy logs for a request its codec refused: no method, path or route, flag DPE. */
 function protocolErrorRecord(context: ProxyContext, status: number, socket: Socket): RequestRecord {
   return {
+    reporter: 'source',
     startTime: Date.now(),
     durationMs: 0,
     upstreamServiceTimeMs: undefined,
@@ -141,7 +154,7 @@ function protocolErrorRecord(context: ProxyContext, status: number, socket: Sock
     protocol: 'HTTP/1.1',
     authority: '-',
     status,
-    responseFlags: formatFlags(Flags.DPE),
+    responseFlags: formatFlags(singleFlag(Flags.DPE)),
     requestBytes: 0,
     responseBytes: (STATUS_CODES[status] ?? '').length,
     requestId: undefined,
@@ -177,7 +190,12 @@ function passthrough(exchange: Exchange, authority: string, pools: Map<string, P
       res.writeHead(
         status,
         message,
-        downstreamResponseHeaders(headers, undefined, exchange.upstreamServiceTimeMs),
+        downstreamResponseHeaders(
+          headers,
+          undefined,
+          exchange.upstreamServiceTimeMs,
+          exchange.context.serverName,
+        ),
       );
     },
     onResponseData(controller, chunk) {
@@ -193,16 +211,12 @@ function passthrough(exchange: Exchange, authority: string, pools: Map<string, P
     },
     onResponseError(_c, _error) {
       if (res.headersSent) {
-        exchange.flags |= Flags.UC;
+        exchange.addFlag(Flags.UC);
         res.destroy();
         exchange.finish();
         return;
       }
-      exchange.localReply(
-        503,
-        'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
-        Flags.UF,
-      );
+      exchange.fail(passthroughFailed);
     },
   };
   pool.dispatch(
@@ -215,6 +229,11 @@ function passthrough(exchange: Exchange, authority: string, pools: Map<string, P
     handler,
   );
 }
+
+const noBytes = Buffer.alloc(0);
+
+/** A passthrough destination has no inbound side: its refusal is the caller's own 503 `UF`. */
+const passthroughFailed = new UpstreamConnectError();
 
 const emptyMutation = Object.freeze({
   drop: new Set<string>(),

@@ -1,10 +1,12 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { RouteDestination } from '../routing/table.ts';
+import type { DestinationIdentity, RequestRecord } from '../telemetry/record.ts';
 import type { ClusterRuntime, HostState } from './cluster.ts';
 import type { Exchange } from './exchange.ts';
-import { Flags } from './flags.ts';
+import { Flags, formatFlags, singleFlag } from './flags.ts';
 import { shadowAuthority } from './headers.ts';
+import type { InboundCall } from './stages/inbound.ts';
+import { destinationIdentity, exchangeRecord } from './stages/record.ts';
 
 /**
  * A mirrored copy never waits long: without a route timeout of its own, a hung mirror target would
@@ -21,6 +23,8 @@ const sweepIntervalMs = 1_000;
  */
 export class MirrorSender {
   readonly #concurrency: number;
+  /** Append `-shadow` to the copy's host (MeshSettings.shadowHostSuffix). */
+  readonly #shadowSuffix: boolean;
   /**
    * Copies in flight, oldest first, as a list linked through the handlers: adding and removing
    * allocate nothing, and the sweep stops at the first copy young enough.
@@ -31,8 +35,9 @@ export class MirrorSender {
   #sweep: NodeJS.Timeout | undefined;
   skipped = 0;
 
-  constructor(concurrency: number) {
+  constructor(concurrency: number, shadowSuffix: boolean) {
     this.#concurrency = concurrency;
+    this.#shadowSuffix = shadowSuffix;
   }
 
   get inFlight(): number {
@@ -49,18 +54,24 @@ export class MirrorSender {
     const now = performance.now();
     const host = runtime.pick(now, undefined);
     if (!host) {
-      if (exchange.context.recording) {
-        exchange.context.publish(
-          exchange.record(true, 503, Flags.UH, undefined, runtime.config, 0, destination, 0, undefined),
-        );
-      }
+      // It never reaches an inbound side, which would have recorded it: recorded here.
+      if (exchange.context.recording) exchange.context.publish(unreachedCopy(exchange, runtime, destination));
       return;
     }
-    // undici may queue the options and read the list later: the copy needs its own.
+    // The pool may queue the request and read the list later: the copy needs its own.
     const headers = upstream.list.slice();
-    headers[upstream.hostIndex] = shadowAuthority(headers[upstream.hostIndex] as string);
+    const authority = headers[upstream.hostIndex] as string;
+    if (this.#shadowSuffix) headers[upstream.hostIndex] = shadowAuthority(authority);
     const body = exchange.body;
-    const handler = new MirrorHandler(this, exchange, runtime, host, destination, now);
+    const handler = new MirrorHandler(
+      this,
+      exchange,
+      runtime,
+      host,
+      destination,
+      now,
+      headers[upstream.hostIndex] as string,
+    );
     this.#count++;
     if (this.#newest === undefined) this.#oldest = handler;
     else {
@@ -69,20 +80,19 @@ export class MirrorSender {
     }
     this.#newest = handler;
     this.#sweep ??= setInterval(sweep, sweepIntervalMs, this).unref();
-    try {
-      runtime.pool(host).dispatch(
-        {
-          path: exchange.path,
-          method: exchange.method,
-          headers,
-          // A streamed body can be read once, by the primary: the copy goes without it.
-          body: body === null || Buffer.isBuffer(body) ? body : null,
-        },
-        handler,
-      );
-    } catch (error) {
-      handler.onResponseError(undefined, error as Error);
-    }
+    const pool = runtime.pool(host);
+    runtime.inbound(host).dispatch(
+      pool,
+      {
+        path: exchange.path,
+        method: exchange.method,
+        headers,
+        // A streamed body can be read once, by the primary: the copy goes without it.
+        body: body === null || Buffer.isBuffer(body) ? body : null,
+      },
+      handler,
+      handler,
+    );
   }
 
   /** Called once per copy, when it ends one way or another. */
@@ -112,21 +122,44 @@ function sweep(sender: MirrorSender): void {
   sender.sweep();
 }
 
-/** Reads a copy's answer without keeping it: status, size and timing for telemetry only. */
-class MirrorHandler implements Dispatcher.DispatchHandler {
+/** The record of a copy that found no endpoint: 503 `UH`, at the caller's side only. */
+function unreachedCopy(
+  exchange: Exchange,
+  runtime: ClusterRuntime,
+  destination: RouteDestination,
+): RequestRecord {
+  const cluster = runtime.config;
+  return {
+    ...exchangeRecord(exchange),
+    durationMs: 0,
+    upstreamServiceTimeMs: undefined,
+    status: 503,
+    responseFlags: formatFlags(singleFlag(Flags.UH)),
+    responseBytes: 0,
+    upstreamHost: undefined,
+    upstreamCluster: cluster.name,
+    destination: destinationIdentity(undefined, cluster, cluster.service ?? destination.service),
+    mirror: true,
+  };
+}
+
+/**
+ * Reads a copy's answer without keeping it. The endpoint's inbound side records the copy
+ * (`reporter="destination"`); the caller's proxy does not report its shadow requests.
+ */
+class MirrorHandler implements Dispatcher.DispatchHandler, InboundCall {
   readonly #sender: MirrorSender;
   readonly #exchange: Exchange;
   readonly #runtime: ClusterRuntime;
   readonly #host: HostState;
   readonly #destination: RouteDestination;
   readonly started: number;
+  readonly authority: string;
+  readonly mirror = true;
   /** Neighbours in the sender's list of copies in flight. */
   previous: MirrorHandler | undefined;
   next: MirrorHandler | undefined;
   #controller: Dispatcher.DispatchController | undefined;
-  #status = 0;
-  #bytes = 0;
-  #serviceTime: number | undefined;
   #done = false;
 
   constructor(
@@ -136,6 +169,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     host: HostState,
     destination: RouteDestination,
     started: number,
+    authority: string,
   ) {
     this.#sender = sender;
     this.#exchange = exchange;
@@ -143,57 +177,54 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     this.#host = host;
     this.#destination = destination;
     this.started = started;
+    this.authority = authority;
+  }
+
+  // InboundCall: what the endpoint's inbound side records of the copy.
+  get source() {
+    return this.#exchange.context.source;
+  }
+  get destination(): DestinationIdentity {
+    const cluster = this.#runtime.config;
+    return destinationIdentity(this.#host, cluster, cluster.service ?? this.#destination.service);
+  }
+  get requestId(): string | undefined {
+    return this.#exchange.upstream?.requestId;
+  }
+  get userAgent(): string | undefined {
+    return this.#exchange.req.userAgent;
+  }
+  get forwardedFor(): string | undefined {
+    return this.#exchange.upstream?.forwardedFor;
+  }
+  get requestBytes(): number {
+    return this.#exchange.requestBytes;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
   }
 
-  onResponseStart(
-    _c: Dispatcher.DispatchController,
-    statusCode: number,
-    _headers: IncomingHttpHeaders,
-  ): void {
-    this.#status = statusCode;
-    this.#serviceTime = performance.now() - this.started;
-  }
+  onResponseStart(): void {}
 
-  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#bytes += chunk.length;
-  }
+  onResponseData(): void {}
 
   onResponseEnd(): void {
-    this.#end(this.#status, 0);
+    this.#end();
   }
 
-  onResponseError(_c: Dispatcher.DispatchController | undefined, _error: Error): void {
-    this.#end(this.#status || 503, this.#status ? Flags.UC : Flags.UF);
+  onResponseError(): void {
+    this.#end();
   }
 
   timeout(): void {
     this.#controller?.abort(new Error('mirror timeout'));
-    this.#end(504, Flags.UT);
+    this.#end();
   }
 
-  #end(status: number, flags: number): void {
+  #end(): void {
     if (this.#done) return;
     this.#done = true;
     this.#sender.done(this);
-    const exchange = this.#exchange;
-    if (exchange.context.recording) {
-      exchange.context.publish(
-        exchange.record(
-          true,
-          status,
-          flags,
-          this.#host,
-          this.#runtime.config,
-          performance.now() - this.started,
-          this.#destination,
-          this.#bytes,
-          this.#serviceTime,
-        ),
-      );
-    }
   }
 }

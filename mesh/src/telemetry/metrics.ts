@@ -3,10 +3,11 @@ import type { RequestRecord, WorkloadIdentity } from './record.ts';
 /**
  * Istio's standard HTTP metrics, as its stats filter (istio/proxy `istio_stats.cc`) emits them:
  * same names, same labels in the same order, Envoy's default histogram buckets, Envoy's
- * Prometheus text layout. One record counts twice, as a sidecar pair would: `reporter="source"`
- * (the ingress gateway or the calling workload's sidecar) and `reporter="destination"` (the
- * receiving workload's sidecar, only when the request reached one). A mirrored copy counts once,
- * `reporter="destination"`: the caller's proxy does not report its shadow requests.
+ * Prometheus text layout. Each record counts under its own reporter, as each proxy of a hop
+ * reports its side: `reporter="source"` (the ingress gateway or the calling workload's outbound
+ * sidecar) and `reporter="destination"` (the endpoint's inbound side, only when the request got
+ * there). A mirrored copy counts only at the destination: the caller's proxy does not report its
+ * shadow requests.
  *
  * Durations keep their sub-millisecond part (Envoy truncates to whole milliseconds), so that local,
  * sub-millisecond requests still land in the right bucket.
@@ -21,9 +22,6 @@ export const defaultBuckets: readonly number[] = Object.freeze([
 /** Istio's default cluster id (`constants.DefaultClusterName`), the value of source_/destination_cluster. */
 const clusterName = 'Kubernetes';
 const unknown = 'unknown';
-
-/** Response flags after which the destination workload's sidecar never saw the request. */
-const notDelivered = new Set(['NR', 'NC', 'UH', 'UF', 'UO', 'FI', 'DPE', 'NFCF', 'UAEX', 'RL', 'IH']);
 
 class Histogram {
   /** Per bucket, not cumulative; the last slot is above the highest bound. */
@@ -122,13 +120,12 @@ export class IstioMetrics {
       pair = { source: undefined, destination: undefined };
       byProtocol.set(record.protocol, pair);
     }
-    if (!record.mirror) {
-      pair.source ??= this.#newSeries(labelValues('source', record));
-      this.#count(pair.source, record);
-    }
-    if (reachedDestination(record)) {
+    if (record.reporter === 'destination') {
       pair.destination ??= this.#newSeries(labelValues('destination', record));
       this.#count(pair.destination, record);
+    } else if (!record.mirror) {
+      pair.source ??= this.#newSeries(labelValues('source', record));
+      this.#count(pair.source, record);
     }
   }
 
@@ -201,14 +198,6 @@ export class IstioMetrics {
     }
     out.push('\n');
   }
-}
-
-/** The destination's sidecar reports only requests that got to it. */
-function reachedDestination(record: RequestRecord): boolean {
-  if (record.destination === undefined || record.upstreamHost === undefined) return false;
-  if (record.responseFlags === '-') return true;
-  for (const flag of record.responseFlags.split(',')) if (notDelivered.has(flag)) return false;
-  return true;
 }
 
 type Reporter = 'source' | 'destination';

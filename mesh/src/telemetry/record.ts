@@ -17,11 +17,16 @@ export interface DestinationIdentity extends WorkloadIdentity {
 }
 
 /**
- * What the data path reports once per finished request (mirrored copies included, with `mirror`
- * set). Telemetry turns it into Istio's standard metrics and the access log; nothing else reads it.
- * Build it only when the channel has subscribers.
+ * What one proxy reports once per finished request, as Envoy's access log and istio_stats do: the
+ * caller's side (`reporter: 'source'`: the ingress gateway or the calling workload's outbound
+ * sidecar) and, when the request reached an endpoint, the endpoint's inbound side
+ * (`reporter: 'destination'`), each its own record. A mirrored copy is recorded by the inbound side
+ * only, with `mirror` set. Telemetry turns records into Istio's standard metrics and the access
+ * log; nothing else reads them. Build one only when the channel has subscribers.
  */
 export interface RequestRecord {
+  /** Which proxy of the hop reports: the caller's (`source`) or the endpoint's inbound side (`destination`). */
+  readonly reporter: 'source' | 'destination';
   /** Epoch milliseconds when the request arrived. */
   readonly startTime: number;
   /** Arrival to last response byte, milliseconds with sub-millisecond precision. */

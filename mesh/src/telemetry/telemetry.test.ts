@@ -24,6 +24,7 @@ const backV1 = Object.freeze({
 
 function record(overrides: Partial<RequestRecord> = {}): RequestRecord {
   return {
+    reporter: 'source',
     startTime: Date.UTC(2026, 10, 25, 13, 24, 57, 930),
     durationMs: 3.4,
     upstreamServiceTimeMs: 2.6,
@@ -60,10 +61,12 @@ function value(line: string | undefined): number {
 }
 
 describe('Istio metrics from request records', () => {
-  it('counts a request once per reporter, with every istio_stats label in its order', () => {
+  it('counts each record under its reporter (caller side and inbound side), with every istio_stats label in its order', () => {
     const metrics = new IstioMetrics();
     metrics.record(record());
+    metrics.record(record({ reporter: 'destination' }));
     metrics.record(record({ durationMs: 0.3 }));
+    metrics.record(record({ reporter: 'destination', durationMs: 0.3 }));
     const text = metrics.render();
 
     const totals = samples(text, 'istio_requests_total');
@@ -89,9 +92,11 @@ describe('Istio metrics from request records', () => {
 
   it("fills histograms with Envoy's default buckets, cumulative, with sum and count", () => {
     const metrics = new IstioMetrics();
-    metrics.record(record({ durationMs: 0.3, requestBytes: 0, responseBytes: 180 }));
-    metrics.record(record({ durationMs: 3.4, requestBytes: 20, responseBytes: 180 }));
-    metrics.record(record({ durationMs: 70, requestBytes: 20, responseBytes: 4000 }));
+    for (const reporter of ['source', 'destination'] as const) {
+      metrics.record(record({ reporter, durationMs: 0.3, requestBytes: 0, responseBytes: 180 }));
+      metrics.record(record({ reporter, durationMs: 3.4, requestBytes: 20, responseBytes: 180 }));
+      metrics.record(record({ reporter, durationMs: 70, requestBytes: 20, responseBytes: 4000 }));
+    }
     const text = metrics.render();
 
     expect(text).toContain('# TYPE istio_request_duration_milliseconds histogram\n');
@@ -114,13 +119,14 @@ describe('Istio metrics from request records', () => {
     expect(value(samples(text, 'istio_request_bytes_sum', 'reporter="source"')[0])).toBe(40);
   });
 
-  it('keeps codes and response flags apart, and reports only the source side when nothing was reached', () => {
+  it('keeps codes and response flags apart, each reporter with its own (503 UF inbound, 503 - at the caller)', () => {
     const metrics = new IstioMetrics();
     metrics.record(record());
     metrics.record(
       record({ status: 503, responseFlags: 'UH', upstreamHost: undefined, upstreamCluster: undefined }),
     );
-    metrics.record(record({ status: 503, responseFlags: 'UF,URX' }));
+    metrics.record(record({ status: 503, responseFlags: 'URX' }));
+    metrics.record(record({ reporter: 'destination', status: 503, responseFlags: 'UF' }));
     metrics.record(
       record({
         status: 404,
@@ -134,9 +140,19 @@ describe('Istio metrics from request records', () => {
 
     expect(samples(text, 'istio_requests_total', 'response_flags="UH"')).toHaveLength(1);
     expect(samples(text, 'istio_requests_total', 'response_flags="UH"', 'reporter="source"')).toHaveLength(1);
+    expect(samples(text, 'istio_requests_total', 'response_flags="URX"', 'reporter="source"')).toHaveLength(
+      1,
+    );
     expect(
-      samples(text, 'istio_requests_total', 'response_flags="UF,URX"', 'response_code="503"'),
+      samples(
+        text,
+        'istio_requests_total',
+        'response_flags="UF"',
+        'reporter="destination"',
+        'response_code="503"',
+      ),
     ).toHaveLength(1);
+    expect(samples(text, 'istio_requests_total', 'reporter="destination"')).toHaveLength(1);
     const noRoute = samples(text, 'istio_requests_total', 'response_flags="NR"');
     expect(noRoute).toHaveLength(1);
     // The gateway does not fall back on the Host header (Istio disables it for gateways).
@@ -165,7 +181,8 @@ describe('Istio metrics from request records', () => {
   it('counts a mirrored copy at the destination only', () => {
     const metrics = new IstioMetrics();
     const backV2 = { ...backV1, workload: 'back-v2', version: 'v2' };
-    metrics.record(record({ destination: backV2, mirror: true }));
+    metrics.record(record({ destination: backV2, mirror: true, status: 503, responseFlags: 'UH' }));
+    metrics.record(record({ reporter: 'destination', destination: backV2, mirror: true }));
     const text = metrics.render();
     const totals = samples(text, 'istio_requests_total');
     expect(totals).toHaveLength(1);
@@ -187,7 +204,14 @@ describe('Istio metrics from request records', () => {
 
   it('holds one series per combination, however many requests', () => {
     const metrics = new IstioMetrics();
-    for (let i = 0; i < 1000; i++) metrics.record(record({ durationMs: i % 7, source: { ...gateway } }));
+    for (let i = 0; i < 1000; i++)
+      metrics.record(
+        record({
+          reporter: i % 2 === 0 ? 'source' : 'destination',
+          durationMs: i % 7,
+          source: { ...gateway },
+        }),
+      );
     expect(metrics.seriesCount).toBe(2);
   });
 });
@@ -278,8 +302,13 @@ describe('telemetry server', () => {
   it('serves records published on the channel at /stats/prometheus, and logs each one', async () => {
     expect(telemetry.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/stats\/prometheus$/);
     requestChannel.publish(record());
+    requestChannel.publish(record({ reporter: 'destination' }));
     requestChannel.publish(
-      record({ mirror: true, destination: { ...backV1, workload: 'back-v2', version: 'v2' } }),
+      record({
+        reporter: 'destination',
+        mirror: true,
+        destination: { ...backV1, workload: 'back-v2', version: 'v2' },
+      }),
     );
 
     const response = await request(telemetry.url);
@@ -290,7 +319,7 @@ describe('telemetry server', () => {
     expect(
       value(samples(text, 'istio_requests_total', 'reporter="destination"', 'destination_version="v2"')[0]),
     ).toBe(1);
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(
       /^\[2026-11-25T13:24:57\.930Z\] "GET \/back\/api\/tracks\?page=1 HTTP\/1\.1" 200 /,
     );

@@ -87,7 +87,10 @@ export interface Mesh {
   readonly listener: Listener;
   readonly routing: RoutingState;
   readonly endpoints: EndpointRegistry;
+  /** What the listener reports (`reporter: 'source'`). */
   readonly records: RequestRecord[];
+  /** What the endpoints' inbound sides report (`reporter: 'destination'`), mirrored copies included. */
+  readonly inbound: RequestRecord[];
   close(): Promise<void>;
 }
 
@@ -117,8 +120,10 @@ export async function startMesh(
   const routing = new RoutingState(compileRoutingTable(topology));
   const listener = await startListener({ port: 0, host: '127.0.0.1', context, routing, endpoints });
   const records: RequestRecord[] = [];
+  const inbound: RequestRecord[] = [];
   const onRecord = (message: unknown) => {
-    records.push(message as RequestRecord);
+    const record = message as RequestRecord;
+    (record.reporter === 'destination' ? inbound : records).push(record);
   };
   subscribe(requestChannel.name, onRecord);
   return {
@@ -126,6 +131,7 @@ export async function startMesh(
     routing,
     endpoints,
     records,
+    inbound,
     close: async () => {
       unsubscribe(requestChannel.name, onRecord);
       await listener.close();

@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
+import type { RequestFacts } from '../routing/match.ts';
+import type { CompiledRoute, RouteDestination, RoutingTable } from '../routing/table.ts';
 import type { WorkloadIdentity } from '../telemetry/record.ts';
-import { authorityHost, authorityPort } from './hosts.ts';
-import type { RequestFacts } from './match.ts';
-import type { CompiledRoute, RouteDestination, RoutingTable, VirtualHost } from './table.ts';
+import { matchRoute, normalizePath, requestTarget, resolveAuthority } from './resolve.ts';
+import { defaultMeshSettings, type MeshSettings } from './settings.ts';
+import { compileChain } from './stages/chain.ts';
 
 export interface ExplainContext {
   readonly kind: 'gateway' | 'mesh';
@@ -18,6 +20,7 @@ export interface ExplainInput {
   readonly headers?: Readonly<Record<string, string | readonly string[]>> | undefined;
   /** When given, each destination lists its ready endpoints. */
   readonly endpoints?: EndpointRegistry | undefined;
+  readonly settings?: MeshSettings | undefined;
 }
 
 export interface ExplainedDestination {
@@ -63,6 +66,8 @@ export interface ExplainedRoute {
   }[];
   readonly redirect: Record<string, unknown> | null;
   readonly directResponse: Record<string, unknown> | null;
+  /** The route's chain of stages as the data plane runs it, one line each. */
+  readonly stages: readonly string[];
 }
 
 export interface RouteCheck {
@@ -78,6 +83,7 @@ export interface Explanation {
   readonly context: 'gateway' | 'mesh';
   readonly source: WorkloadIdentity | null;
   readonly authority: string;
+  /** The path as routes see it and the upstream gets it: normalized (Istio's BASE), before any rewrite. */
   readonly path: string;
   readonly method: string;
   /** Gateways served (gateway context) or `mesh`. */
@@ -92,15 +98,26 @@ export interface Explanation {
   readonly route: ExplainedRoute | null;
 }
 
-/** What a request would match, and why; plain JSON, for `mesh explain`. */
+/**
+ * What a request would match, and why; plain JSON, for `mesh explain`. Host, port, path and route
+ * come from the functions the listeners use (resolve.ts), and the route's lines from its compiled
+ * chain, so explain and the data plane agree.
+ */
 export function explainRequest(table: RoutingTable, input: ExplainInput): Explanation {
-  const url = new URL(input.url);
-  const authority = typeof input.headers?.host === 'string' ? input.headers.host : url.host;
-  const host = authorityHost(authority);
+  const { authority: urlAuthority, target } = requestTarget(rawTarget(input.url), '');
+  const authority = typeof input.headers?.host === 'string' ? input.headers.host : urlAuthority;
   const edge = input.context.kind === 'gateway';
-  const port = edge ? table.binding.port : (authorityPort(authority) ?? 80);
+  const source = input.context.source ?? null;
+  const { host, port, virtualHost } = resolveAuthority(
+    table,
+    edge,
+    source?.namespace ?? 'default',
+    authority,
+  );
   const method = input.method ?? 'GET';
-  const path = `${url.pathname}${url.search}`;
+  const normalized = normalizePath(target, (input.settings ?? defaultMeshSettings).pathNormalization);
+  const path = normalized ?? target;
+  const query = path.indexOf('?');
   const headers: IncomingHttpHeaders = { host: authority };
   for (const [name, value] of Object.entries(input.headers ?? {})) {
     headers[name.toLowerCase()] = typeof value === 'string' ? value : [...value];
@@ -110,12 +127,11 @@ export function explainRequest(table: RoutingTable, input: ExplainInput): Explan
     host,
     port,
     path,
-    pathname: url.pathname,
+    pathname: query === -1 ? path : path.slice(0, query),
     method,
     scheme: 'http',
     headers,
   };
-  const source = input.context.source ?? null;
   const base = {
     context: input.context.kind,
     source,
@@ -137,9 +153,17 @@ export function explainRequest(table: RoutingTable, input: ExplainInput): Explan
       route: null,
     };
   }
-  const virtualHost: VirtualHost | undefined = edge
-    ? table.ingress.lookup(host)
-    : table.meshVirtualHost(host, source?.namespace ?? 'default');
+  if (normalized === undefined) {
+    return {
+      ...base,
+      virtualHost: null,
+      matched: false,
+      responseFlag: null,
+      reason: 'the path normalization (BASE) refuses the path (an encoded NUL): answered 400',
+      routes: [],
+      route: null,
+    };
+  }
   if (!virtualHost) {
     return {
       ...base,
@@ -153,23 +177,20 @@ export function explainRequest(table: RoutingTable, input: ExplainInput): Explan
       route: null,
     };
   }
+  const matched = matchRoute(virtualHost, facts);
   const routes: RouteCheck[] = [];
-  let matched: CompiledRoute | undefined;
   for (const route of virtualHost.routes) {
     const failed = route.matches.map(
       (block) => block.conditions.find((c) => !c.test(facts))?.description ?? null,
     );
-    const ok = route.test(facts);
+    const ok = route === matched;
     routes.push({
       name: route.name,
       matched: ok,
       failedCondition: ok ? null : (failed[0] ?? null),
       failedConditions: failed,
     });
-    if (ok) {
-      matched = route;
-      break;
-    }
+    if (ok) break;
   }
   const vh = { name: virtualHost.name, virtualServices: [...virtualHost.virtualServices] };
   if (!matched) {
@@ -257,5 +278,19 @@ function explainRoute(
     })),
     redirect: route.redirect ? JSON.parse(JSON.stringify(route.redirect)) : null,
     directResponse: route.directResponse ? JSON.parse(JSON.stringify(route.directResponse)) : null,
+    stages: [...compileChain(route).lines],
   };
+}
+
+/** `http://back:8080/a/../b`: the target as a client sends it, dot segments and all (`new URL` would resolve them). */
+function rawTarget(url: string): string {
+  const scheme = url.indexOf('://');
+  if (scheme === -1) return url;
+  const slash = url.indexOf('/', scheme + 3);
+  const query = url.indexOf('?', scheme + 3);
+  if (slash === -1 || (query !== -1 && query < slash)) {
+    const end = query === -1 ? url.length : query;
+    return `${url.slice(0, end)}/${url.slice(end)}`;
+  }
+  return url;
 }

@@ -1,0 +1,54 @@
+import type { CompiledRoute } from '../../routing/table.ts';
+import { compileDestination, compileRewrite } from './destination.ts';
+import { compileDirectResponse } from './direct-response.ts';
+import { compileFault } from './fault.ts';
+import { compileHeaderOperations } from './header-operations.ts';
+import { compileMirror } from './mirror.ts';
+import { recordLine } from './record.ts';
+import { compileRedirect } from './redirect.ts';
+import { compileReplay } from './replay.ts';
+import { compileRetry, noRetryLine } from './retry.ts';
+import type { Stage } from './stage.ts';
+import { compileTimeout, noTimeoutLine } from './timeout.ts';
+import { compileUpstream } from './upstream.ts';
+
+/** A route's stages in the order a request runs them, and their lines for `explain`. */
+export interface Chain {
+  readonly stages: readonly Stage[];
+  /** One line per stage, with the defaults that add no stage (no timeout, no retries) and the record. */
+  readonly lines: readonly string[];
+}
+
+/**
+ * Compiles a route into its chain, once per route (listeners do it when they first see a routing
+ * table): fault → redirect | direct response (both end the chain) → destination → rewrite →
+ * header operations → timeout → retries → body kept for replay → mirror → upstream; the record is
+ * published when the request ends, whichever stage ended it. A stage a route does not need is left
+ * out, so a plain route runs destination, header operations, retries (Istio's default policy) and
+ * upstream.
+ */
+export function compileChain(route: CompiledRoute): Chain {
+  const stages: Stage[] = [];
+  const lines: string[] = [];
+  const add = (stage: Stage | undefined, otherwise?: string) => {
+    if (stage !== undefined) {
+      stages.push(stage);
+      lines.push(stage.line);
+    } else if (otherwise !== undefined) lines.push(otherwise);
+  };
+  add(compileFault(route));
+  const terminal = compileRedirect(route) ?? compileDirectResponse(route);
+  if (terminal !== undefined) add(terminal);
+  else {
+    add(compileDestination(route));
+    add(compileRewrite(route));
+    add(compileHeaderOperations(route));
+    add(compileTimeout(route), noTimeoutLine);
+    add(compileRetry(route), noRetryLine);
+    add(compileReplay(route));
+    add(compileMirror(route));
+    add(compileUpstream(route));
+  }
+  lines.push(recordLine);
+  return Object.freeze({ stages: Object.freeze(stages), lines: Object.freeze(lines) });
+}
