@@ -83,7 +83,7 @@ async function ingressFor(yaml: string, warnings: string[] = []) {
     host: '127.0.0.1',
     routing,
     endpoints,
-    log: { warn: (line) => warnings.push(line) },
+    log: { info: () => {}, warn: (line) => warnings.push(line) },
   });
   ingresses.push(ingress);
   const urlOf = (gatewayPort: number) => {

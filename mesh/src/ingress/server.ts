@@ -19,8 +19,8 @@ export interface IngressOptions {
   readonly endpoints: EndpointRegistry;
   /** Called with every finished request; leave it out to pay for records only when telemetry subscribes. */
   readonly onRequestEnd?: ((record: RequestRecord) => void) | undefined;
-  /** Where a Gateway port that gets no listener is reported (its local port taken or out of range). */
-  readonly log?: Pick<Logger, 'warn'> | undefined;
+  /** Listeners opened and closed after start, and Gateway ports that get none (port taken, out of range). */
+  readonly log?: Pick<Logger, 'info' | 'warn'> | undefined;
 }
 
 export interface IngressListener {
@@ -73,6 +73,7 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
       if (wanted.get(gatewayPort) === listener.protocol) continue;
       ports.delete(gatewayPort);
       await listener.close();
+      options.log?.info(`ingress: Gateway port ${gatewayPort} (${listener.protocol}) closed`);
       // Port 80 changing protocol keeps its local port: the app's URL stays where it was.
       if (gatewayPort === 80) await start(80, wanted.get(80) as 'HTTP' | 'HTTPS', listener.port);
     }
@@ -85,8 +86,10 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
         );
         continue;
       }
-      await start(gatewayPort, protocol, local).catch((error: Error) =>
-        options.log?.warn(`Gateway port ${gatewayPort}: ${error.message}; not listening`),
+      await start(gatewayPort, protocol, local).then(
+        (listener) =>
+          options.log?.info(`ingress: Gateway port ${gatewayPort} (${protocol}) on ${listener.url}`),
+        (error: Error) => options.log?.warn(`Gateway port ${gatewayPort}: ${error.message}; not listening`),
       );
     }
     for (const listener of ports.values()) listener.update(table);
