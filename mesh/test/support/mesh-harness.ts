@@ -11,6 +11,7 @@ import { request } from 'undici';
 import { EndpointRegistry } from '../../src/endpoints/registry.ts';
 import { buildTopology, parseYaml } from '../../src/manifests/load.ts';
 import { type Listener, type ListenerContext, startListener } from '../../src/proxy/listener.ts';
+import type { MeshSettings } from '../../src/proxy/settings.ts';
 import { RoutingState } from '../../src/routing/state.ts';
 import { compileRoutingTable } from '../../src/routing/table.ts';
 import { type RequestRecord, requestChannel } from '../../src/telemetry/record.ts';
@@ -106,6 +107,7 @@ export async function startMesh(
   yaml: string,
   endpointSpecs: readonly EndpointSpec[],
   context: ListenerContext = { kind: 'gateway' },
+  settings?: MeshSettings,
 ): Promise<Mesh> {
   const topology = buildTopology(parseYaml('test.yaml', yaml));
   const endpoints = new EndpointRegistry(topology.services);
@@ -118,7 +120,7 @@ export async function startMesh(
     });
   }
   const routing = new RoutingState(compileRoutingTable(topology));
-  const listener = await startListener({ port: 0, host: '127.0.0.1', context, routing, endpoints });
+  const listener = await startListener({ port: 0, host: '127.0.0.1', context, routing, endpoints, settings });
   const records: RequestRecord[] = [];
   const inbound: RequestRecord[] = [];
   const onRecord = (message: unknown) => {
