@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { type FieldReader, uint32Max } from './fields.ts';
 import type {
   ConnectionPool,
@@ -62,15 +63,88 @@ export function parseGateway(doc: FieldReader, source: Source): Gateway {
 export function parseVirtualService(doc: FieldReader, source: Source): VirtualService {
   const spec = doc.child('spec');
   spec.only(['hosts', 'gateways', 'http', 'exportTo'], notYet);
-  const gateways = spec.has('gateways') ? spec.stringList('gateways') : ['mesh'];
+  const hosts = spec.has('hosts') ? spec.stringList('hosts') : [];
+  const gateways = spec.has('gateways') ? spec.stringList('gateways') : [];
+  // A VirtualService without hosts is a delegate: only a root's `delegate` can use it.
+  if (hosts.length === 0 && gateways.length > 0)
+    throw spec.error('delegate virtual service must have no gateways specified', `${spec.path}.gateways`);
+  for (const [index, name] of gateways.entries()) checkGatewayName(spec, name, `${spec.path}.gateways[${index}]`);
+  const appliesToMesh = gateways.length === 0 || gateways.includes('mesh');
+  for (const [index, host] of hosts.entries()) {
+    const path = `${spec.path}.hosts[${index}]`;
+    if (!isIpAddress(host)) checkWildcardDomain(spec, host, path);
+    if (appliesToMesh && host === '*')
+      throw spec.error('wildcard host * is not allowed for virtual services bound to the mesh gateway', path);
+  }
+  for (let i = 0; i < hosts.length; i++)
+    for (let j = i + 1; j < hosts.length; j++)
+      if (hostsMatch(hosts[i] as string, hosts[j] as string))
+        throw spec.error(
+          `duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`,
+          `${spec.path}.hosts[${j}]`,
+        );
+  const http = spec.optionalList('http');
+  if (http.length === 0) throw spec.error('http, tcp or tls must be provided in virtual service');
   return Object.freeze({
     kind: 'VirtualService',
     ...source,
-    hosts: Object.freeze(spec.stringList('hosts')),
+    hosts: Object.freeze(hosts),
     gateways: Object.freeze(gateways.length === 0 ? ['mesh'] : gateways),
-    http: Object.freeze(spec.optionalList('http').map(parseHttpRoute)),
+    http: Object.freeze(http.map(parseHttpRoute)),
     exportTo: parseExportTo(spec, source.namespace),
   });
+}
+
+/** `validateGatewayNames`: `mesh`, a short name or FQDN, or `namespace/name` of DNS labels. */
+function checkGatewayName(spec: FieldReader, name: string, path: string): void {
+  const slash = name.indexOf('/');
+  if (slash === -1) {
+    checkDnsLabels(spec, name, name, path);
+    return;
+  }
+  const namespace = name.slice(0, slash);
+  const gateway = name.slice(slash + 1);
+  if (namespace === '' || gateway === '')
+    throw spec.error('config namespace and gateway name cannot be empty', path);
+  if (!dns1123Label.test(namespace)) throw spec.error(`invalid value for namespace: "${namespace}"`, path);
+  if (!dns1123Label.test(gateway)) throw spec.error(`invalid value for gateway name: "${gateway}"`, path);
+}
+
+/** agent.ValidateWildcardDomain: a wildcard only as (the start of) the first label. */
+function checkWildcardDomain(spec: FieldReader, domain: string, path: string): void {
+  if (domain.length > 255) throw spec.error(`domain name "${domain}" too long (max 255)`, path);
+  const dot = domain.indexOf('.');
+  const first = dot === -1 ? domain : domain.slice(0, dot);
+  if (first.length > 63 || !wildcardLabel.test(first))
+    throw spec.error(`domain name "${domain}" invalid (label "${first}" invalid)`, path);
+  if (dot !== -1) checkDnsLabels(spec, domain.slice(dot + 1), domain, path);
+}
+
+/** agent.ValidateDNS1123Labels, naming `domain` (the whole name) in its errors. */
+function checkDnsLabels(spec: FieldReader, labels: string, domain: string, path: string): void {
+  const parts = labels.split('.');
+  const top = parts[parts.length - 1] as string;
+  if (/^[+-]?\d+$/.test(top))
+    throw spec.error(`domain name "${domain}" invalid (top level domain "${top}" cannot be all-numeric)`, path);
+  for (const [index, label] of parts.entries()) {
+    if (index === parts.length - 1 && label === '') return;
+    if (!dns1123Label.test(label))
+      throw spec.error(`domain name "${domain}" invalid (label "${label}" invalid)`, path);
+  }
+}
+
+/** host.Name.Matches: equal, or one wildcard covering the other. */
+function hostsMatch(a: string, b: string): boolean {
+  const aWild = a.startsWith('*');
+  const bWild = b.startsWith('*');
+  if (aWild && bWild) return a.length < b.length ? b.slice(1).endsWith(a.slice(1)) : a.slice(1).endsWith(b.slice(1));
+  if (aWild) return b.endsWith(a.slice(1));
+  if (bWild) return a.endsWith(b.slice(1));
+  return a === b;
+}
+
+function isIpAddress(host: string): boolean {
+  return isIP(host) !== 0;
 }
 
 export function parseDestinationRule(doc: FieldReader, source: Source): DestinationRule {
@@ -138,7 +212,10 @@ function parseExportTo(spec: FieldReader, namespace: string): readonly string[] 
   return Object.freeze(entries);
 }
 
-const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** labels.IsDNS1123Label (upper case allowed, as Istio's check has it). */
+const dns1123Label = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/;
+/** labels.IsWildcardDNS1123Label: `*`, `*foo`, `*-foo` or a plain label. */
+const wildcardLabel = /^(\*|(\*|\*-)?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)$/;
 
 function parseTrafficPolicy(policy: FieldReader): TrafficPolicy {
   // `tls` (ISTIO_MUTUAL...) only concerns mTLS between sidecars, which the local runtime does not emulate.
@@ -272,12 +349,7 @@ function parseHttpRoute(route: FieldReader): HttpRoute {
   const directResponse = route.has('directResponse')
     ? parseDirectResponse(route.child('directResponse'))
     : undefined;
-  const actions = [destinations.length > 0, redirect !== undefined, directResponse !== undefined].filter(
-    Boolean,
-  );
-  if (actions.length !== 1) {
-    throw route.error('needs exactly one of route (with at least one destination), redirect, directResponse');
-  }
+  checkRouteConflicts(route, destinations.length > 0);
   if (destinations.length > 1 && destinations.every((destination) => (destination.weight ?? 0) === 0)) {
     // Istio's validation: "total destination weight = 0" (pkg/config/validation).
     throw route.error('total destination weight = 0', `${route.path}.route`);
@@ -309,19 +381,53 @@ function parseHttpRoute(route: FieldReader): HttpRoute {
       }),
     );
   }
+  const rewrite = route.has('rewrite') ? parseRewrite(route.child('rewrite')) : undefined;
+  const headers = route.has('headers') ? parseHeaders(route.child('headers')) : undefined;
+  checkAuthorityRewrite(route, rewrite, headers);
   return Object.freeze({
     name: route.optionalString('name'),
     match: Object.freeze(route.optionalList('match').map(parseMatch)),
     route: Object.freeze(destinations),
     redirect,
     directResponse,
-    rewrite: route.has('rewrite') ? parseRewrite(route.child('rewrite')) : undefined,
-    headers: route.has('headers') ? parseHeaders(route.child('headers')) : undefined,
+    rewrite,
+    headers,
     timeoutMs: route.has('timeout') ? duration(route, 'timeout') : undefined,
     retries: route.has('retries') ? parseRetries(route.child('retries')) : undefined,
     fault: route.has('fault') ? parseFault(route.child('fault')) : undefined,
     mirrors: Object.freeze(mirrors.filter((mirror) => mirror.percentage > 0)),
   });
+}
+
+/** `validateHTTPRouteConflict`: one action per route, and what may not come with it. */
+function checkRouteConflicts(route: FieldReader, hasDestinations: boolean): void {
+  const conflict = (message: string) => {
+    throw route.error(message);
+  };
+  if (route.has('redirect')) {
+    if (hasDestinations) conflict('HTTP route cannot contain both route and redirect');
+    if (route.has('fault')) conflict('HTTP route cannot contain both fault and redirect');
+    if (route.has('rewrite')) conflict('HTTP route rule cannot contain both rewrite and redirect');
+    if (route.has('directResponse')) conflict('HTTP route rule cannot contain both direct_response and redirect');
+  } else if (route.has('directResponse')) {
+    if (hasDestinations) conflict('HTTP route cannot contain both route and direct_response');
+    if (route.has('fault')) conflict('HTTP route cannot contain both fault and direct_response');
+    if (route.has('rewrite')) conflict('HTTP route rule cannot contain both rewrite and direct_response');
+  } else if (!hasDestinations) conflict('HTTP route, redirect or direct_response is required');
+  if (route.has('mirror') && route.optionalList('mirrors').length > 0)
+    conflict('HTTP route cannot contain both mirror and mirrors');
+}
+
+/** `validateAuthorityRewrite`: the authority is rewritten in one place at most. */
+function checkAuthorityRewrite(route: FieldReader, rewrite: HttpRewrite | undefined, headers: Headers | undefined) {
+  let current = rewrite?.authority;
+  const request = headers?.request;
+  for (const [name, value] of [...(request?.set ?? []), ...(request?.add ?? [])]) {
+    if (name !== 'host' && name !== ':authority') continue;
+    if (current !== undefined)
+      throw route.error(`authority header cannot be set multiple times: have "${current}", attempting to set "${value}"`);
+    current = value;
+  }
 }
 
 function parseMatch(match: FieldReader): HttpMatchRequest {
@@ -342,11 +448,12 @@ function parseMatch(match: FieldReader): HttpMatchRequest {
   );
   return Object.freeze({
     name: match.optionalString('name'),
-    uri: match.has('uri') ? parseStringMatch(match.child('uri')) : undefined,
+    // uri alone may be an empty prefix (Envoy's path prefix may be empty, other matchers not).
+    uri: match.has('uri') ? parseStringMatch(match.child('uri'), 'uri', true) : undefined,
     ignoreUriCase: match.has('ignoreUriCase') ? boolean(match, 'ignoreUriCase') : false,
-    method: match.has('method') ? parseStringMatch(match.child('method')) : undefined,
-    authority: match.has('authority') ? parseStringMatch(match.child('authority')) : undefined,
-    scheme: match.has('scheme') ? parseStringMatch(match.child('scheme')) : undefined,
+    method: match.has('method') ? parseStringMatch(match.child('method'), 'method') : undefined,
+    authority: match.has('authority') ? parseStringMatch(match.child('authority'), 'authority') : undefined,
+    scheme: match.has('scheme') ? parseStringMatch(match.child('scheme'), 'scheme') : undefined,
     headers: namedMatches(match, 'headers', true),
     withoutHeaders: namedMatches(match, 'withoutHeaders', true),
     queryParams: namedMatches(match, 'queryParams', false),
@@ -356,7 +463,7 @@ function parseMatch(match: FieldReader): HttpMatchRequest {
 
 function namedMatches(
   match: FieldReader,
-  key: string,
+  key: 'headers' | 'withoutHeaders' | 'queryParams',
   lowerCase: boolean,
 ): readonly (readonly [string, ValueMatch])[] {
   if (!match.has(key)) return Object.freeze([]);
@@ -364,42 +471,65 @@ function namedMatches(
   return Object.freeze(
     Object.keys(field.record()).map((name) => {
       const value = field.child(name);
-      return Object.freeze([lowerCase ? name.toLowerCase() : name, parseValueMatch(value)] as const);
+      return Object.freeze([lowerCase ? name.toLowerCase() : name, parseValueMatch(value, key)] as const);
     }),
   );
 }
 
-function parseValueMatch(field: FieldReader): ValueMatch {
-  // `{}` and `regex: "*"` become Envoy's present_match (route.go canBeConvertedToPresentMatch).
+/**
+ * `{}` is Envoy's present_match; so is `regex: "*"`, but only in withoutHeaders: Istio's
+ * validation leaves that one to route.go canBeConvertedToPresentMatch and checks every other
+ * regex as RE2, which refuses `*`.
+ */
+function parseValueMatch(field: FieldReader, where: string): ValueMatch {
   if (field.value === null || field.value === undefined || Object.keys(field.record()).length === 0) {
     return { present: true };
   }
-  const match = parseStringMatch(field);
-  if ('regex' in match && match.regex === '*') return { present: true };
-  return match;
+  if (where === 'withoutHeaders' && field.has('regex') && field.child('regex').value === '*')
+    return { present: true };
+  return parseStringMatch(field, where);
 }
 
-function parseStringMatch(field: FieldReader): StringMatch {
+/** validateStringMatch / validateStringMatchRegexp, in their words. */
+function parseStringMatch(field: FieldReader, where: string, emptyPrefix = false): StringMatch {
   field.only(['exact', 'prefix', 'regex'], notYet);
   const keys = Object.keys(field.record());
   if (keys.length !== 1) throw field.error('needs exactly one of exact, prefix, regex');
   const key = keys[0] as 'exact' | 'prefix' | 'regex';
+  const path = `${field.path}.${key}`;
   const value = field.child(key).value;
-  if (typeof value !== 'string') throw field.error('must be a string', `${field.path}.${key}`);
+  if (typeof value !== 'string') throw field.error('must be a string', path);
   if (key === 'regex') {
+    if (value === '') throw field.error(`"${where}": regex string match should not be empty`, path);
+    // Envoy's RE2 program size limit, approximated by the length as Istio does.
+    if (value.length > 1024)
+      throw field.error(`"${where}": regex is too large, max length allowed is 1024`, path);
     const problem = checkRe2(value);
     if (problem !== undefined)
-      throw field.error(`is not a valid RE2 regular expression: ${problem}`, `${field.path}.regex`);
+      throw field.error(
+        `"${where}": ${problem}; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)`,
+        path,
+      );
     return { regex: value };
   }
+  if (key === 'prefix' && value === '' && !emptyPrefix)
+    throw field.error(`"${where}": prefix string match should not be empty`, path);
   return key === 'exact' ? { exact: value } : { prefix: value };
 }
 
+/** validateDestination: a host (never `*`), a subset name that can be part of a cluster name. */
 function parseDestination(destination: FieldReader): Destination {
   destination.only(['host', 'subset', 'port'], notYet);
+  const host = destination.string('host');
+  const hostPath = `${destination.path}.host`;
+  if (host === '*') throw destination.error(`invalid destination host ${host}`, hostPath);
+  checkWildcardDomain(destination, host, hostPath);
+  const subset = destination.optionalString('subset');
+  if (subset !== undefined && !dns1123Label.test(subset))
+    throw destination.error(`subset name is invalid: ${subset}`, `${destination.path}.subset`);
   return Object.freeze({
-    host: destination.string('host'),
-    subset: destination.optionalString('subset'),
+    host,
+    subset,
     port: destination.has('port') ? destination.child('port').port('number') : undefined,
   });
 }

@@ -129,6 +129,7 @@ kind: VirtualService
 metadata: { name: vs }
 spec:
   hosts: ["*"]
+  gateways: [music-gateway]
   http:
     - match: [{ sourceLabels: { app: front } }]
       route: [{ destination: { host: back } }]
@@ -144,12 +145,13 @@ kind: VirtualService
 metadata: { name: vs }
 spec:
   hosts: ["*"]
+  gateways: [music-gateway]
   http:
     - match: [{ uri: { regex: "${regex}" } }]
       route: [{ destination: { host: back } }]
 `);
       expect(error.field).toBe('spec.http[0].match[0].uri.regex');
-      expect(error.message).toMatch(/not a valid RE2 regular expression/);
+      expect(error.message).toMatch(/Istio uses RE2 style regex-based match/);
     }
   });
 
@@ -178,6 +180,7 @@ kind: VirtualService
 metadata: { name: vs, namespace: music }
 spec:
   hosts: ["*"]
+  gateways: [music-gateway]
   http:
 ${http}`;
 

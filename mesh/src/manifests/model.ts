@@ -110,8 +110,8 @@ export type StringMatch =
   | { readonly regex: string };
 
 /**
- * A header or query parameter condition. `{}` in YAML (and Istio's `regex: "*"`) means "present
- * with any value": Istio turns both into Envoy's present_match.
+ * A header or query parameter condition. `{}` in YAML means "present with any value" (Envoy's
+ * present_match), and so does `regex: "*"` in withoutHeaders (any other regex must be RE2).
  */
 export type ValueMatch = StringMatch | { readonly present: true };
 

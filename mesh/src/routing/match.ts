@@ -120,7 +120,9 @@ function describeValueMatch(match: ValueMatch): string {
  * As Envoy: a prefix is a plain string prefix of `:path` (query string included); exact and regex
  * match the path without its query string, the regex over the whole of it.
  */
-function compileUri(uri: StringMatch, ignoreCase: boolean): Condition {
+function compileUri(uri: StringMatch, ignoreUriCase: boolean): Condition {
+  // Envoy's case_sensitive applies to path and prefix matching, never to a safe_regex.
+  const ignoreCase = ignoreUriCase && !('regex' in uri);
   const test = compileStringMatch(uri, ignoreCase);
   const description = `uri ${describeStringMatch(uri)}${ignoreCase ? ' (ignoring case)' : ''}`;
   if ('prefix' in uri) return { description, test: (r) => test(r.path) };
