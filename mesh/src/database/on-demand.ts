@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { DatabaseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type DatabaseStatus, type RunningDatabase, startEmbeddedDatabase } from './embedded.ts';
 
@@ -55,6 +56,7 @@ export class DatabaseOnDemand {
   }
 
   ensure(): Promise<Database> {
+    if (this.#stopped) return Promise.reject(new DatabaseError('the runtime is stopping'));
     // A failed start is not kept: the next workload that needs the database tries again.
     this.#starting ??= this.#start().catch((error: unknown) => {
       this.#starting = undefined;
@@ -73,7 +75,7 @@ export class DatabaseOnDemand {
     const started = await this.#startServer();
     if (this.#stopped) {
       await started.stop();
-      throw new Error('the runtime is stopping');
+      throw new DatabaseError('the runtime is stopping');
     }
     this.#running = started;
     return started;
