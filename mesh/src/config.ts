@@ -15,7 +15,7 @@ export interface RuntimeOptions {
   readonly port?: number | undefined;
   /** Interface the ingress listens on. Default 127.0.0.1. */
   readonly host?: string | undefined;
-  /** Default MUSIC_DATA_DIR, else `<repo>/.data`. */
+  /** Default MUSIC_DATA_DIR, else the profile's `dataDir`, else `<repo>/.data`. */
   readonly dataDir?: string | undefined;
   /** An existing PostgreSQL; default DATABASE_URL, else the runtime starts its own. */
   readonly databaseUrl?: string | undefined;

@@ -28,7 +28,7 @@ const options = {
   },
   'data-dir': {
     type: 'string',
-    description: 'where the database and keys live (default MUSIC_DATA_DIR or <repo>/.data)',
+    description: "where the database and keys live (default MUSIC_DATA_DIR or the profile's dataDir)",
   },
   'log-level': { type: 'string', description: 'debug, info, warn or error (default LOG_LEVEL or info)' },
   reset: {

@@ -34,7 +34,7 @@ async function loadOrCreate(file: string, generator: Generator): Promise<string>
 function generate(generator: Generator): string {
   switch (generator) {
     case 'ec-p256-private-key': {
-      // ES256 (a P-256 key) as PKCS#8 PEM: what front signs its tokens with.
+      // A P-256 key as PKCS#8 PEM: what ES256 tokens are signed with.
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     }
