@@ -28,17 +28,21 @@ export function playerOf(profile: Profile, image: string): ImagePlayer | undefin
   return undefined;
 }
 
+/** `node` is the runtime's own Node: the version the services need, not whichever comes first on PATH. */
+export function launchFile(command: string): string {
+  return command === 'node' ? process.execPath : command;
+}
+
 /**
- * The file a command runs: `node` is the runtime's own Node (the version the services need, not
- * whichever `node` comes first on PATH); a path is taken from the working directory; a bare name
- * is looked up on PATH as a shell would. Undefined when there is nothing executable there.
+ * The file a command runs (see `launchFile`): a path is taken from the working directory, a bare
+ * name is looked up on PATH as a shell would. Undefined when there is nothing executable there.
  */
 export async function executableOf(
   command: string,
   workingDir: string,
   path: string | undefined,
 ): Promise<string | undefined> {
-  if (command === 'node') return process.execPath;
+  if (command === 'node') return launchFile(command);
   const candidates = command.includes('/')
     ? [isAbsolute(command) ? command : resolve(workingDir, command)]
     : (path ?? '')

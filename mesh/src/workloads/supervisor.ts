@@ -7,7 +7,7 @@ import type { ConfigMap, Container, Deployment, Topology } from '../manifests/mo
 import { checkEnv, commandLine, needsDatabase, type RuntimeValues, replicaEnv } from './local-env.ts';
 import { Prober } from './probe.ts';
 import { displayPath, type Profile, type Program } from './profile.ts';
-import { executableOf, playerOf } from './programs.ts';
+import { executableOf, launchFile, playerOf } from './programs.ts';
 import type { ProcessWatch } from './reaper.ts';
 import { defaultTiming, type Launch, Replica, type ReplicaStatus, type ReplicaTiming } from './replica.ts';
 
@@ -461,7 +461,7 @@ class DeploymentRunner {
       };
       const env = replicaEnv(container, pod, sources, port, outbound);
       const [command, ...args] = commandLine(container, sources, env);
-      return { file: command === 'node' ? process.execPath : (command as string), args, env };
+      return { file: launchFile(command as string), args, env };
     };
     const replica = new Replica(
       {
