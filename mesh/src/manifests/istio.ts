@@ -90,7 +90,7 @@ export function parseVirtualService(doc: FieldReader, source: Source): VirtualSe
     ...source,
     hosts: Object.freeze(hosts),
     gateways: Object.freeze(gateways.length === 0 ? ['mesh'] : gateways),
-    http: Object.freeze(http.map(parseHttpRoute)),
+    http: Object.freeze(http.map((route) => parseHttpRoute(route, hosts.length === 0))),
     exportTo: parseExportTo(spec, source.namespace),
   });
 }
@@ -324,7 +324,8 @@ function parseOutlierDetection(field: FieldReader): OutlierDetection {
   });
 }
 
-function parseHttpRoute(route: FieldReader): HttpRoute {
+/** `inDelegate`: the route belongs to a delegate VirtualService, which cannot delegate further. */
+function parseHttpRoute(route: FieldReader, inDelegate: boolean): HttpRoute {
   route.only(
     [
       'name',
@@ -341,15 +342,23 @@ function parseHttpRoute(route: FieldReader): HttpRoute {
       'mirrorPercentage',
       'mirrorPercent',
       'mirrors',
+      'delegate',
     ],
     notYet,
   );
+  const delegate = route.has('delegate') ? parseDelegate(route.child('delegate')) : undefined;
   const destinations = route.optionalList('route').map(parseRouteDestination);
   const redirect = route.has('redirect') ? parseRedirect(route.child('redirect')) : undefined;
   const directResponse = route.has('directResponse')
     ? parseDirectResponse(route.child('directResponse'))
     : undefined;
-  checkRouteConflicts(route, destinations.length > 0);
+  if (delegate) {
+    if (inDelegate) throw route.error('delegate HTTP route cannot contain delegate', `${route.path}.delegate`);
+    // validateHTTPRouteConflict for a root route: only the delegate decides where requests go.
+    const name = route.optionalString('name') ?? '';
+    if (route.has('redirect')) throw route.error(`root HTTP route ${name} must not specify redirect`);
+    if (route.has('route')) throw route.error(`root HTTP route ${name} must not specify route`);
+  } else checkRouteConflicts(route, destinations.length > 0);
   if (destinations.length > 1 && destinations.every((destination) => (destination.weight ?? 0) === 0)) {
     // Istio's validation: "total destination weight = 0" (pkg/config/validation).
     throw route.error('total destination weight = 0', `${route.path}.route`);
@@ -396,7 +405,13 @@ function parseHttpRoute(route: FieldReader): HttpRoute {
     retries: route.has('retries') ? parseRetries(route.child('retries')) : undefined,
     fault: route.has('fault') ? parseFault(route.child('fault')) : undefined,
     mirrors: Object.freeze(mirrors.filter((mirror) => mirror.percentage > 0)),
+    delegate,
   });
+}
+
+function parseDelegate(field: FieldReader): { name: string; namespace: string | undefined } {
+  field.only(['name', 'namespace'], notYet);
+  return Object.freeze({ name: field.string('name'), namespace: field.optionalString('namespace') });
 }
 
 /** `validateHTTPRouteConflict`: one action per route, and what may not come with it. */

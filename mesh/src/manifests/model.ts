@@ -211,6 +211,8 @@ export interface HttpRoute {
   readonly fault: HttpFault | undefined;
   /** `mirror` + `mirrorPercentage` first, then `mirrors`, as Istio adds them. */
   readonly mirrors: readonly HttpMirror[];
+  /** A root's route handing its requests to the routes of a delegate VirtualService (one without hosts). */
+  readonly delegate: { readonly name: string; readonly namespace: string | undefined } | undefined;
 }
 
 export interface VirtualService extends Source {

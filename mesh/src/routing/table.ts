@@ -1,12 +1,19 @@
 import type { Service, Topology, VirtualService } from '../manifests/model.ts';
 import { type Cluster, type ClusterCatalog, clusterCatalog } from './clusters.ts';
+import { mergeDelegates } from './delegates.ts';
 import { indexDestinationRules, rootNamespace } from './destination-rules.ts';
-import { boundHosts, defaultIngressBinding, type IngressBinding, servedGatewayHosts } from './gateways.ts';
+import {
+  compileGatewayPorts,
+  defaultIngressBinding,
+  findChain,
+  type GatewayPort,
+  type IngressBinding,
+} from './gateways.ts';
 import { authorityHost, meshHostFqdn, resolveServiceHost, serviceFqdn } from './hosts.ts';
 import type { RequestFacts } from './match.ts';
 import { byCreation } from './order.ts';
 import { type CompiledRoute, type RouteCompiler, routeCompiler } from './routes.ts';
-import { bindsTo, virtualServicesFor, visibleVirtualServices } from './virtual-services.ts';
+import { virtualServicesFor, visibleVirtualServices } from './virtual-services.ts';
 
 export type { Cluster, ClusterLimits, OutlierSettings } from './clusters.ts';
 export { defaultLoadBalancer } from './clusters.ts';
@@ -58,6 +65,8 @@ export interface RoutingTable {
   readonly gateways: readonly ServedGateway[];
   /** Virtual hosts of the ingress on `binding.port` (a proxy of the root namespace, istio-system). */
   readonly ingress: HostIndex;
+  /** Every Gateway port of the ingress, with its filter chains and their virtual hosts (gateways.ts). */
+  readonly gatewayPorts: readonly GatewayPort[];
   /**
    * `view({ namespace: 'istio-system' })`'s mesh hosts and Service hosts, kept for callers written
    * before views: a sidecar's own are `view(client).mesh` and `.services`.
@@ -85,7 +94,7 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
     topology.services.map((service) => [serviceFqdn(service.name, service.namespace), service]),
   );
   const rules = indexDestinationRules(topology.destinationRules, warnings);
-  const virtualServices = byCreation(topology.virtualServices);
+  const virtualServices = byCreation(mergeDelegates(topology.virtualServices, warnings));
 
   const compilers = new Map<string, { catalog: ClusterCatalog; routes: RouteCompiler }>();
   const compilerFor = (namespace: string) => {
@@ -114,20 +123,15 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
   const ingressVirtualServices = visibleVirtualServices(virtualServices, rootNamespace);
   const gatewayRoutes = (vs: VirtualService, port = binding.port): readonly CompiledRoute[] =>
     ingressCompiler.virtualServiceRoutes(vs, { port });
-  const gatewayHosts = servedGatewayHosts(topology.gateways, binding);
-  const ingressHosts = new Map<string, HostEntry>();
-  for (const [gateway, serverHosts] of gatewayHosts) {
-    for (const vs of ingressVirtualServices) {
-      if (!bindsTo(vs, gateway)) continue;
-      const hosts = boundHosts(vs, new Map([[gateway, serverHosts]]));
-      if (hosts.length === 0) continue;
-      const routes = gatewayRoutes(vs);
-      // "no routes matched": the VirtualService is left out of this gateway.
-      if (routes.length === 0) continue;
-      for (const host of hosts) addRoutes(ingressHosts, host, vs, routes);
-    }
-  }
-  const ingress = buildGatewayIndex(ingressHosts);
+  const gatewayPorts = compileGatewayPorts(topology, {
+    binding,
+    virtualServices: ingressVirtualServices,
+    routesOf: gatewayRoutes,
+    buildIndex: buildGatewayIndex,
+    warnings,
+  });
+  const primary = findChain(gatewayPorts, binding.port, `http.${binding.port}`);
+  const ingress = primary?.ingress ?? buildGatewayIndex(new Map());
 
   // Every namespace with a workload or a rule: their warnings are known at apply time.
   const namespaces = new Set([
@@ -138,15 +142,14 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
   for (const namespace of namespaces) view({ namespace });
 
   const rootView = view({ namespace: rootNamespace });
-  const gateways = Object.freeze(
-    [...gatewayHosts].map(([name, hosts]) => Object.freeze({ name, hosts: Object.freeze(hosts) })),
-  );
+  const gateways = primary?.gateways ?? Object.freeze([]);
 
   return Object.freeze({
     warnings: Object.freeze([...new Set(warnings)]),
     binding,
     gateways,
     ingress,
+    gatewayPorts,
     mesh: rootView.mesh,
     services: rootView.services,
     serviceInfo,
