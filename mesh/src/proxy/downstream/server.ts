@@ -39,6 +39,7 @@ export function createDownstreamServer(
     socket.once('close', () => connections.delete(connection));
   };
   const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => serve(socket, noBytes));
+  const sweep = setInterval(sweepIdle, limits.idleTimeoutMs / 4, connections).unref();
   return {
     server,
     serve,
@@ -47,6 +48,7 @@ export function createDownstreamServer(
         const timer = setTimeout(() => {
           for (const connection of connections) connection.socket.destroy();
         }, graceMs);
+        clearInterval(sweep);
         server.close(() => {
           clearTimeout(timer);
           resolve();
@@ -54,4 +56,8 @@ export function createDownstreamServer(
         for (const connection of connections) connection.close();
       }),
   };
+}
+
+function sweepIdle(connections: Set<DownstreamConnection>): void {
+  for (const connection of connections) connection.sweepIdle();
 }

@@ -8,8 +8,8 @@ interface Outcome {
   /** The bytes after the body, latin1: the next message. */
   rest: string;
   /** What was wrong with the framing, when it was. */
-  error?: string;
-  status?: number;
+  error?: string | undefined;
+  status?: number | undefined;
   complete: boolean;
 }
 

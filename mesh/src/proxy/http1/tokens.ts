@@ -41,6 +41,9 @@ const keepAliveElement = /(?:^|,)[ \t]*keep-alive[ \t]*(?:,|$)/i;
  */
 export function persists(http11: boolean, connection: string | undefined): boolean {
   if (connection === undefined) return http11;
+  // The values clients send nearly always, without a regular expression.
+  if (connection === 'keep-alive') return true;
+  if (connection === 'close') return false;
   return http11 ? !closeElement.test(connection) : keepAliveElement.test(connection);
 }
 
