@@ -26,6 +26,7 @@ Runs, against one upstream answering a 180-byte JSON (nginx when installed, else
 For each: throughput at saturation (wrk -t1 -c<connections> -d<duration>), latency p50/p90/p99 at a
 fixed rate over <latency-connections> connections (open loop, undici Pool, hrtime), and the CPU
 seconds per 1000 requests of the proxy processes (from /proc/<pid>/stat, whole process tree).
+For the mesh ingress, first its resident memory (VmRSS) idle and after <rss-seconds> at <rate>.
 
 Options:
   --duration <s>            seconds of each wrk run (default 10)
@@ -33,6 +34,8 @@ Options:
   --rate <n>                fixed rate in req/s for the latency runs (default 1000)
   --latency-duration <s>    seconds of each fixed-rate run, after 1 s of warm-up (default 10)
   --latency-connections <n> connections of the fixed-rate runs (default 16)
+  --rss-seconds <s>         seconds at <rate> before the mesh ingress's resident memory is read
+                            again (default 60; 0 skips both readings)
   --only <list>             run only these cases, e.g. a,c (default a,b,c,d,f)
   --upstream nginx|node     the upstream (default nginx when installed)
   --no-telemetry            run the ingress without the telemetry subscriber
@@ -49,6 +52,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'latency-duration': { type: 'string', default: '10' },
     'latency-connections': { type: 'string', default: '16' },
+    'rss-seconds': { type: 'string', default: '60' },
     only: { type: 'string', default: 'a,b,c,d,f' },
     upstream: { type: 'string' },
     'no-telemetry': { type: 'boolean', default: false },
@@ -68,7 +72,9 @@ const settings = {
   rate: positive('rate'),
   latencyDuration: positive('latency-duration'),
   latencyConnections: positive('latency-connections'),
+  rssSeconds: Number(values['rss-seconds']),
 };
+if (!(settings.rssSeconds >= 0)) fail('--rss-seconds must be 0 or more');
 const nginxPath = findExecutable('nginx', ['/usr/sbin']);
 const wrkPath = findExecutable('wrk');
 if (!wrkPath) fail('wrk is not installed (apt-get install -y wrk)');
@@ -110,6 +116,9 @@ interface CaseResult {
   /** Share of the fixed-rate CPU time spent in the kernel (stime), 0–1. */
   fixedSystemShare?: number;
   achievedRate?: number;
+  /** Resident memory of the proxy in MiB: just started, and after the soak at the fixed rate. */
+  rssIdle?: number;
+  rssLoaded?: number;
   note?: string;
 }
 
@@ -158,7 +167,8 @@ try {
     });
     if (!proxy) continue;
     cleanups.push(proxy.stop);
-    const result = await measure(name, label, proxy.url, () => [proxy.pid]);
+    const memory = scenario === 'bare' ? {} : await residentMemory(name, label, proxy.url, proxy.pid);
+    const result = { ...(await measure(name, label, proxy.url, () => [proxy.pid])), ...memory };
     if (scenario !== 'bare') result.note = await trafficSplit(proxy.statsUrl);
     results.push(result);
     await proxy.stop();
@@ -335,6 +345,28 @@ async function fixedRate(
   } finally {
     await pool.destroy();
   }
+}
+
+/** VmRSS of the proxy just started, then after `--rss-seconds` at the fixed rate (0 skips). */
+async function residentMemory(
+  name: string,
+  label: string,
+  url: string,
+  pid: number,
+): Promise<Pick<CaseResult, 'rssIdle' | 'rssLoaded'>> {
+  if (settings.rssSeconds === 0) return {};
+  const rssIdle = await residentMiB(pid);
+  progress(
+    `(${name}) ${label}: ${rssIdle.toFixed(1)} MiB resident idle; ${settings.rate} req/s for ${settings.rssSeconds}s ...`,
+  );
+  await fixedRate(url, settings.rate, settings.latencyConnections, settings.rssSeconds, () => [pid]);
+  return { rssIdle, rssLoaded: await residentMiB(pid) };
+}
+
+async function residentMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+  return kib / 1024;
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -689,6 +721,13 @@ function printTable(rows: readonly CaseResult[]): void {
     if (row.fixedSystemShare !== undefined && !Number.isNaN(row.fixedSystemShare)) {
       console.log(
         `(${row.name}) CPU at the fixed rate: ${(row.fixedSystemShare * 100).toFixed(0)}% kernel, ${((1 - row.fixedSystemShare) * 100).toFixed(0)}% user`,
+      );
+    }
+  }
+  for (const row of rows) {
+    if (row.rssIdle !== undefined && row.rssLoaded !== undefined) {
+      console.log(
+        `(${row.name}) resident memory: ${row.rssIdle.toFixed(1)} MiB idle, ${row.rssLoaded.toFixed(1)} MiB after ${settings.rssSeconds} s at ${settings.rate} req/s`,
       );
     }
   }
