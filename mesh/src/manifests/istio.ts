@@ -458,9 +458,18 @@ function parseMatch(match: FieldReader): HttpMatchRequest {
       'withoutHeaders',
       'queryParams',
       'port',
+      'gateways',
+      'sourceLabels',
+      'sourceNamespace',
     ],
     notYet,
   );
+  const gateways = match.has('gateways') ? match.stringList('gateways') : [];
+  for (const [index, name] of gateways.entries())
+    checkGatewayName(match, name, `${match.path}.gateways[${index}]`);
+  const sourceNamespace = match.optionalString('sourceNamespace');
+  if (sourceNamespace !== undefined && !dns1123Label.test(sourceNamespace))
+    throw match.error(`sourceNamespace match ${sourceNamespace} is invalid`, `${match.path}.sourceNamespace`);
   return Object.freeze({
     name: match.optionalString('name'),
     // uri alone may be an empty prefix (Envoy's path prefix may be empty, other matchers not).
@@ -473,6 +482,9 @@ function parseMatch(match: FieldReader): HttpMatchRequest {
     withoutHeaders: namedMatches(match, 'withoutHeaders', true),
     queryParams: namedMatches(match, 'queryParams', false),
     port: match.has('port') ? match.port('port') : undefined,
+    gateways: Object.freeze(gateways),
+    sourceLabels: match.labels('sourceLabels'),
+    sourceNamespace,
   });
 }
 

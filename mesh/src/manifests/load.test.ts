@@ -131,10 +131,10 @@ spec:
   hosts: ["*"]
   gateways: [music-gateway]
   http:
-    - match: [{ sourceLabels: { app: front } }]
+    - match: [{ statPrefix: back }]
       route: [{ destination: { host: back } }]
 `);
-    expect(error.field).toBe('spec.http[0].match[0].sourceLabels');
+    expect(error.field).toBe('spec.http[0].match[0].statPrefix');
   });
 
   it('refuses, when applied, a uri regex RE2 would refuse (backreference, lookahead)', () => {

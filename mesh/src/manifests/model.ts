@@ -129,6 +129,14 @@ export interface HttpMatchRequest {
   readonly queryParams: readonly (readonly [string, ValueMatch])[];
   /** The port the request was sent to (mesh: the Service port; gateway: the server port). */
   readonly port: number | undefined;
+  /**
+   * Which proxies get this match at all, decided when routes are built (route.go sourceMatchHTTP):
+   * those playing one of `gateways` (`mesh`, or a Gateway as written), else those whose pod
+   * labels include `sourceLabels` and whose namespace is `sourceNamespace` when set.
+   */
+  readonly gateways: readonly string[];
+  readonly sourceLabels: Readonly<Record<string, string>>;
+  readonly sourceNamespace: string | undefined;
 }
 
 export interface HeaderOperations {

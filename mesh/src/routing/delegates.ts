@@ -132,6 +132,9 @@ function mergeMatch(root: HttpMatchRequest, leaf: HttpMatchRequest): HttpMatchRe
     withoutHeaders: mergePairs(root.withoutHeaders, leaf.withoutHeaders),
     queryParams: mergePairs(root.queryParams, leaf.queryParams),
     port: leaf.port ?? root.port,
+    sourceLabels: Object.freeze({ ...root.sourceLabels, ...leaf.sourceLabels }),
+    sourceNamespace: leaf.sourceNamespace ?? root.sourceNamespace,
+    gateways: leaf.gateways.length > 0 ? leaf.gateways : root.gateways,
   });
 }
 
@@ -159,7 +162,18 @@ function hasConflict(root: HttpMatchRequest, leaf: HttpMatchRequest): boolean {
     for (const [name, value] of leaf[key]) if (valueMatchConflict(rootValues.get(name), value)) return true;
   }
   if (root.ignoreUriCase !== leaf.ignoreUriCase) return true;
-  return root.port !== undefined && leaf.port !== undefined && root.port !== leaf.port;
+  if (root.port !== undefined && leaf.port !== undefined && root.port !== leaf.port) return true;
+  if (root.sourceNamespace !== undefined && leaf.sourceNamespace !== root.sourceNamespace) return true;
+  for (const [key, value] of Object.entries(leaf.sourceLabels)) {
+    const rootValue = root.sourceLabels[key];
+    if (rootValue !== undefined && rootValue !== value) return true;
+  }
+  // The root's gateways must include the delegate's.
+  if (root.gateways.length > 0 && leaf.gateways.length > 0)
+    return (
+      leaf.gateways.length > root.gateways.length || leaf.gateways.some((g) => !root.gateways.includes(g))
+    );
+  return false;
 }
 
 /** Istio keeps `{}` (present) as a StringMatch without a type: it conflicts with anything below it. */

@@ -14,7 +14,7 @@ import type {
   VirtualService,
 } from '../manifests/model.ts';
 import type { Cluster, ClusterCatalog } from './clusters.ts';
-import { resolveServiceHost } from './hosts.ts';
+import { resolveGatewayRef, resolveServiceHost } from './hosts.ts';
 import { type CompiledMatch, compileMatches, type RequestPredicate } from './match.ts';
 import {
   type CompiledFault,
@@ -91,6 +91,11 @@ export interface CompiledRoute {
 export interface RouteContext {
   /** A gateway's server port: match blocks naming another port are left out. Undefined in the mesh. */
   readonly port: number | undefined;
+  /** What the proxy plays: `mesh` for a sidecar, Gateway refs (`namespace/name`) for the ingress. */
+  readonly gateways: ReadonlySet<string>;
+  /** The proxy's pod labels and namespace, for `sourceLabels` and `sourceNamespace`. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly namespace: string;
 }
 
 export interface RouteCompiler {
@@ -218,8 +223,11 @@ export function routeCompiler(
           out.push(compileRoute(vs, route, index, [], true));
           break;
         }
-        // TranslateRoute: a block for another port is not built at all.
-        const blocks = route.match.filter((m) => context.port === undefined || portMatches(m, context.port));
+        // TranslateRoute: a block for another port, or for other proxies, is not built at all.
+        const blocks = route.match.filter(
+          (m) =>
+            (context.port === undefined || portMatches(m, context.port)) && sourceMatches(m, vs, context),
+        );
         const end = blocks.findIndex((m) => isCatchAll(m, context));
         if (end === -1) {
           if (blocks.length > 0) out.push(compileRoute(vs, route, index, blocks, false));
@@ -235,6 +243,15 @@ export function routeCompiler(
       return defaultRoute(fqdn, info, catalog);
     },
   });
+}
+
+/** route.go sourceMatchHTTP: match-level `gateways` first; without them, the source's labels and namespace. */
+function sourceMatches(match: HttpMatchRequest, vs: VirtualService, context: RouteContext): boolean {
+  if (match.gateways.length > 0)
+    return match.gateways.some((ref) => context.gateways.has(resolveGatewayRef(ref, vs.namespace)));
+  for (const [key, value] of Object.entries(match.sourceLabels))
+    if (context.labels[key] !== value) return false;
+  return match.sourceNamespace === undefined || match.sourceNamespace === context.namespace;
 }
 
 function portMatches(match: HttpMatchRequest, port: number): boolean {

@@ -38,9 +38,13 @@ export interface ServedGateway {
   readonly hosts: readonly string[];
 }
 
-/** What the routing of one client depends on: DestinationRules by namespace, VirtualServices by exportTo. */
+/**
+ * What the routing of one client depends on: its namespace (DestinationRules, exportTo) and its
+ * pod labels (match `sourceLabels`; none known: such matches leave it out).
+ */
 export interface ClientIdentity {
   readonly namespace: string;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** The table as one client's proxy has it (Envoy's config is per proxy). */
@@ -77,7 +81,11 @@ export interface RoutingTable {
   /** Route an ingress request (compatibility with the first ingress: same as `ingress` + first match). */
   lookup(request: RequestFacts): CompiledRoute | undefined;
   /** The virtual host a sidecar of `sourceNamespace` uses for `host` (no port), or undefined (passthrough). */
-  meshVirtualHost(host: string, sourceNamespace: string): VirtualHost | undefined;
+  meshVirtualHost(
+    host: string,
+    sourceNamespace: string,
+    sourceLabels?: Readonly<Record<string, string>>,
+  ): VirtualHost | undefined;
   /** The table as a client sees it; the same object for the same identity. */
   view(client: ClientIdentity): ClientView;
 }
@@ -109,20 +117,35 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
 
   const views = new Map<string, ClientView>();
   const view = (client: ClientIdentity): ClientView => {
-    let found = views.get(client.namespace);
+    const labels = client.labels ?? {};
+    const key = `${client.namespace} ${JSON.stringify(Object.entries(labels).sort())}`;
+    let found = views.get(key);
     if (!found) {
-      found = compileView(client, compilerFor(client.namespace), serviceInfo, virtualServices, warnings);
-      views.set(client.namespace, found);
+      const identity = Object.freeze({ namespace: client.namespace, labels });
+      found = compileView(identity, compilerFor(client.namespace), serviceInfo, virtualServices, warnings);
+      views.set(key, found);
     }
     return found;
   };
 
   // Ingress: a proxy of the root namespace (istio-system). The VirtualServices bound to a Gateway
   // it plays merge per host (gateway.go buildGatewayHTTPRouteConfig), in the order it sees them.
-  const ingressCompiler = compilerFor(rootNamespace).routes;
-  const ingressVirtualServices = visibleVirtualServices(virtualServices, rootNamespace);
-  const gatewayRoutes = (vs: VirtualService, port = binding.port): readonly CompiledRoute[] =>
-    ingressCompiler.virtualServiceRoutes(vs, { port });
+  const ingressCompiler = compilerFor(binding.namespace).routes;
+  const ingressVirtualServices = visibleVirtualServices(virtualServices, binding.namespace);
+  // Match-level `gateways` keep a block for the Gateway being built; not told which, every
+  // Gateway the ingress plays counts.
+  const playedGateways = new Set(
+    topology.gateways
+      .filter((g) => Object.entries(g.selector).every(([key, value]) => binding.labels[key] === value))
+      .map((g) => `${g.namespace}/${g.name}`),
+  );
+  const gatewayRoutes = (vs: VirtualService, port = binding.port, gateway?: string): readonly CompiledRoute[] =>
+    ingressCompiler.virtualServiceRoutes(vs, {
+      port,
+      gateways: gateway === undefined ? playedGateways : new Set([gateway]),
+      labels: binding.labels,
+      namespace: binding.namespace,
+    });
   const gatewayPorts = compileGatewayPorts(topology, {
     binding,
     virtualServices: ingressVirtualServices,
@@ -159,8 +182,14 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
       for (const route of routes) if (route.test(request)) return route;
       return undefined;
     },
-    meshVirtualHost(host: string, sourceNamespace: string): VirtualHost | undefined {
-      return view({ namespace: sourceNamespace }).meshVirtualHost(host);
+    meshVirtualHost(
+      host: string,
+      sourceNamespace: string,
+      sourceLabels?: Readonly<Record<string, string>>,
+    ): VirtualHost | undefined {
+      return view(
+        sourceLabels ? { namespace: sourceNamespace, labels: sourceLabels } : { namespace: sourceNamespace },
+      ).meshVirtualHost(host);
     },
     view,
   });
@@ -180,7 +209,12 @@ function compileView(
 ): ClientView {
   const meshHosts = new Map<string, HostEntry>();
   for (const vs of virtualServicesFor(virtualServices, client.namespace, 'mesh')) {
-    const routes = compiler.routes.virtualServiceRoutes(vs, { port: undefined });
+    const routes = compiler.routes.virtualServiceRoutes(vs, {
+      port: undefined,
+      gateways: meshGateway,
+      labels: client.labels ?? {},
+      namespace: client.namespace,
+    });
     if (routes.length === 0) continue;
     for (const written of vs.hosts) {
       const host =
@@ -231,6 +265,8 @@ function buildGatewayIndex(routesByHost: Map<string, HostEntry>): HostIndex {
     });
   return buildIndex(sorted);
 }
+
+const meshGateway: ReadonlySet<string> = new Set(['mesh']);
 
 function addRoutes(
   target: Map<string, HostEntry>,
