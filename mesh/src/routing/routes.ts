@@ -120,6 +120,7 @@ export function routeCompiler(
     weight: number,
     extra: HttpRouteDestination | undefined,
     route: HttpRoute | undefined,
+    listenPort: number | undefined,
   ): RouteDestination => {
     const service = resolveServiceHost(destination.host, vs.namespace);
     const info = serviceInfo.get(service);
@@ -128,7 +129,16 @@ export function routeCompiler(
       problem = `host ${destination.host} matches no Service`;
       warnings.push(`${vs.file}: destination host ${destination.host} matches no Service`);
     } else if (destination.port !== undefined && !info.ports.some((p) => p.port === destination.port)) {
-      warnings.push(`${vs.file}: Service ${info.name} has no port ${destination.port}`);
+      problem = `Service ${info.name} has no port ${destination.port}`;
+      warnings.push(`${vs.file}: ${problem}`);
+    } else if (
+      destination.port === undefined &&
+      listenPort !== undefined &&
+      info.ports.length > 1 &&
+      !info.ports.some((p) => p.port === listenPort)
+    ) {
+      problem = `Service ${info.name} has several ports and the destination names none: the gateway's port ${listenPort} is none of them`;
+      warnings.push(`${vs.file}: ${problem} (503 NC)`);
     } else if (
       destination.subset !== undefined &&
       !catalog.rule(service)?.subsets.some((s) => s.name === destination.subset)
@@ -139,18 +149,18 @@ export function routeCompiler(
     const fixed =
       destination.port ??
       (info && info.ports.length === 1 ? (info.ports[0] as { port: number }).port : undefined);
-    const ports = info?.ports.map((p) => p.port) ?? [];
+    const ports = new Set(info?.ports.map((p) => p.port));
     let cluster: (requestPort: number) => Cluster | undefined;
     if (fixed !== undefined) {
-      const only = info ? catalog.cluster(service, fixed, destination.subset) : undefined;
+      // A port the Service does not have makes a cluster no one defines: 503 NC.
+      const only = ports.has(fixed) ? catalog.cluster(service, fixed, destination.subset) : undefined;
       cluster = () => only;
     } else {
+      // route.go GetDestinationCluster: no port named, several on the Service: the port the request
+      // came in on, whose cluster exists only if the Service has that port (else 503 NC).
       for (const port of ports) catalog.cluster(service, port, destination.subset);
-      cluster = (requestPort: number) => {
-        if (!info) return undefined;
-        const port = ports.includes(requestPort) ? requestPort : (ports[0] as number);
-        return catalog.cluster(service, port, destination.subset);
-      };
+      cluster = (requestPort: number) =>
+        ports.has(requestPort) ? catalog.cluster(service, requestPort, destination.subset) : undefined;
     }
     const requestHeaders = compileRequestMutation([route?.headers?.request, extra?.headers?.request]);
     return Object.freeze({
@@ -175,16 +185,17 @@ export function routeCompiler(
     index: number,
     match: readonly HttpMatchRequest[],
     catchAll: boolean,
+    context: RouteContext,
   ): CompiledRoute => {
     const matches = compileMatches(match);
     const weighted = route.route.length > 1 ? route.route.filter((d) => (d.weight ?? 0) > 0) : route.route;
     const destinations = weighted.map((d) =>
-      compileDestination(vs, d, route.route.length > 1 ? (d.weight ?? 0) : 100, d, route),
+      compileDestination(vs, d, route.route.length > 1 ? (d.weight ?? 0) : 100, d, route, context.port),
     );
     const totalWeight = destinations.reduce((sum, d) => sum + d.weight, 0);
     const mirrors = route.mirrors.map((mirror) =>
       Object.freeze({
-        destination: compileDestination(vs, mirror.destination, 100, undefined, undefined),
+        destination: compileDestination(vs, mirror.destination, 100, undefined, undefined, context.port),
         fraction: mirror.percentage / 100,
       }),
     );
@@ -220,7 +231,7 @@ export function routeCompiler(
       const out: CompiledRoute[] = [];
       for (const [index, route] of vs.http.entries()) {
         if (route.match.length === 0) {
-          out.push(compileRoute(vs, route, index, [], true));
+          out.push(compileRoute(vs, route, index, [], true, context));
           break;
         }
         // TranslateRoute: a block for another port, or for other proxies, is not built at all.
@@ -230,11 +241,11 @@ export function routeCompiler(
         );
         const end = blocks.findIndex((m) => isCatchAll(m, context));
         if (end === -1) {
-          if (blocks.length > 0) out.push(compileRoute(vs, route, index, blocks, false));
+          if (blocks.length > 0) out.push(compileRoute(vs, route, index, blocks, false, context));
           continue;
         }
-        if (end > 0) out.push(compileRoute(vs, route, index, blocks.slice(0, end), false));
-        out.push(compileRoute(vs, route, index, [blocks[end] as HttpMatchRequest], true));
+        if (end > 0) out.push(compileRoute(vs, route, index, blocks.slice(0, end), false, context));
+        out.push(compileRoute(vs, route, index, [blocks[end] as HttpMatchRequest], true, context));
         break;
       }
       return out;
