@@ -60,6 +60,7 @@ export function parseGateway(doc: FieldReader, source: Source): Gateway {
   return Object.freeze({ kind: 'Gateway', ...source, selector: spec.labels('selector'), servers });
 }
 
+/** A VirtualService, checked as `ValidateVirtualService` (pkg/config/validation/validation.go) does, in its words. */
 export function parseVirtualService(doc: FieldReader, source: Source): VirtualService {
   const spec = doc.child('spec');
   spec.only(['hosts', 'gateways', 'http', 'exportTo'], notYet);
