@@ -4,7 +4,15 @@
 // Content-Length with Transfer-Encoding, differing Content-Lengths are errors, as in Envoy
 // (source/common/http/http1/codec_impl.cc onHeadersCompleteImpl, balsa_parser.cc).
 import { Http1Error } from './error.ts';
-import { contentLength, endsWithChunked, isFieldValue, isTarget, isToken, persists } from './tokens.ts';
+import {
+  contentLength,
+  endsWithChunked,
+  isFieldValue,
+  isNamed,
+  isTarget,
+  isToken,
+  persists,
+} from './tokens.ts';
 
 export interface HeadLimits {
   /** Start line and field lines together (Envoy's max_request_headers_kb: 60 KiB); over it, 431. */
@@ -98,31 +106,29 @@ export class MessageHead {
       if (raw.length > limits.maxHeaders * 2) return new Http1Error(431, 'too many headers');
       switch (name.length) {
         case 4:
-          if (name.toLowerCase() === 'host') {
+          if (isNamed(name, 'host')) {
             this.hosts++;
             this.host = value;
           }
           break;
         case 6:
-          if (name.toLowerCase() === 'expect') this.expect = value;
+          if (isNamed(name, 'expect')) this.expect = value;
           break;
-        case 10: {
-          const lower = name.toLowerCase();
-          if (lower === 'connection')
+        case 10:
+          if (isNamed(name, 'connection'))
             this.connection = this.connection === undefined ? value : `${this.connection}, ${value}`;
-          else if (lower === 'keep-alive') this.keepAlive = value;
-          else if (lower === 'user-agent') this.userAgent ??= value;
+          else if (isNamed(name, 'keep-alive')) this.keepAlive = value;
+          else if (isNamed(name, 'user-agent')) this.userAgent ??= value;
           break;
-        }
         case 14:
-          if (name.toLowerCase() === 'content-length') {
+          if (isNamed(name, 'content-length')) {
             if (length !== undefined && length !== value)
               return new Http1Error(400, 'differing Content-Length values');
             length = value;
           }
           break;
         case 17:
-          if (name.toLowerCase() === 'transfer-encoding')
+          if (isNamed(name, 'transfer-encoding'))
             this.transferEncoding =
               this.transferEncoding === undefined ? value : `${this.transferEncoding}, ${value}`;
           break;

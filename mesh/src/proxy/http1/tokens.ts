@@ -54,9 +54,41 @@ export function endsWithChunked(transferEncoding: string): boolean {
   return chunkedLast.test(transferEncoding);
 }
 
-const digits = /^\d{1,15}$/;
-
-/** A Content-Length value (RFC 9110 §8.6): digits only, no sign, no list; -1 when not one. */
+/** A Content-Length value (RFC 9110 §8.6): 1 to 15 digits, no sign, no list; -1 when not one. */
 export function contentLength(value: string): number {
-  return digits.test(value) ? Number(value) : -1;
+  const length = value.length;
+  if (length === 0 || length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+/** Whether field name `name` is `lower` (a lower-case name of the same length), ignoring case. */
+export function isNamed(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+const lowerNames = new Map<string, string>();
+const lowerNamesLimit = 1024;
+
+/**
+ * `name` in lower case. Peers use few spellings, so they are remembered: a Map lookup instead of
+ * a new string per header; the bound keeps a hostile peer from growing it without end.
+ */
+export function lowerCaseName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < lowerNamesLimit) lowerNames.set(name, lower);
+  }
+  return lower;
 }

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { BodyDecoder } from '../http1/body.ts';
 import { Http1Error } from '../http1/error.ts';
 import { closeDelimitedBody, envoyHeadLimits, headEnd, ResponseHead } from '../http1/head.ts';
+import { lowerCaseName } from '../http1/tokens.ts';
 import {
   UpstreamConnectError,
   UpstreamConnectTimeoutError,
@@ -415,7 +416,7 @@ const keepAliveTimeout = /timeout\s*=\s*(\d+)/i;
 function headersObject(raw: readonly string[]): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
+    const name = lowerCaseName(raw[i] as string);
     const value = raw[i + 1] as string;
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;
