@@ -32,6 +32,12 @@ export class ManifestError extends MeshError {
   }
 }
 
+/**
+ * A kind or field that Kubernetes or Istio accept and the local runtime does not implement:
+ * refused by name at apply, reported (not as an error of the manifest) by analyze.
+ */
+export class NotImplementedError extends ManifestError {}
+
 /** The manifests are each valid but do not fit together (unknown image, secret without a local value...). */
 export class TopologyError extends MeshError {
   constructor(message: string) {

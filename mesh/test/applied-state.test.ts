@@ -16,11 +16,7 @@ const options: StartRuntimeOptions = {
   statsPort: 0,
   databaseUrl: undefined,
   databasePort: 0,
-  deployDir: join(fixtures, 'deploy'),
-  images: {
-    'test/echo': { kind: 'node', entry: 'mesh/test/fixtures/echo-server.ts' },
-    postgres: { kind: 'database' },
-  },
+  profile: join(fixtures, 'profile.yaml'),
   timing: { ...defaultTiming, backoffMs: { initial: 100, max: 1_000 }, stopGraceMs: 3_000 },
   readyTimeoutMs: 30_000,
 };

@@ -42,11 +42,11 @@ describe('analyze', () => {
   it("reports the tutorial's canary: undefined subsets (IST0101) and the gateway trap (IST0140) in plain words", async () => {
     const lines = await analyzeWithDeploy('canary.yaml', await tutorial('back-virtualservice-canary.yaml'));
     expect(lines[0]).toContain(
-      'Error [IST0101] (VirtualService music/back-virtualservice canary.yaml) Referenced host+subset in destinationrule not found: "back+v1"\n',
+      'Error [IST0101] (VirtualService music/back-virtualservice canary.yaml:12) Referenced host+subset in destinationrule not found: "back+v1"\n',
     );
     expect(codes(lines)).toEqual(['IST0101', 'IST0101', 'IST0140']);
     expect(lines[2]).toContain(
-      'Warning [IST0140] (VirtualService music/back-gw-virtualservice deploy/istio/gateway.yaml (document 2)) Subset in virtual service music/back-virtualservice has no effect on ingress gateway music/back-gw-virtualservice requests',
+      'Warning [IST0140] (VirtualService music/back-gw-virtualservice deploy/istio/gateway.yaml:41) Subset in virtual service music/back-virtualservice has no effect on ingress gateway music/back-gw-virtualservice requests',
     );
     expect(lines[2]).toContain(
       "the canary never touches browser traffic entering through music-gateway; put the weights on back-gw-virtualservice's /back route",
@@ -73,10 +73,10 @@ spec:
 `,
     );
     expect(lines).toContain(
-      'Error [IST0101] (VirtualService music/typos typos.yaml) Referenced gateway not found: "music-gatewy"',
+      'Error [IST0101] (VirtualService music/typos typos.yaml:7) Referenced gateway not found: "music-gatewy"',
     );
     expect(lines).toContain(
-      'Error [IST0101] (VirtualService music/typos typos.yaml) Referenced host not found: "bak"',
+      'Error [IST0101] (VirtualService music/typos typos.yaml:9) Referenced host not found: "bak"',
     );
   });
 
@@ -103,11 +103,11 @@ spec:
 `,
     );
     expect(lines.join('\n')).toContain(
-      'Error [IST0106] (VirtualService music/zero weights.yaml (document 2)) Schema validation error: spec.http[0].route',
+      'Error [IST0106] (VirtualService music/zero weights.yaml:16) Schema validation error: spec.http[0].route',
     );
     expect(lines.join('\n')).toContain('total destination weight = 0');
     expect(lines.join('\n')).toContain(
-      'Error [IST0106] (Deployment music/broken weights.yaml (document 3)) Schema validation error: spec.replicas: must be an integer >= 0',
+      'Error [IST0106] (Deployment music/broken weights.yaml:24) Schema validation error: spec.replicas: must be an integer >= 0',
     );
   });
 
@@ -140,7 +140,7 @@ spec:
 `,
     );
     expect(lines).toEqual([
-      "Info [IST0118] (Service music/web svc.yaml) Port name web (port: 8080, targetPort: 8080) doesn't follow the naming convention of Istio port.",
+      "Info [IST0118] (Service music/web svc.yaml:7) Port name web (port: 8080, targetPort: 8080) doesn't follow the naming convention of Istio port.",
     ]);
   });
 
@@ -167,10 +167,10 @@ spec:
 `,
     );
     expect(lines.join('\n')).toContain(
-      'Warning [IST0130] (VirtualService music/order order.yaml) VirtualService rule "never" not used (only the last rule can have no matches).',
+      'Warning [IST0130] (VirtualService music/order order.yaml:16) VirtualService rule "never" not used (only the last rule can have no matches).',
     );
     expect(lines.join('\n')).toContain(
-      'Info [IST0131] (VirtualService music/order order.yaml) VirtualService rule "back" match #0 of prefix /back is not used (duplicate/overlapping match in rule #0 of prefix / on "front").',
+      'Info [IST0131] (VirtualService music/order order.yaml:13) VirtualService rule "back" match #0 of prefix /back is not used (duplicate/overlapping match in rule #0 of prefix / on "front").',
     );
   });
 
@@ -183,7 +183,119 @@ spec:
       ),
     );
     expect(lines).toEqual([
-      'Error [IST0173] (DestinationRule music/back dr.yaml) The Subset v2 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).\n    No Deployment in music runs pods labelled app=back, version=v2; requests routed to subset v2 get 503 "no healthy upstream" until one does.',
+      'Error [IST0173] (DestinationRule music/back dr.yaml:9) The Subset v2 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).\n    No Deployment in music runs pods labelled app=back, version=v2; requests routed to subset v2 get 503 "no healthy upstream" until one does.',
+    ]);
+  });
+
+  it('reports a destination without port on a Service of two ports (IST0112) and a port the Service lacks (IST0101)', async () => {
+    const lines = await analyzeWithDeploy(
+      'ports.yaml',
+      `apiVersion: v1
+kind: Service
+metadata: { name: two, namespace: music }
+spec:
+  selector: { app: back }
+  ports: [{ name: http, port: 8080 }, { name: http-admin, port: 9090 }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: two, namespace: music }
+spec:
+  hosts: [two]
+  http:
+    - match: [{ uri: { prefix: /a } }]
+      route:
+        - destination:
+            host: two
+    - mirror: { host: two, port: { number: 7070 } }
+      route: [{ destination: { host: two, port: { number: 8080 } } }]
+`,
+    );
+    expect(lines).toEqual([
+      'Error [IST0112] (VirtualService music/two ports.yaml:17) This VirtualService routes to a service "two" that exposes multiple ports [8080 9090]. Specifying a port in the destination is required to disambiguate.',
+      'Error [IST0101] (VirtualService music/two ports.yaml:18) Referenced host:port not found: "two:7070"',
+    ]);
+  });
+
+  it('reports a VirtualService whose hosts no server of its Gateway has (IST0132), as Istio also when the Gateway is missing', async () => {
+    const lines = await analyzeWithDeploy(
+      'hosts.yaml',
+      `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: shop, namespace: music }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+    - { port: { number: 8081, name: http, protocol: HTTP }, hosts: [shop.example, "other/api.example"] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: api, namespace: music }
+spec:
+  hosts: [api.example, "*.api.example"]
+  gateways: [shop, music-gateway, missing]
+  http: [{ route: [{ destination: { host: front } }] }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: shop, namespace: music }
+spec:
+  hosts: ["*.example"]
+  gateways: [music/shop]
+  http: [{ route: [{ destination: { host: front } }] }]
+`,
+    );
+    expect(lines.filter((line) => /IST0132|IST0101/.test(line))).toEqual([
+      'Warning [IST0132] (VirtualService music/api hosts.yaml:14) one or more host [api.example *.api.example] defined in VirtualService music/api not found in Gateway music/shop.',
+      'Error [IST0101] (VirtualService music/api hosts.yaml:14) Referenced gateway not found: "missing"',
+      'Warning [IST0132] (VirtualService music/api hosts.yaml:14) one or more host [api.example *.api.example] defined in VirtualService music/api not found in Gateway music/missing.',
+    ]);
+  });
+
+  it('reports Gateways for the same workloads with a host in common on one port (IST0145), not on another port', async () => {
+    const gateway = (name: string, port: number, hosts: string) => `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: ${name}, namespace: music }
+spec:
+  selector: { istio: ingressgateway }
+  servers: [{ port: { number: ${port}, name: http, protocol: HTTP }, hosts: [${hosts}] }]
+`;
+    const lines = await analyzeWithDeploy(
+      'gateways.yaml',
+      [
+        gateway('second', 80, '"*"'),
+        gateway('other-port', 8081, '"*"'),
+        gateway('own-host', 80, 'own.example'),
+      ].join('---'),
+    );
+    expect(lines.filter((line) => line.includes('IST0145'))).toEqual([
+      'Error [IST0145] (Gateway music/music-gateway deploy/istio/gateway.yaml:3) Conflict with gateways music/second (workload selector istio=ingressgateway, port 80, hosts *).',
+      'Error [IST0145] (Gateway music/second gateways.yaml:2) Conflict with gateways music/music-gateway (workload selector istio=ingressgateway, port 80, hosts *).',
+    ]);
+  });
+
+  it('says which objects of a rendered cluster profile the runtime would refuse (MESH0001), as Warnings', async () => {
+    const lines = await analyzeWithDeploy(
+      'rendered.yaml',
+      `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: music }
+spec: { mtls: { mode: STRICT } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: database, namespace: music }
+spec:
+  hosts: [postgres]
+  tcp: [{ route: [{ destination: { host: postgres } }] }]
+`,
+    );
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^Warning \[MESH0001\] \(PeerAuthentication music\/default rendered.yaml:2\) The local runtime would refuse this resource at apply: kind: kind PeerAuthentication is not supported by the local runtime/,
+      ),
+      'Warning [MESH0001] (VirtualService music/database rendered.yaml:11) The local runtime would refuse this resource at apply: spec.tcp: is not supported by the local runtime yet',
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { ManifestError, MeshError } from '../errors.ts';
+import { ManifestError, MeshError, NotImplementedError } from '../errors.ts';
 import { buildTopology } from '../manifests/load.ts';
 import type { StoredResource } from '../manifests/resources.ts';
 import { readerOf } from '../manifests/resources.ts';
@@ -7,15 +7,17 @@ import { type AnalysisMessage, message, type ResourceOrigin, messageTypes as typ
 
 /**
  * istioctl analyze for the resources the runtime knows: each check follows the Istio analyzer of
- * the same code (galley/pkg/config/analysis/analyzers). Works on the manifests as written, so a
- * resource the runtime would refuse is still analyzed.
+ * the same code (pkg/config/analysis/analyzers). Works on the manifests as written, so a resource
+ * the runtime would refuse is still analyzed.
  */
 export function analyze(resources: readonly StoredResource[]): AnalysisMessage[] {
   const world = new World(resources);
   return [
     ...schemaErrors(resources),
     ...gatewayReferences(world),
+    ...conflictingGateways(world),
     ...destinationHosts(world),
+    ...destinationPorts(world),
     ...destinationSubsets(world),
     ...conflictingMeshHosts(world),
     ...portNames(world),
@@ -33,17 +35,8 @@ export function schemaErrors(resources: readonly StoredResource[]): AnalysisMess
       buildTopology([readerOf(resource)]);
     } catch (error) {
       if (!(error instanceof MeshError)) throw error;
-      const field = error instanceof ManifestError ? error.field : undefined;
-      const text =
-        error instanceof ManifestError ? error.message.slice(error.file.length + 2) : error.message;
       found.push(
-        message(
-          types.SchemaValidationError,
-          originOf(resource),
-          `Schema validation error: ${text}`,
-          undefined,
-          field,
-        ),
+        refusal(error, originOf(resource, error instanceof ManifestError ? error.field : undefined)),
       );
       continue;
     }
@@ -54,7 +47,7 @@ export function schemaErrors(resources: readonly StoredResource[]): AnalysisMess
         found.push(
           message(
             types.SchemaValidationError,
-            originOf(resource),
+            originOf(resource, `spec.http[${index}].route`),
             'Schema validation error: total destination weight = 0',
             `spec.http[${index}]: its ${weights.length} destinations all have weight 0, so no request could be routed; give at least one a weight (they are usually meant to add up to 100).`,
             `spec.http[${index}].route`,
@@ -66,18 +59,150 @@ export function schemaErrors(resources: readonly StoredResource[]): AnalysisMess
   return found;
 }
 
+/**
+ * What `mesh apply` says of a resource it refuses: IST0106 when Istio's validation would refuse it
+ * too, MESH0001 when only the local runtime lacks the kind or field (nothing is silently ignored).
+ */
+export function refusal(error: MeshError, origin: ResourceOrigin): AnalysisMessage {
+  const field = error instanceof ManifestError ? error.field : undefined;
+  const text = error instanceof ManifestError ? error.message.slice(error.file.length + 2) : error.message;
+  if (error instanceof NotImplementedError) {
+    return message(
+      types.NotImplementedLocally,
+      origin,
+      `The local runtime would refuse this resource at apply: ${text}`,
+      undefined,
+      field,
+    );
+  }
+  return message(types.SchemaValidationError, origin, `Schema validation error: ${text}`, undefined, field);
+}
+
 // ---- the checks -------------------------------------------------------------------------
 
-/** IST0101: a VirtualService bound to a Gateway that does not exist. */
+/**
+ * IST0101, a VirtualService bound to a Gateway that does not exist, and IST0132, bound to one whose
+ * servers have none of its hosts (both for a missing Gateway, as Istio reports them):
+ * pkg/config/analysis/analyzers/virtualservice/gateways.go.
+ */
 function* gatewayReferences(world: World): Iterable<AnalysisMessage> {
   for (const vs of world.virtualServices) {
-    for (const ref of vs.explicitGateways) {
+    const namespace = vs.resource.namespace;
+    for (const [index, ref] of vs.explicitGateways.entries()) {
       if (ref === 'mesh') continue;
-      if (!world.gateways.has(resolveGatewayRef(ref, vs.resource.namespace))) {
-        yield message(types.ReferencedResourceNotFound, vs.origin, `Referenced gateway not found: "${ref}"`);
+      const origin = originOf(vs.resource, `spec.gateways[${index}]`);
+      const fullName = resolveGatewayRef(ref, namespace);
+      const gateway = world.gateways.get(fullName);
+      if (!gateway)
+        yield message(types.ReferencedResourceNotFound, origin, `Referenced gateway not found: "${ref}"`);
+      const served = (gateway?.servers ?? []).flatMap((server) =>
+        hostsForNamespace(server.hosts, gateway?.namespace ?? '', namespace),
+      );
+      if (!served.some((gatewayHost) => vs.writtenHosts.some((host) => hostsOverlap(gatewayHost, host)))) {
+        yield message(
+          types.VirtualServiceHostNotFoundInGateway,
+          origin,
+          `one or more host [${vs.writtenHosts.join(' ')}] defined in VirtualService ${namespace}/${vs.resource.name} not found in Gateway ${fullName}.`,
+        );
       }
     }
   }
+}
+
+/**
+ * A server's hosts as a VirtualService of `namespace` may bind them: `./h` is the Gateway's own
+ * namespace, `*\/h` any, `*\/*` everything (sanitizeServerHostNamespace, host.NamesForNamespace).
+ */
+function hostsForNamespace(hosts: readonly string[], gatewayNamespace: string, namespace: string): string[] {
+  if (hosts.includes('*/*')) return ['*'];
+  return hosts.flatMap((host) => {
+    const slash = host.indexOf('/');
+    if (slash < 0) return [host];
+    const scope = host.slice(0, slash) === '.' ? gatewayNamespace : host.slice(0, slash);
+    return scope === namespace || scope === '*' ? [host.slice(slash + 1)] : [];
+  });
+}
+
+/** Istio's host.Name.Matches: equal, or one wildcard covers the other (pkg/config/host/name.go). */
+function hostsOverlap(a: string, b: string): boolean {
+  const aWild = a.startsWith('*');
+  const bWild = b.startsWith('*');
+  if (aWild && bWild)
+    return a.length < b.length ? b.slice(1).endsWith(a.slice(1)) : a.slice(1).endsWith(b.slice(1));
+  if (aWild) return b.endsWith(a.slice(1));
+  if (bWild) return a.endsWith(b.slice(1));
+  return a === b;
+}
+
+/**
+ * IST0145: Gateways for the same workloads (equal selectors, or selectors a pod satisfies both)
+ * with a server on the same port and a host in common under the same bind:
+ * pkg/config/analysis/analyzers/gateway/conflictinggateway.go.
+ */
+function* conflictingGateways(world: World): Iterable<AnalysisMessage> {
+  // "selector~port" → gateway → its hosts (host → bind), as Istio's initGatewaysMap.
+  const byPort = new Map<string, Map<string, ReadonlyMap<string, string>>>();
+  for (const gateway of world.gateways.values()) {
+    for (const server of gateway.servers) {
+      const key = `${gateway.selector}~${server.port}`;
+      const gateways = byPort.get(key) ?? new Map<string, ReadonlyMap<string, string>>();
+      gateways.set(gateway.fullName, new Map(server.hosts.map((host) => [host, server.bind])));
+      byPort.set(key, gateways);
+    }
+  }
+  for (const gateway of world.gateways.values()) {
+    const same = [...byPort].filter(([key]) => {
+      const selector = key.slice(0, key.lastIndexOf('~'));
+      if (selector === gateway.selector) return true;
+      if (!selector.includes(gateway.selector) && !gateway.selector.includes(selector)) return false;
+      return world.pods.some((pod) => selects(gateway.selector, pod.labels) && selects(selector, pod.labels));
+    });
+    if (gateway.selector !== '' && same.length === 0) {
+      yield message(
+        types.ReferencedResourceNotFound,
+        originOf(gateway.resource, `spec.selector.${gateway.selector.split('=')[0]}`),
+        `Referenced selector not found: "${gateway.selector}"`,
+      );
+      continue;
+    }
+    for (const server of gateway.servers) {
+      const conflicting: string[] = [];
+      for (const [key, gateways] of same) {
+        if (key.slice(key.lastIndexOf('~') + 1) !== String(server.port)) continue;
+        for (const [name, known] of gateways) {
+          if (name !== gateway.fullName && duplicatesHosts(server.hosts, server.bind, known))
+            conflicting.push(name);
+        }
+      }
+      if (conflicting.length === 0) continue;
+      yield message(
+        types.ConflictingGateways,
+        originOf(gateway.resource),
+        `Conflict with gateways ${conflicting.sort().join(',')} (workload selector ${gateway.selector}, port ${server.port}, hosts ${server.hosts.join(',')}).`,
+      );
+    }
+  }
+}
+
+/**
+ * model.CheckDuplicates: a host already known under the same bind. Istio's also adds the hosts to
+ * the map when none is, so a third Gateway could seem to conflict with a host it does not have;
+ * this check leaves the map alone.
+ */
+function duplicatesHosts(
+  hosts: readonly string[],
+  bind: string,
+  known: ReadonlyMap<string, string>,
+): boolean {
+  return hosts.some((host) => known.get(host) === bind);
+}
+
+/** `app=x,istio=ingressgateway` (klabels' sorted form) against a pod's labels. */
+function selects(selector: string, podLabels: Readonly<Record<string, string>>): boolean {
+  return selector.split(',').every((pair) => {
+    const [key, value] = pair.split('=');
+    return key !== undefined && podLabels[key] === value;
+  });
 }
 
 /** IST0101: a destination or mirror host that names no Service. */
@@ -88,9 +213,41 @@ function* destinationHosts(world: World): Iterable<AnalysisMessage> {
       const what = destination.mirror ? 'mirror host' : 'host';
       yield message(
         types.ReferencedResourceNotFound,
-        vs.origin,
+        originOf(vs.resource, destination.field),
         `Referenced ${what} not found: "${destination.host}"`,
       );
+    }
+  }
+}
+
+/**
+ * IST0112, a destination without port on a Service of several ports, and IST0101 for a port the
+ * Service does not have: checkServiceEntryPorts in pkg/config/analysis/analyzers/virtualservice/destinationhosts.go.
+ */
+function* destinationPorts(world: World): Iterable<AnalysisMessage> {
+  for (const vs of world.virtualServices) {
+    for (const destination of vs.destinations) {
+      const service = world.services.get(destination.fqdn);
+      if (!service) continue;
+      const ports = list(spec(service.resource).ports).flatMap((item) => {
+        const port = number(record(item).port);
+        return port === undefined ? [] : [port];
+      });
+      const origin = originOf(vs.resource, destination.field);
+      if (destination.port === undefined) {
+        if (ports.length < 2) continue;
+        yield message(
+          types.VirtualServiceDestinationPortSelectorRequired,
+          origin,
+          `This VirtualService routes to a service "${destination.host}" that exposes multiple ports [${ports.join(' ')}]. Specifying a port in the destination is required to disambiguate.`,
+        );
+      } else if (!ports.includes(destination.port)) {
+        yield message(
+          types.ReferencedResourceNotFound,
+          origin,
+          `Referenced host:port not found: "${destination.host}:${destination.port}"`,
+        );
+      }
     }
   }
 }
@@ -108,7 +265,7 @@ function* destinationSubsets(world: World): Iterable<AnalysisMessage> {
       const what = destination.mirror ? 'mirror+subset in destinationrule' : 'host+subset in destinationrule';
       yield message(
         types.ReferencedResourceNotFound,
-        vs.origin,
+        originOf(vs.resource, destination.field),
         `Referenced ${what} not found: "${destination.host}+${destination.subset}"`,
         `No DestinationRule for host ${destination.host} defines subset ${destination.subset}: requests sent to it fail with 503 (NC). Apply a DestinationRule with a subset named ${destination.subset} (its labels pick the pods, e.g. version: ${destination.subset}).`,
       );
@@ -135,7 +292,7 @@ function* conflictingMeshHosts(world: World): Iterable<AnalysisMessage> {
       reported.add(vs);
       yield message(
         types.ConflictingMeshGatewayVirtualServiceHosts,
-        vs.origin,
+        originOf(vs.resource),
         `The VirtualServices ${names.join(',')} associated with mesh gateway define the same host ${host} which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.`,
       );
     }
@@ -160,7 +317,7 @@ const wellKnownPorts = new Set([25, 53, 3306]);
 /** IST0118: a Service port whose name does not start with its protocol (`http`, `http-web`, `tcp-postgres`...). */
 function* portNames(world: World): Iterable<AnalysisMessage> {
   for (const service of world.services.values()) {
-    for (const item of list(spec(service.resource).ports)) {
+    for (const [index, item] of list(spec(service.resource).ports).entries()) {
       const port = record(item);
       const name = string(port.name) ?? '';
       const protocol = string(port.appProtocol) ?? name;
@@ -172,7 +329,7 @@ function* portNames(world: World): Iterable<AnalysisMessage> {
       const target = port.targetPort === undefined ? String(number_) : String(port.targetPort);
       yield message(
         types.PortNameIsNotUnderNamingConvention,
-        service.origin,
+        originOf(service.resource, `spec.ports[${index}].port`),
         `Port name ${name} (port: ${number_}, targetPort: ${target}) doesn't follow the naming convention of Istio port.`,
       );
     }
@@ -184,13 +341,14 @@ function* unreachableRules(world: World): Iterable<AnalysisMessage> {
   for (const vs of world.virtualServices) {
     const seen = new Map<string, number>();
     let catchAll = -1;
-    const prefixed: { route: string; match: string; prefix: string; rest: string }[] = [];
+    const prefixed: { route: string; match: string; field: string; prefix: string; rest: string }[] = [];
     for (const [ruleIndex, rule] of vs.http.entries()) {
       const routeName = rule.name ? `"${rule.name}"` : `#${ruleIndex}`;
       if (rule.match.length === 0) {
         if (catchAll >= 0) {
           yield unreachable(
             vs,
+            ruleIndex,
             routeName,
             'only the last rule can have no matches',
             vs.http[catchAll]?.name,
@@ -205,6 +363,7 @@ function* unreachableRules(world: World): Iterable<AnalysisMessage> {
         if (catchAll >= 0) {
           yield unreachable(
             vs,
+            ruleIndex,
             routeName,
             'route without matches defined before',
             vs.http[catchAll]?.name,
@@ -220,7 +379,7 @@ function* unreachableRules(world: World): Iterable<AnalysisMessage> {
           const earlierName = vs.http[earlier]?.name ? `"${vs.http[earlier]?.name}"` : `#${earlier}`;
           yield message(
             types.VirtualServiceIneffectiveMatch,
-            vs.origin,
+            originOf(vs.resource, `spec.http[${ruleIndex}].match[${matchIndex}]`),
             `VirtualService rule ${routeName} match ${matchName} is not used (duplicate/overlapping match in rule ${earlierName}).`,
           );
           duplicates++;
@@ -230,11 +389,17 @@ function* unreachableRules(world: World): Iterable<AnalysisMessage> {
         const prefix = string(record(conditions.uri).prefix);
         if (prefix) {
           const { uri: _uri, ...rest } = conditions;
-          prefixed.push({ route: routeName, match: matchName, prefix, rest: JSON.stringify(rest) });
+          prefixed.push({
+            route: routeName,
+            match: matchName,
+            field: `spec.http[${ruleIndex}].match[${matchIndex}]`,
+            prefix,
+            rest: JSON.stringify(rest),
+          });
         }
       }
       if (duplicates === rule.match.length)
-        yield unreachable(vs, routeName, 'all matches used by prior rules');
+        yield unreachable(vs, ruleIndex, routeName, 'all matches used by prior rules');
     }
     for (const [index, earlier] of prefixed.entries()) {
       for (const later of prefixed.slice(index + 1)) {
@@ -246,7 +411,7 @@ function* unreachableRules(world: World): Iterable<AnalysisMessage> {
           continue;
         yield message(
           types.VirtualServiceIneffectiveMatch,
-          vs.origin,
+          originOf(vs.resource, later.field),
           `VirtualService rule ${later.route} match ${later.match} of prefix ${later.prefix} is not used (duplicate/overlapping match in rule ${earlier.match} of prefix ${earlier.prefix} on ${earlier.route}).`,
           `Routes are tried in order and the first match wins: every path starting with ${later.prefix} also starts with ${earlier.prefix}, so rule ${earlier.route} takes them. Move rule ${later.route} above it.`,
         );
@@ -257,6 +422,7 @@ function* unreachableRules(world: World): Iterable<AnalysisMessage> {
 
 function unreachable(
   vs: VirtualServiceView,
+  ruleIndex: number,
   routeName: string,
   reason: string,
   catchAllName?: string | undefined,
@@ -268,7 +434,7 @@ function unreachable(
       : `Rule ${catchAllName ? `"${catchAllName}"` : `#${catchAllIndex}`} has no match, so it takes every request before rule ${routeName} is tried.`;
   return message(
     types.VirtualServiceUnreachableRule,
-    vs.origin,
+    originOf(vs.resource, `spec.http[${ruleIndex}]`),
     `VirtualService rule ${routeName} not used (${reason}).`,
     hint,
   );
@@ -311,7 +477,7 @@ function* ingressNotAffected(world: World): Iterable<AnalysisMessage> {
           const what = describeSplit(split);
           yield message(
             types.IngressRouteRulesNotAffected,
-            gatewayVs.origin,
+            originOf(gatewayVs.resource, destination.field),
             `Subset in virtual service ${otherName} has no effect on ingress gateway ${gatewayVs.resource.namespace}/${gatewayVs.resource.name} requests`,
             `${otherName} ${what} for traffic between services only (it names no gateway, so it binds to "mesh"), and VirtualServices do not chain: the canary never touches browser traffic entering through ${gateways.join(', ')}; put the ${split.some((d) => !d.mirror) ? 'weights' : 'mirror'} on ${gatewayVs.resource.name}'s ${routeLabel}.`,
           );
@@ -342,7 +508,7 @@ function* subsetsWithoutPods(world: World): Iterable<AnalysisMessage> {
     if (!service) {
       yield message(
         types.UnknownDestinationRuleHost,
-        dr.origin,
+        originOf(dr.resource, 'spec.host'),
         `The host ${dr.host} defined in the DestinationRule does not match any services in the mesh.`,
       );
       continue;
@@ -358,7 +524,7 @@ function* subsetsWithoutPods(world: World): Iterable<AnalysisMessage> {
       if (selected) continue;
       yield message(
         types.DestinationRuleSubsetNotSelectPods,
-        dr.origin,
+        originOf(dr.resource, subset.field),
         `The Subset ${subset.name} defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).`,
         `No Deployment in ${service.resource.namespace} runs pods labelled ${Object.entries(wanted)
           .map(([k, v]) => `${k}=${v}`)
@@ -376,8 +542,11 @@ interface DestinationView {
   readonly host: string;
   readonly fqdn: string;
   readonly subset: string | undefined;
+  readonly port: number | undefined;
   readonly weight: number | undefined;
   readonly mirror: boolean;
+  /** Path of its `host`, for the line: `spec.http[0].route[1].destination.host`. */
+  readonly field: string;
 }
 
 interface RuleView {
@@ -389,8 +558,9 @@ interface RuleView {
 
 interface VirtualServiceView {
   readonly resource: StoredResource;
-  readonly origin: ResourceOrigin;
+  /** Lower-cased. */
   readonly hosts: readonly string[];
+  readonly writtenHosts: readonly string[];
   /** As written; empty means bound to `mesh` only. */
   readonly explicitGateways: readonly string[];
   readonly meshBound: boolean;
@@ -400,56 +570,85 @@ interface VirtualServiceView {
 }
 
 interface DestinationRuleView {
-  readonly origin: ResourceOrigin;
+  readonly resource: StoredResource;
   readonly host: string;
   readonly fqdn: string;
-  readonly subsets: readonly { name: string; labels: Record<string, string> }[];
+  readonly subsets: readonly { name: string; labels: Record<string, string>; field: string }[];
 }
 
-interface ServiceView {
+interface GatewayView {
   readonly resource: StoredResource;
-  readonly origin: ResourceOrigin;
+  /** `namespace/name`. */
+  readonly fullName: string;
+  readonly namespace: string;
+  /** klabels' form, keys sorted: `app=x,istio=ingressgateway`; '' selects every workload. */
+  readonly selector: string;
+  readonly servers: readonly { port: number | undefined; hosts: readonly string[]; bind: string }[];
 }
 
 class World {
   readonly virtualServices: VirtualServiceView[] = [];
   readonly destinationRules: DestinationRuleView[] = [];
-  readonly services = new Map<string, ServiceView>();
-  readonly gateways = new Set<string>();
+  readonly services = new Map<string, { resource: StoredResource }>();
+  readonly gateways = new Map<string, GatewayView>();
   readonly pods: { namespace: string; labels: Record<string, string> }[] = [];
 
   constructor(resources: readonly StoredResource[]) {
     for (const resource of resources) {
-      const origin = originOf(resource);
       const body = spec(resource);
       if (resource.kind === 'Service') {
-        this.services.set(resolveServiceHost(resource.name, resource.namespace), { resource, origin });
-      } else if (resource.kind === 'Gateway') this.gateways.add(`${resource.namespace}/${resource.name}`);
-      else if (resource.kind === 'Deployment' || resource.kind === 'StatefulSet') {
+        this.services.set(resolveServiceHost(resource.name, resource.namespace), { resource });
+      } else if (resource.kind === 'Gateway') {
+        const fullName = `${resource.namespace}/${resource.name}`;
+        this.gateways.set(fullName, gatewayView(resource, fullName));
+      } else if (resource.kind === 'Deployment' || resource.kind === 'StatefulSet') {
         const replicas = number(body.replicas) ?? 1;
         const podLabels = labels(record(record(body.template).metadata).labels);
         if (replicas > 0) this.pods.push({ namespace: resource.namespace, labels: podLabels });
       } else if (resource.kind === 'DestinationRule') {
         const host = string(body.host) ?? '';
         this.destinationRules.push({
-          origin,
+          resource,
           host,
           fqdn: resolveServiceHost(host, resource.namespace),
-          subsets: list(body.subsets).flatMap((item) => {
+          subsets: list(body.subsets).flatMap((item, index) => {
             const name = string(record(item).name);
-            return name ? [{ name, labels: labels(record(item).labels) }] : [];
+            return name
+              ? [{ name, labels: labels(record(item).labels), field: `spec.subsets[${index}].name` }]
+              : [];
           }),
         });
-      } else if (resource.kind === 'VirtualService')
-        this.virtualServices.push(virtualServiceView(resource, origin));
+      } else if (resource.kind === 'VirtualService') this.virtualServices.push(virtualServiceView(resource));
     }
   }
 }
 
-function virtualServiceView(resource: StoredResource, origin: ResourceOrigin): VirtualServiceView {
+function gatewayView(resource: StoredResource, fullName: string): GatewayView {
+  const body = spec(resource);
+  const selector = Object.entries(labels(body.selector))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+  const servers = list(body.servers).map((item) => {
+    const server = record(item);
+    return {
+      port: number(record(server.port).number),
+      hosts: list(server.hosts).flatMap((h) => (typeof h === 'string' ? [h] : [])),
+      bind: string(server.bind) ?? '',
+    };
+  });
+  return { resource, fullName, namespace: resource.namespace, selector, servers };
+}
+
+function virtualServiceView(resource: StoredResource): VirtualServiceView {
   const body = spec(resource);
   const namespace = resource.namespace;
-  const destination = (value: unknown, weight: unknown, mirror: boolean): DestinationView[] => {
+  const destination = (
+    value: unknown,
+    weight: unknown,
+    mirror: boolean,
+    field: string,
+  ): DestinationView[] => {
     const host = string(record(value).host);
     if (!host) return [];
     return [
@@ -457,33 +656,41 @@ function virtualServiceView(resource: StoredResource, origin: ResourceOrigin): V
         host,
         fqdn: resolveServiceHost(host, namespace),
         subset: string(record(value).subset),
+        port: number(record(record(value).port).number),
         weight: number(weight),
         mirror,
+        field,
       },
     ];
   };
-  const http = list(body.http).map((item): RuleView => {
+  const http = list(body.http).map((item, index): RuleView => {
     const rule = record(item);
     const match = list(rule.match).map(record);
+    const at = `spec.http[${index}]`;
     const mirrors = [
-      ...destination(rule.mirror, undefined, true),
-      ...list(rule.mirrors).flatMap((m) => destination(record(m).destination, undefined, true)),
+      ...destination(rule.mirror, undefined, true, `${at}.mirror.host`),
+      ...list(rule.mirrors).flatMap((m, j) =>
+        destination(record(m).destination, undefined, true, `${at}.mirrors[${j}].destination.host`),
+      ),
     ];
     return {
       name: string(rule.name),
       match,
       prefix: match.length === 1 ? string(record(match[0]?.uri).prefix) : undefined,
       route: [
-        ...list(rule.route).flatMap((r) => destination(record(r).destination, record(r).weight, false)),
+        ...list(rule.route).flatMap((r, j) =>
+          destination(record(r).destination, record(r).weight, false, `${at}.route[${j}].destination.host`),
+        ),
         ...mirrors,
       ],
     };
   });
   const explicitGateways = list(body.gateways).flatMap((g) => (typeof g === 'string' ? [g] : []));
+  const writtenHosts = list(body.hosts).flatMap((h) => (typeof h === 'string' ? [h] : []));
   return {
     resource,
-    origin,
-    hosts: list(body.hosts).flatMap((h) => (typeof h === 'string' ? [h.toLowerCase()] : [])),
+    hosts: writtenHosts.map((h) => h.toLowerCase()),
+    writtenHosts,
     explicitGateways,
     meshBound: explicitGateways.length === 0 || explicitGateways.includes('mesh'),
     http: http.map((rule) => ({ ...rule, route: rule.route.filter((d) => !d.mirror) })),
@@ -491,8 +698,16 @@ function virtualServiceView(resource: StoredResource, origin: ResourceOrigin): V
   };
 }
 
-function originOf(resource: StoredResource): ResourceOrigin {
-  return { kind: resource.kind, namespace: resource.namespace, name: resource.name, file: resource.file };
+/** The resource and where it was written: the line of `field` when known, else of the object. */
+export function originOf(resource: StoredResource, field?: string): ResourceOrigin {
+  const position = resource.position;
+  return {
+    kind: resource.kind,
+    namespace: resource.namespace,
+    name: resource.name,
+    file: position?.file ?? resource.file,
+    line: position ? ((field !== undefined ? position.lines[field] : undefined) ?? position.line) : undefined,
+  };
 }
 
 function spec(resource: StoredResource): Record<string, unknown> {

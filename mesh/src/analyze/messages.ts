@@ -1,6 +1,6 @@
 /**
  * The istioctl analyze messages the runtime implements, with Istio's codes, levels and templates
- * (istio/istio pkg/config/analysis/msg/messages.yaml).
+ * (istio/istio pkg/config/analysis/msg/messages.yaml), and the runtime's own MESH0001.
  */
 
 export type Level = 'Error' | 'Warning' | 'Info';
@@ -19,6 +19,11 @@ export const messageTypes = {
     name: 'ConflictingMeshGatewayVirtualServiceHosts',
     level: 'Error',
   },
+  VirtualServiceDestinationPortSelectorRequired: {
+    code: 'IST0112',
+    name: 'VirtualServiceDestinationPortSelectorRequired',
+    level: 'Error',
+  },
   PortNameIsNotUnderNamingConvention: {
     code: 'IST0118',
     name: 'PortNameIsNotUnderNamingConvention',
@@ -26,13 +31,24 @@ export const messageTypes = {
   },
   VirtualServiceUnreachableRule: { code: 'IST0130', name: 'VirtualServiceUnreachableRule', level: 'Warning' },
   VirtualServiceIneffectiveMatch: { code: 'IST0131', name: 'VirtualServiceIneffectiveMatch', level: 'Info' },
+  VirtualServiceHostNotFoundInGateway: {
+    code: 'IST0132',
+    name: 'VirtualServiceHostNotFoundInGateway',
+    level: 'Warning',
+  },
   IngressRouteRulesNotAffected: { code: 'IST0140', name: 'IngressRouteRulesNotAffected', level: 'Warning' },
+  ConflictingGateways: { code: 'IST0145', name: 'ConflictingGateways', level: 'Error' },
   DestinationRuleSubsetNotSelectPods: {
     code: 'IST0173',
     name: 'DestinationRuleSubsetNotSelectPods',
     level: 'Error',
   },
   UnknownDestinationRuleHost: { code: 'IST0174', name: 'UnknownDestinationRuleHost', level: 'Warning' },
+  /**
+   * Not Istio's: a kind or field that Istio (or Kubernetes) accepts and the local runtime does not
+   * implement, so `mesh apply` refuses it. A Warning: the object is fine on a cluster.
+   */
+  NotImplementedLocally: { code: 'MESH0001', name: 'NotImplementedLocally', level: 'Warning' },
 } as const satisfies Record<string, MessageType>;
 
 export interface ResourceOrigin {
@@ -40,6 +56,8 @@ export interface ResourceOrigin {
   readonly namespace: string;
   readonly name: string;
   readonly file?: string | undefined;
+  /** Line in `file` of the field at fault, else of the object's first field. */
+  readonly line?: number | undefined;
 }
 
 export interface AnalysisMessage {
@@ -73,11 +91,15 @@ export function message(
   });
 }
 
-/** `Error [IST0101] (VirtualService music/back-virtualservice tutorial.yaml) Referenced ...`, as istioctl prints it. */
+/**
+ * `Error [IST0101] (VirtualService music/back-virtualservice tutorial.yaml:12) Referenced ...`, as
+ * istioctl prints it (pkg/config/analysis/diag/message.go `Origin`).
+ */
 export function formatMessage(msg: AnalysisMessage): string {
-  const { kind, namespace, name, file } = msg.origin;
+  const { kind, namespace, name, file, line: at } = msg.origin;
   const full = namespace ? `${namespace}/${name}` : name;
-  const line = `${msg.level} [${msg.code}] (${kind} ${full}${file ? ` ${file}` : ''}) ${msg.message}`;
+  const where = file ? ` ${file}${at ? `:${at}` : ''}` : '';
+  const line = `${msg.level} [${msg.code}] (${kind} ${full}${where}) ${msg.message}`;
   return msg.hint ? `${line}\n    ${msg.hint}` : line;
 }
 

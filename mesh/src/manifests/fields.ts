@@ -1,4 +1,4 @@
-import { ManifestError } from '../errors.ts';
+import { ManifestError, NotImplementedError } from '../errors.ts';
 
 /**
  * Reads typed fields out of one parsed YAML document, so that a wrong or missing field
@@ -18,6 +18,11 @@ export class FieldReader {
   /** The error to throw for this field (or a named sub-field). */
   error(message: string, field = this.path): ManifestError {
     return new ManifestError(this.file, field || undefined, message);
+  }
+
+  /** The error to throw for a field or value the runtime does not implement (Istio accepts it). */
+  notImplemented(message: string, field = this.path): NotImplementedError {
+    return new NotImplementedError(this.file, field || undefined, message);
   }
 
   has(key: string): boolean {
@@ -114,7 +119,7 @@ export class FieldReader {
   /** Fails on keys the runtime does not implement yet, rather than silently ignoring them. */
   only(keys: readonly string[], why: string): void {
     for (const key of Object.keys(this.record())) {
-      if (!keys.includes(key)) throw this.error(why, this.path ? `${this.path}.${key}` : key);
+      if (!keys.includes(key)) throw this.notImplemented(why, this.path ? `${this.path}.${key}` : key);
     }
   }
 }

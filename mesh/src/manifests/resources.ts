@@ -36,16 +36,16 @@ export function readResource(doc: FieldReader, createdAt: number): StoredResourc
   const kind = doc.string('kind');
   const info = kindOf(kind);
   if (!info) {
-    throw doc.error(
+    throw doc.notImplemented(
       `kind ${kind} is not supported by the local runtime (supported: ${kinds.map((k) => k.kind).join(', ')})`,
       'kind',
     );
   }
   if (!apiVersionAccepted(info, apiVersion)) {
-    throw doc.error(
-      `${kind} needs apiVersion ${acceptedApiVersions(info)} (got ${apiVersion})`,
-      'apiVersion',
-    );
+    // Another group's kind of the same name (the Gateway API's Gateway) is one the runtime lacks.
+    const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+    const message = `${kind} needs apiVersion ${acceptedApiVersions(info)} (got ${apiVersion})`;
+    throw group === info.group ? doc.error(message, 'apiVersion') : doc.notImplemented(message, 'apiVersion');
   }
   const metadata = doc.child('metadata');
   const name = metadata.string('name');
