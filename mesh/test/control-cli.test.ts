@@ -136,6 +136,9 @@ describe('npm run mesh against a running runtime', () => {
     expect(pods.stdout).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+ADDRESS\n/);
     expect(pods.stdout).toMatch(/echo-v2-0\s+1\/1\s+Running\s+0\s+\d+s\s+127\.0\.0\.1:\d+/);
     expect(pods.stdout).toMatch(/postgres-0\s+1\/1\s+Running/);
+    const everywhere = await mesh(dataDir, ['get', 'pods', '-A']);
+    expect(everywhere.stdout).toMatch(/^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+ADDRESS\n/);
+    expect(everywhere.stdout).toMatch(/^music\s+echo-v2-0\s+1\/1\s+Running/m);
 
     const again = await mesh(dataDir, ['apply', '-f', echoV2]);
     expect(again.stdout).toBe('deployment.apps/echo-v2 unchanged\n');
@@ -264,7 +267,7 @@ describe('npm run mesh against a running runtime', () => {
     const analysis = await mesh(dataDir, ['analyze']);
     expect(analysis.code).toBe(79);
     expect(analysis.stdout).toContain(
-      'Error [IST0101] (VirtualService music/back-virtualservice mesh/test/fixtures/tutorial/back-virtualservice-30-70.yaml) Referenced host+subset in destinationrule not found: "back+v2"',
+      'Error [IST0101] (VirtualService music/back-virtualservice mesh/test/fixtures/tutorial/back-virtualservice-30-70.yaml:12) Referenced host+subset in destinationrule not found: "back+v2"',
     );
     expect(analysis.stdout).toContain('Referenced host not found: "back"');
     expect(analysis.stdout).toContain("put the weights on back-gw-virtualservice's /back route");

@@ -154,7 +154,6 @@ const del: Command = {
   details: ['Deleting a Deployment stops its replicas (out of the endpoints first, then SIGTERM).'],
   options: { file: { ...files, short: 'f' }, namespace, ...connection, help },
   async run(values, positionals, io) {
-    const mesh = await client(values, io);
     let answer: Awaited<ReturnType<MeshClient['delete']>>;
     if (positionals.length > 0) {
       const [kindArgument, name] = positionals;
@@ -163,13 +162,12 @@ const del: Command = {
       if (!kind || kind === 'pods' || !name || positionals.length !== 2) {
         throw new UsageError('delete takes -f <file> or <kind> <name> (see mesh delete --help)');
       }
-      answer = await mesh.delete({
+      answer = await (await client(values, io)).delete({
         refs: [{ kind: kind.kind, namespace: (values.namespace as string | undefined) ?? 'music', name }],
       });
     } else {
-      answer = await mesh.delete({
-        documents: await readManifestSources(requireFiles(values, 'delete'), io.stdin, io.cwd),
-      });
+      const documents = await readManifestSources(requireFiles(values, 'delete'), io.stdin, io.cwd);
+      answer = await (await client(values, io)).delete({ documents });
     }
     for (const result of answer.results) io.out(`${result.display} deleted`);
     for (const ref of answer.missing) {
