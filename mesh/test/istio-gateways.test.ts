@@ -400,6 +400,15 @@ describe('Secrets and Gateway TLS settings as manifests (refused by name where n
     );
   });
 
+  it('reads base64 data wrapped over lines, as kustomize renders generated Secrets', () => {
+    const wrapped = Buffer.from('postgres://music:secret@postgres:5432/music').toString('base64');
+    const lines = wrapped.replace(/(.{20})/g, '$1\n    ');
+    const topology = parse(secret(`data:\n  url: |\n    ${lines}\n`));
+    expect(topology.secrets[0]?.data.get('url')?.toString()).toBe(
+      'postgres://music:secret@postgres:5432/music',
+    );
+  });
+
   it('never shows a Secret’s values: JSON, inspect and warnings carry its keys only', () => {
     const topology = parse(secret('stringData: { cert: TOP-SECRET-CERT, key: TOP-SECRET-KEY }\n'));
     const shown = [JSON.stringify(topology), inspect(topology, { depth: 10 })].join('\n');

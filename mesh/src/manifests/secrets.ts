@@ -5,7 +5,8 @@ import type { Secret, SecretValues, Source } from './model.ts';
 /** `Opaque` holds Istio's generic `cert`/`key` form; the other Kubernetes types are refused by name. */
 export const secretTypes: readonly string[] = Object.freeze(['Opaque', 'kubernetes.io/tls']);
 
-// Kubernetes decodes `data` with Go's StdEncoding: padded, no whitespace.
+// Kubernetes decodes `data` with Go's StdEncoding: padded, and line breaks skipped (kustomize
+// writes long values as wrapped block scalars).
 const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const secretKey = /^[-._a-zA-Z0-9]+$/;
 
@@ -29,8 +30,9 @@ export function parseSecret(doc: FieldReader, source: Source): Secret {
   const values = new Map<string, Buffer>();
   for (const [key, value] of Object.entries(doc.labels('data'))) {
     checkKey(doc, 'data', key);
-    if (!base64.test(value)) throw doc.error('must be base64 (padded, no line breaks)', `data.${key}`);
-    values.set(key, Buffer.from(value, 'base64'));
+    const encoded = value.replace(/[\r\n]/g, '');
+    if (!base64.test(encoded)) throw doc.error('must be base64 (padded)', `data.${key}`);
+    values.set(key, Buffer.from(encoded, 'base64'));
   }
   for (const [key, value] of Object.entries(doc.labels('stringData'))) {
     checkKey(doc, 'stringData', key);
