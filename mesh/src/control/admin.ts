@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { adminFile } from '../data-dir.ts';
 import { ManifestError, MeshError, PortInUseError, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { kindFromArgument } from '../manifests/kinds.ts';
@@ -56,8 +57,6 @@ export interface AdminServer {
   readonly token: string;
   close(): Promise<void>;
 }
-
-export const adminFile = 'admin.json';
 
 /** Largest request body, 4 MiB: far above any manifest set, small enough to hold in memory. */
 export const adminBodyLimit = 4 * 1024 * 1024;

@@ -1,11 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { AnalysisMessage } from '../analyze/messages.ts';
+import { adminFile } from '../data-dir.ts';
 import { AdminApiError, NoRuntimeError, UsageError } from '../errors.ts';
 import { yamlFilesUnder } from '../manifests/load.ts';
 import type { ResourceRef, StoredResource } from '../manifests/resources.ts';
 import type { DeploymentStatus, PodStatus } from '../workloads/supervisor.ts';
-import { adminFile, type ExplainRequest } from './admin.ts';
+import type { ExplainRequest } from './admin.ts';
 import type { ChangeResult } from './plane.ts';
 
 /** A YAML file as the CLI read it: the admin API parses and checks it. */

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { adminFile } from '../control/admin.ts';
+import { adminFile } from '../data-dir.ts';
 import { DatabaseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { isAlive, killServerIn, lockPid, processesIn, signal, waitUntil } from './processes.ts';
