@@ -203,13 +203,14 @@ spec:
   });
 
   // Two proxies per hop: the app's inbound side answers its refusal 503 UF, so the caller sees a
-  // 503 answer, which Istio's default policy (no retriable status code) does not retry.
+  // 503 answer, which Istio's default policy (no retriable status code) does not retry. The body is
+  // router.cc onUpstreamReset's, with connection_impl.cc's transport failure reason (strerror).
   it("answers 503 UF from the refusing app's inbound side, not retried by the default policy", async () => {
     mesh.inbound.length = 0;
     const res = await get(`${mesh.listener.url}/refused`);
     expect(res.status).toBe(503);
     expect(res.text).toBe(
-      'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+      'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused',
     );
     await eventually(() => expect(mesh.records.at(-1)?.responseFlags).toBe('-'));
     expect(mesh.records.at(-1)?.status).toBe(503);

@@ -4,9 +4,9 @@ import type { EndpointRegistry } from '../endpoints/registry.ts';
 import { PortInUseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type Listener, startListener } from '../proxy/listener.ts';
-import { chainForServerName, findChain, type GatewayChain } from '../routing/gateways.ts';
+import { chainForServerName, chainTable } from '../routing/gateways.ts';
 import { RoutingState } from '../routing/state.ts';
-import type { HostIndex, RoutingTable } from '../routing/table.ts';
+import type { RoutingTable } from '../routing/table.ts';
 import type { RequestRecord } from '../telemetry/record.ts';
 
 export { RoutingState } from '../routing/state.ts';
@@ -201,6 +201,7 @@ async function tlsListener(
           port: undefined,
           host: options.host,
           context: { kind: 'gateway' },
+          scheme: 'https',
           routing: new ChainRouting(options.routing, gatewayPort, chain.routeName),
           endpoints: options.endpoints,
           onRequestEnd: options.onRequestEnd,
@@ -232,8 +233,6 @@ async function tlsListener(
   };
 }
 
-const noHosts: HostIndex = Object.freeze({ hosts: Object.freeze([]), lookup: () => undefined });
-
 /**
  * The table as one filter chain of one Gateway port sees it: that chain's virtual hosts as
  * `ingress`, its Gateways as `gateways`, the port as `binding.port`; rebuilt once per table.
@@ -256,7 +255,7 @@ class ChainRouting extends RoutingState {
     const table = this.#base.table;
     if (table !== this.#source || this.#view === undefined) {
       this.#source = table;
-      this.#view = chainView(table, this.#port, this.#routeName);
+      this.#view = chainTable(table, this.#port, this.#routeName);
     }
     return this.#view;
   }
@@ -264,17 +263,6 @@ class ChainRouting extends RoutingState {
   override replace(table: RoutingTable): void {
     this.#base.replace(table);
   }
-}
-
-function chainView(table: RoutingTable, port: number, routeName: string): RoutingTable {
-  if (port === table.binding.port && routeName === `http.${port}`) return table;
-  const chain: GatewayChain | undefined = findChain(table.gatewayPorts, port, routeName);
-  return Object.freeze({
-    ...table,
-    binding: Object.freeze({ ...table.binding, port }),
-    gateways: chain?.gateways ?? Object.freeze([]),
-    ingress: chain?.ingress ?? noHosts,
-  });
 }
 
 function listen(server: TlsServer, port: number, host: string): Promise<void> {

@@ -9,7 +9,14 @@ import {
 import type { RequestFacts } from '../routing/match.ts';
 import type { ResponseHeaderMutation } from '../routing/policy.ts';
 import type { RoutingState } from '../routing/state.ts';
-import type { Cluster, CompiledRoute, RouteDestination, RoutingTable } from '../routing/table.ts';
+import type {
+  ClientIdentity,
+  ClientView,
+  Cluster,
+  CompiledRoute,
+  RouteDestination,
+  RoutingTable,
+} from '../routing/table.ts';
 import { type RequestRecord, requestChannel, type WorkloadIdentity } from '../telemetry/record.ts';
 import { type ClusterRuntime, ClusterSet, type HostState } from './cluster.ts';
 import type {
@@ -30,16 +37,30 @@ import {
   resolveAuthority,
 } from './resolve.ts';
 import { defaultMeshSettings, type MeshSettings } from './settings.ts';
-import { type Chain, compileChain } from './stages/chain.ts';
+import { chainOf } from './stages/chain.ts';
 import { exchangeRecord } from './stages/record.ts';
 import type { RetryStage } from './stages/retry.ts';
 import type { Stage } from './stages/stage.ts';
 import type { Attempt } from './stages/upstream.ts';
 
-/** What a listener plays: the ingress gateway, or the sidecar of one workload. */
+/**
+ * What a listener plays: the ingress gateway, or the sidecar of one workload. A sidecar's `labels`
+ * are its pod's (VirtualService match `sourceLabels`); none given, such matches leave it out.
+ */
 export type ListenerContext =
   | { readonly kind: 'gateway'; readonly source?: WorkloadIdentity | undefined }
-  | { readonly kind: 'mesh'; readonly source: WorkloadIdentity };
+  | {
+      readonly kind: 'mesh';
+      readonly source: WorkloadIdentity;
+      readonly labels?: Readonly<Record<string, string>> | undefined;
+    };
+
+/** Who a sidecar is to the routing table: the view it routes by (`table.view`). */
+export function clientOf(context: ListenerContext): ClientIdentity | undefined {
+  if (context.kind === 'gateway') return undefined;
+  const { namespace } = context.source;
+  return context.labels === undefined ? { namespace } : { namespace, labels: context.labels };
+}
 
 /** Istio's ingress gateway as telemetry labels it. */
 export const ingressGatewayIdentity: WorkloadIdentity = Object.freeze({
@@ -53,6 +74,10 @@ export const ingressGatewayIdentity: WorkloadIdentity = Object.freeze({
 export class ProxyContext {
   readonly edge: boolean;
   readonly source: WorkloadIdentity;
+  /** Undefined at the edge: the ingress routes by its Gateway ports' virtual hosts. */
+  readonly client: ClientIdentity | undefined;
+  /** `https` on a gateway's TLS listener (route `scheme` matches, redirects keeping the scheme). */
+  readonly scheme: 'http' | 'https';
   readonly routing: RoutingState;
   readonly endpoints: EndpointRegistry;
   readonly settings: MeshSettings;
@@ -68,20 +93,23 @@ export class ProxyContext {
   selfAuthorities: ReadonlySet<string> = new Set();
   readonly passthrough: (exchange: Exchange, authority: string) => void;
   #table: RoutingTable | undefined;
+  #view: ClientView | undefined;
   #authorities = new Map<string, ResolvedAuthority>();
-  #chains = new Map<CompiledRoute, Chain>();
 
   constructor(options: {
     context: ListenerContext;
     routing: RoutingState;
     endpoints: EndpointRegistry;
     settings?: MeshSettings | undefined;
+    scheme?: 'http' | 'https' | undefined;
     onRequestEnd: ((record: RequestRecord) => void) | undefined;
     mirrorConcurrency: number;
     passthrough: (exchange: Exchange, authority: string) => void;
   }) {
     this.edge = options.context.kind === 'gateway';
     this.source = options.context.source ?? ingressGatewayIdentity;
+    this.client = clientOf(options.context);
+    this.scheme = options.scheme ?? 'http';
     this.routing = options.routing;
     this.endpoints = options.endpoints;
     this.settings = options.settings ?? defaultMeshSettings;
@@ -104,28 +132,19 @@ export class ProxyContext {
     this.#useTable(table);
     let found = this.#authorities.get(authority);
     if (found === undefined) {
-      found = resolveAuthority(table, this.edge, this.source.namespace, authority);
+      found = resolveAuthority(table, this.#view, authority);
       if (this.#authorities.size > 10_000) this.#authorities.clear();
       this.#authorities.set(authority, found);
     }
     return found;
   }
 
-  /** The stage chain of a route of the current table, compiled the first time the route is used. */
-  chain(route: CompiledRoute): Chain {
-    let chain = this.#chains.get(route);
-    if (chain === undefined) {
-      chain = compileChain(route);
-      this.#chains.set(route, chain);
-    }
-    return chain;
-  }
-
+  /** The view of the client of a new table (routes compiled for its namespace and labels), once per table. */
   #useTable(table: RoutingTable): void {
     if (table === this.#table) return;
     this.#table = table;
+    this.#view = this.client === undefined ? undefined : table.view(this.client);
     this.#authorities = new Map();
-    this.#chains = new Map();
   }
 
   publish(record: RequestRecord): void {
@@ -159,7 +178,7 @@ export class Exchange implements RequestFacts, ResponseListener {
   path = '/';
   pathname = '/';
   readonly method: string;
-  readonly scheme = 'http';
+  readonly scheme: string;
   /** The normalized path before any rewrite (the record's). */
   originalPath = '/';
 
@@ -192,6 +211,7 @@ export class Exchange implements RequestFacts, ResponseListener {
     this.req = req;
     this.res = res;
     this.method = req.method;
+    this.scheme = context.scheme;
   }
 
   /** The request headers as an object, built only when something reads them (header matches, records). */
@@ -232,7 +252,7 @@ export class Exchange implements RequestFacts, ResponseListener {
       return;
     }
     this.route = route;
-    this.#stages = context.chain(route).stages;
+    this.#stages = chainOf(route).stages;
     this.next();
   }
 

@@ -1,15 +1,26 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
+import { chainForServerName, chainTable } from '../routing/gateways.ts';
+import { authorityHost, authorityPort } from '../routing/hosts.ts';
 import type { RequestFacts } from '../routing/match.ts';
 import type { CompiledRoute, RouteDestination, RoutingTable } from '../routing/table.ts';
 import type { WorkloadIdentity } from '../telemetry/record.ts';
 import { matchRoute, normalizePath, requestTarget, resolveAuthority } from './resolve.ts';
 import { defaultMeshSettings, type MeshSettings } from './settings.ts';
-import { compileChain } from './stages/chain.ts';
+import { chainOf } from './stages/chain.ts';
 
 export interface ExplainContext {
   readonly kind: 'gateway' | 'mesh';
   readonly source?: WorkloadIdentity | undefined;
+  /** The source workload's pod labels (match `sourceLabels`), as its sidecar has them. */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+}
+
+/** One local listener of the ingress: Gateway port `gatewayPort` served at `url` (`ingress.listeners()`). */
+export interface GatewayListenerAddress {
+  readonly gatewayPort: number;
+  readonly url: string;
 }
 
 export interface ExplainInput {
@@ -21,6 +32,13 @@ export interface ExplainInput {
   /** When given, each destination lists its ready endpoints. */
   readonly endpoints?: EndpointRegistry | undefined;
   readonly settings?: MeshSettings | undefined;
+  /**
+   * The ingress's local listeners: at the gateway, the URL's port (its scheme's default without
+   * one) names the Gateway port of the listener on it (`http://localhost:8443` → 443 with the
+   * default `--port`); a port no listener has is taken as a Gateway port when some Gateway declares
+   * it (`https://music.example.com/` → 443), else it is Gateway port 80's.
+   */
+  readonly gatewayListeners?: readonly GatewayListenerAddress[] | undefined;
 }
 
 export interface ExplainedDestination {
@@ -86,6 +104,8 @@ export interface Explanation {
   /** The path as routes see it and the upstream gets it: normalized (Istio's BASE), before any rewrite. */
   readonly path: string;
   readonly method: string;
+  /** The Gateway server port the request arrives on (gateway context), or null. */
+  readonly gatewayPort: number | null;
   /** Gateways served (gateway context) or `mesh`. */
   readonly gateways: string[];
   readonly virtualHost: { readonly name: string; readonly virtualServices: readonly string[] } | null;
@@ -103,15 +123,20 @@ export interface Explanation {
  * come from the functions the listeners use (resolve.ts), and the route's lines from its compiled
  * chain, so explain and the data plane agree.
  */
-export function explainRequest(table: RoutingTable, input: ExplainInput): Explanation {
+export function explainRequest(routing: RoutingTable, input: ExplainInput): Explanation {
   const { authority: urlAuthority, target } = requestTarget(rawTarget(input.url), '');
   const authority = typeof input.headers?.host === 'string' ? input.headers.host : urlAuthority;
   const edge = input.context.kind === 'gateway';
   const source = input.context.source ?? null;
+  const https = input.url.slice(0, 8).toLowerCase() === 'https://';
+  const gatewayPort = edge ? gatewayPortOf(routing, urlAuthority, https, input.gatewayListeners) : null;
+  const served = gatewayPort === null ? undefined : servedChain(routing, gatewayPort, urlAuthority);
+  const table = served?.table ?? routing;
   const { host, port, virtualHost } = resolveAuthority(
     table,
-    edge,
-    source?.namespace ?? 'default',
+    edge
+      ? undefined
+      : table.view({ namespace: source?.namespace ?? 'default', labels: input.context.labels ?? {} }),
     authority,
   );
   const method = input.method ?? 'GET';
@@ -129,7 +154,7 @@ export function explainRequest(table: RoutingTable, input: ExplainInput): Explan
     path,
     pathname: query === -1 ? path : path.slice(0, query),
     method,
-    scheme: 'http',
+    scheme: served?.tls ? 'https' : 'http',
     headers,
   };
   const base = {
@@ -138,8 +163,20 @@ export function explainRequest(table: RoutingTable, input: ExplainInput): Explan
     authority,
     path,
     method,
+    gatewayPort,
     gateways: edge ? table.gateways.map((g) => g.name) : ['mesh'],
   };
+  if (served?.refused !== undefined) {
+    return {
+      ...base,
+      virtualHost: null,
+      matched: false,
+      responseFlag: null,
+      reason: served.refused,
+      routes: [],
+      route: null,
+    };
+  }
   if (edge && table.gateways.length === 0) {
     return {
       ...base,
@@ -148,7 +185,7 @@ export function explainRequest(table: RoutingTable, input: ExplainInput): Explan
       responseFlag: 'NR',
       reason: `no Gateway selecting ${Object.entries(table.binding.labels)
         .map(([k, v]) => `${k}=${v}`)
-        .join(',')} has an HTTP server on port ${table.binding.port}`,
+        .join(',')} has a server on port ${table.binding.port}`,
       routes: [],
       route: null,
     };
@@ -278,8 +315,52 @@ function explainRoute(
     })),
     redirect: route.redirect ? JSON.parse(JSON.stringify(route.redirect)) : null,
     directResponse: route.directResponse ? JSON.parse(JSON.stringify(route.directResponse)) : null,
-    stages: [...compileChain(route).lines],
+    stages: [...chainOf(route).lines],
   };
+}
+
+/**
+ * The Gateway port an explained gateway request arrives on: that of the local listener on the
+ * URL's port, else the URL's port when a Gateway declares it, else Gateway port 80's listener.
+ */
+function gatewayPortOf(
+  table: RoutingTable,
+  urlAuthority: string,
+  https: boolean,
+  listeners: readonly GatewayListenerAddress[] | undefined,
+): number {
+  const port = authorityPort(urlAuthority) ?? (https ? 443 : 80);
+  const listener = listeners?.find((l) => authorityPort(new URL(l.url).host) === port);
+  if (listener !== undefined) return listener.gatewayPort;
+  if (table.gatewayPorts.some((p) => p.port === port)) return port;
+  return table.binding.port;
+}
+
+/**
+ * The filter chain of `gatewayPort` a request reaches, as the ingress's listener of that port picks
+ * it: the plain port's one chain, or an HTTPS port's chain for the SNI a client sends for the URL's
+ * host (none for an IP address); `refused` says why the connection fails instead.
+ */
+function servedChain(
+  table: RoutingTable,
+  gatewayPort: number,
+  urlAuthority: string,
+): { table: RoutingTable; tls: boolean; refused?: string } {
+  const port = table.gatewayPorts.find((p) => p.port === gatewayPort);
+  if (port?.protocol !== 'HTTPS')
+    return { table: chainTable(table, gatewayPort, `http.${gatewayPort}`), tls: false };
+  const host = authorityHost(urlAuthority).replace(/^\[|\]$/g, '');
+  const serverName = isIP(host) === 0 && host !== '' ? host : undefined;
+  const chain = chainForServerName(port.chains, serverName);
+  if (chain === undefined || chain.credentials === undefined) {
+    const sni = serverName === undefined ? 'no SNI' : `SNI ${serverName}`;
+    return {
+      table,
+      tls: true,
+      refused: `Gateway port ${gatewayPort} (HTTPS): ${chain ? `the Secret of ${chain.routeName} is missing or unusable` : `no server answers ${sni}`}; the TLS handshake fails`,
+    };
+  }
+  return { table: chainTable(table, gatewayPort, chain.routeName), tls: true };
 }
 
 /** `http://back:8080/a/../b`: the target as a client sends it, dot segments and all (`new URL` would resolve them). */

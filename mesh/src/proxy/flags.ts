@@ -4,7 +4,22 @@
  * `setResponseFlag`): `URX,UF` (the retry limit is hit before the last failure is answered),
  * `DI,FI` (the delay runs before the abort).
  */
-const names = ['UH', 'UT', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'DC', 'URX', 'NC', 'DPE'] as const;
+const names = [
+  'UH',
+  'UT',
+  'UR',
+  'UF',
+  'UC',
+  'UO',
+  'NR',
+  'DI',
+  'FI',
+  'DC',
+  'URX',
+  'NC',
+  'DPE',
+  'UPE',
+] as const;
 
 export type ResponseFlagName = (typeof names)[number];
 
@@ -14,9 +29,9 @@ export const Flags: Readonly<Record<ResponseFlagName, number>> = Object.freeze(
 );
 
 /**
- * The flags of one request in the order they were set, packed into a number: a bit mask (low 13
+ * The flags of one request in the order they were set, packed into a number: a bit mask (low 14
  * bits) and, above it, one 4-bit slot per flag (its index + 1), oldest in the highest slot. No
- * array per request; the 53 exact bits of a double hold 10 slots, more flags than a request gets.
+ * array per request; the 53 exact bits of a double hold 9 slots, more flags than a request gets.
  */
 export type FlagSequence = number;
 

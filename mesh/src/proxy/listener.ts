@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { type AddressInfo, connect, type Server, type Socket } from 'node:net';
 import { type Dispatcher, Pool } from 'undici';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
-import { PortInUseError, UpstreamConnectError } from '../errors.ts';
+import { PortInUseError } from '../errors.ts';
 import { authorityHost, authorityPort } from '../routing/hosts.ts';
 import type { RoutingState } from '../routing/state.ts';
 import type { RequestRecord } from '../telemetry/record.ts';
@@ -15,6 +15,7 @@ import { type Exchange, handleRequest, type ListenerContext, ProxyContext } from
 import { Flags, formatFlags, singleFlag } from './flags.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { MeshSettings } from './settings.ts';
+import { asUpstreamError, upstreamFailureReply } from './upstream/errors.ts';
 
 export type { ListenerContext } from './exchange.ts';
 
@@ -32,6 +33,8 @@ export interface ListenerOptions {
   readonly mirrorConcurrency?: number | undefined;
   /** Mesh-wide settings (`-shadow` suffix, path normalization); `defaultMeshSettings` when absent. */
   readonly settings?: MeshSettings | undefined;
+  /** The scheme requests arrive with: `https` for a gateway's TLS filter chain (default `http`). */
+  readonly scheme?: 'http' | 'https' | undefined;
 }
 
 export interface Listener {
@@ -58,6 +61,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     endpoints: options.endpoints,
     onRequestEnd: options.onRequestEnd,
     settings: options.settings,
+    scheme: options.scheme,
     mirrorConcurrency: options.mirrorConcurrency ?? 128,
     passthrough: (exchange, authority) => passthrough(exchange, authority, passthroughPools),
   });
@@ -209,14 +213,14 @@ function passthrough(exchange: Exchange, authority: string, pools: Map<string, P
       res.end();
       exchange.finish();
     },
-    onResponseError(_c, _error) {
+    onResponseError(_c, error) {
       if (res.headersSent) {
         exchange.addFlag(Flags.UC);
         res.destroy();
         exchange.finish();
         return;
       }
-      exchange.fail(passthroughFailed);
+      exchange.fail(upstreamFailureReply(asUpstreamError(error), false));
     },
   };
   pool.dispatch(
@@ -231,9 +235,6 @@ function passthrough(exchange: Exchange, authority: string, pools: Map<string, P
 }
 
 const noBytes = Buffer.alloc(0);
-
-/** A passthrough destination has no inbound side: its refusal is the caller's own 503 `UF`. */
-const passthroughFailed = new UpstreamConnectError();
 
 const emptyMutation = Object.freeze({
   drop: new Set<string>(),

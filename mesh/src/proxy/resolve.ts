@@ -1,6 +1,6 @@
 import { authorityHost, authorityPort } from '../routing/hosts.ts';
 import type { RequestFacts } from '../routing/match.ts';
-import type { CompiledRoute, RoutingTable, VirtualHost } from '../routing/table.ts';
+import type { ClientView, CompiledRoute, RoutingTable, VirtualHost } from '../routing/table.ts';
 
 /**
  * How a listener turns a request into host, port, path, virtual host and route. The listener and
@@ -34,18 +34,20 @@ export interface ResolvedAuthority {
   readonly virtualHost: VirtualHost | undefined;
 }
 
-/** The virtual host the ingress (edge) or a sidecar of `sourceNamespace` picks for an authority. */
+/**
+ * The virtual host the ingress picks for an authority (`view` undefined), or a sidecar whose
+ * client view (its namespace and pod labels, `table.view`) is `view`.
+ */
 export function resolveAuthority(
   table: RoutingTable,
-  edge: boolean,
-  sourceNamespace: string,
+  view: ClientView | undefined,
   authority: string,
 ): ResolvedAuthority {
   const host = authorityHost(authority);
   return Object.freeze({
     host,
-    port: edge ? table.binding.port : (authorityPort(authority) ?? 80),
-    virtualHost: edge ? table.ingress.lookup(host) : table.meshVirtualHost(host, sourceNamespace),
+    port: view === undefined ? table.binding.port : (authorityPort(authority) ?? 80),
+    virtualHost: view === undefined ? table.ingress.lookup(host) : view.meshVirtualHost(host),
   });
 }
 

@@ -12,7 +12,7 @@ import { compileMatches } from './match.ts';
 import { byCreation } from './order.ts';
 import { compileRetryPolicy } from './policy.ts';
 import type { CompiledRoute } from './routes.ts';
-import type { HostIndex, ServedGateway } from './table.ts';
+import type { HostIndex, RoutingTable, ServedGateway } from './table.ts';
 import { bindsTo } from './virtual-services.ts';
 
 export interface IngressBinding {
@@ -66,8 +66,11 @@ export interface GatewayCompileContext {
   readonly binding: IngressBinding;
   /** The VirtualServices the ingress sees, in the order it sees them. */
   readonly virtualServices: readonly VirtualService[];
-  /** A VirtualService's routes for a server port; none: it is left out there ("no routes matched"). */
-  routesOf(vs: VirtualService, port: number): readonly CompiledRoute[];
+  /**
+   * A VirtualService's routes for a server port of Gateway `gateway` (`namespace/name`): match
+   * blocks naming other Gateways are left out; no routes: it is left out there ("no routes matched").
+   */
+  routesOf(vs: VirtualService, port: number, gateway: string): readonly CompiledRoute[];
   buildIndex(hosts: Map<string, { vs: string[]; routes: CompiledRoute[] }>): HostIndex;
   readonly warnings: string[];
 }
@@ -175,6 +178,24 @@ export function findChain(
   routeName: string,
 ): GatewayChain | undefined {
   return ports.find((p) => p.port === port)?.chains.find((chain) => chain.routeName === routeName);
+}
+
+const noHosts: HostIndex = Object.freeze({ hosts: Object.freeze([]), lookup: () => undefined });
+
+/**
+ * The table as one filter chain of one Gateway port sees it: that chain's virtual hosts as
+ * `ingress`, its Gateways as `gateways`, the port as `binding.port`. The ingress's listener of that
+ * chain and `explain` both route through it.
+ */
+export function chainTable(table: RoutingTable, port: number, routeName: string): RoutingTable {
+  if (port === table.binding.port && routeName === `http.${port}`) return table;
+  const chain = findChain(table.gatewayPorts, port, routeName);
+  return Object.freeze({
+    ...table,
+    binding: Object.freeze({ ...table.binding, port }),
+    gateways: chain?.gateways ?? Object.freeze([]),
+    ingress: chain?.ingress ?? noHosts,
+  });
 }
 
 /**
@@ -285,6 +306,10 @@ function chainIndex(
     }
     return found;
   };
+  // Routes are built per Gateway (gatewayRoutes[gatewayName] in gateway.go), so that match-level
+  // `gateways` keep a block only for the Gateway it names; a host gets each pair's routes once.
+  const built = new Map<string, readonly CompiledRoute[]>();
+  const added = new Set<string>();
   for (const server of servers) {
     // Behind TLS, x-forwarded-proto is https and require_tls never redirects.
     const redirect = !tls && server.server.tls?.httpsRedirect === true;
@@ -292,15 +317,21 @@ function chainIndex(
       if (!bindsTo(vs, server.gateway)) continue;
       const serverHosts = hostsForNamespace(server.hosts, vs.namespace);
       const name = `${vs.namespace}/${vs.name}`;
+      const key = `${name} ${server.gateway}`;
       for (const vsHost of vs.hosts) {
         for (const serverHost of serverHosts) {
           const host = intersectHosts(vsHost.toLowerCase(), serverHost);
           if (host === undefined) continue;
-          const routes = context.routesOf(vs, port);
+          let routes = built.get(key);
+          if (routes === undefined) {
+            routes = context.routesOf(vs, port, server.gateway);
+            built.set(key, routes);
+          }
           if (routes.length === 0) continue;
           const target = entry(host);
-          if (!target.vs.includes(name)) {
-            target.vs.push(name);
+          if (!target.vs.includes(name)) target.vs.push(name);
+          if (!added.has(`${key} ${host}`)) {
+            added.add(`${key} ${host}`);
             target.routes.push(...routes);
           }
           if (redirect) target.redirect = true;

@@ -132,17 +132,10 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
   // it plays merge per host (gateway.go buildGatewayHTTPRouteConfig), in the order it sees them.
   const ingressCompiler = compilerFor(binding.namespace).routes;
   const ingressVirtualServices = visibleVirtualServices(virtualServices, binding.namespace);
-  // Match-level `gateways` keep a block for the Gateway being built; not told which, every
-  // Gateway the ingress plays counts.
-  const playedGateways = new Set(
-    topology.gateways
-      .filter((g) => Object.entries(g.selector).every(([key, value]) => binding.labels[key] === value))
-      .map((g) => `${g.namespace}/${g.name}`),
-  );
-  const gatewayRoutes = (vs: VirtualService, port = binding.port, gateway?: string): readonly CompiledRoute[] =>
+  const gatewayRoutes = (vs: VirtualService, port: number, gateway: string): readonly CompiledRoute[] =>
     ingressCompiler.virtualServiceRoutes(vs, {
       port,
-      gateways: gateway === undefined ? playedGateways : new Set([gateway]),
+      gateways: new Set([gateway]),
       labels: binding.labels,
       namespace: binding.namespace,
     });

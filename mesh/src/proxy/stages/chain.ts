@@ -20,14 +20,13 @@ export interface Chain {
 }
 
 /**
- * Compiles a route into its chain, once per route (listeners do it when they first see a routing
- * table): fault → redirect | direct response (both end the chain) → destination → rewrite →
+ * Compiles a route into its chain (once per route, through `chainOf`): fault → redirect | direct response (both end the chain) → destination → rewrite →
  * header operations → timeout → retries → body kept for replay → mirror → upstream; the record is
  * published when the request ends, whichever stage ended it. A stage a route does not need is left
  * out, so a plain route runs destination, header operations, retries (Istio's default policy) and
  * upstream.
  */
-export function compileChain(route: CompiledRoute): Chain {
+function compileChain(route: CompiledRoute): Chain {
   const stages: Stage[] = [];
   const lines: string[] = [];
   const add = (stage: Stage | undefined, otherwise?: string) => {
@@ -51,4 +50,21 @@ export function compileChain(route: CompiledRoute): Chain {
   }
   lines.push(recordLine);
   return Object.freeze({ stages: Object.freeze(stages), lines: Object.freeze(lines) });
+}
+
+/**
+ * Stages hold nothing per request or per listener, so a route's chain is compiled once, by the
+ * first listener (or explain) that uses it, and shared. Routes are compiled per client view of a
+ * table, so chains are too; a replaced table's routes and chains go with it.
+ */
+const chains = new WeakMap<CompiledRoute, Chain>();
+
+/** `route`'s chain, compiled on its first use. */
+export function chainOf(route: CompiledRoute): Chain {
+  let chain = chains.get(route);
+  if (chain === undefined) {
+    chain = compileChain(route);
+    chains.set(route, chain);
+  }
+  return chain;
 }

@@ -1,10 +1,11 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointRegistry, PoolSettings } from '../../endpoints/registry.ts';
-import { type LocalReplyError, UpstreamConnectError, UpstreamResetError } from '../../errors.ts';
+import type { LocalReplyError } from '../../errors.ts';
 import { type DestinationIdentity, requestChannel, type WorkloadIdentity } from '../../telemetry/record.ts';
 import { addFlag, Flags, formatFlags } from '../flags.ts';
 import { httpDate } from '../http-date.ts';
+import { asUpstreamError, upstreamFailureReply } from '../upstream/errors.ts';
 import { UpstreamPool, type UpstreamRequest } from '../upstream/pool.ts';
 import { epochMs } from './record.ts';
 
@@ -19,25 +20,6 @@ import { epochMs } from './record.ts';
  * an authorization stage goes in `Inbound.dispatch`, before the app is called), then the app.
  */
 
-/** Connection failures Node and the upstream pool report before any byte was exchanged. */
-const connectFailureCodes = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'EADDRNOTAVAIL',
-]);
-
-export function isConnectFailure(error: Error): boolean {
-  const code =
-    (error as NodeJS.ErrnoException).code ?? (error.cause as NodeJS.ErrnoException | undefined)?.code;
-  return code !== undefined && connectFailureCodes.has(code);
-}
-
-const connectFailed = new UpstreamConnectError();
-const resetByApp = new UpstreamResetError();
 const noTrailers: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** Who calls an endpoint, for the inbound side's record. */
@@ -172,7 +154,7 @@ class InboundExchange implements Dispatcher.DispatchHandler {
       this.#handler.onResponseError?.(this.#self, error);
       return;
     }
-    this.#reply(isConnectFailure(error) ? connectFailed : resetByApp);
+    this.#reply(upstreamFailureReply(asUpstreamError(error), false));
   }
 
   /** The inbound side's own answer for the app: Envoy's local reply, `server: istio-envoy`. */
@@ -188,7 +170,7 @@ class InboundExchange implements Dispatcher.DispatchHandler {
       server: 'istio-envoy',
     };
     const handler = this.#handler;
-    handler.onResponseStart?.(this.#self, failure.httpStatus, headers, 'Service Unavailable');
+    handler.onResponseStart?.(this.#self, failure.httpStatus, headers, STATUS_CODES[failure.httpStatus]);
     if (!this.aborted) handler.onResponseData?.(this.#self, body);
     if (!this.aborted) handler.onResponseEnd?.(this.#self, noTrailers);
   }

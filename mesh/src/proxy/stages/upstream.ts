@@ -1,25 +1,18 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import {
-  NoHealthyUpstreamError,
-  UpstreamConnectError,
-  UpstreamOverflowError,
-  UpstreamResetError,
-  UpstreamTimeoutError,
-} from '../../errors.ts';
+import { NoHealthyUpstreamError, UpstreamOverflowError, UpstreamTimeoutError } from '../../errors.ts';
 import type { CompiledRoute } from '../../routing/table.ts';
 import type { ClusterRuntime, HostState } from '../cluster.ts';
 import type { Exchange } from '../exchange.ts';
 import { Flags } from '../flags.ts';
 import { downstreamResponseHeaders, type UpstreamHeaders } from '../headers.ts';
-import { type InboundCall, isConnectFailure } from './inbound.ts';
+import { asUpstreamError, upstreamFailureReply } from '../upstream/errors.ts';
+import type { InboundCall } from './inbound.ts';
 import { destinationIdentity } from './record.ts';
 import type { TryFailure } from './retry.ts';
 import type { Stage } from './stage.ts';
 
 const noHealthyUpstream = new NoHealthyUpstreamError();
-const connectFailed = new UpstreamConnectError();
-const resetBeforeAnswer = new UpstreamResetError();
 const timedOut = new UpstreamTimeoutError();
 const overflow = new UpstreamOverflowError();
 
@@ -224,10 +217,10 @@ export class Attempt implements Dispatcher.DispatchHandler, InboundCall {
       exchange.finish();
       return;
     }
-    const connect = isConnectFailure(error);
-    this.runtime.report(this.host, 503, performance.now());
-    if (retried(exchange, this, connect ? 'connect' : 'reset')) return;
-    exchange.fail(connect ? connectFailed : resetBeforeAnswer);
+    const failure = asUpstreamError(error);
+    this.runtime.report(this.host, failure.httpStatus, performance.now());
+    if (retried(exchange, this, failure.connectFailure ? 'connect' : 'reset')) return;
+    exchange.fail(upstreamFailureReply(failure, exchange.attempts > 1));
   }
 
   onPerTryTimeout(): void {

@@ -209,7 +209,7 @@ describe('UpstreamPool', () => {
     expect(refused).toBeInstanceOf(UpstreamConnectError);
     expect(refused).toMatchObject({
       resetReason: 'remote connection failure',
-      transportFailureReason: 'delayed connect error: 111',
+      transportFailureReason: 'delayed connect error: Connection refused',
       connectFailure: true,
       httpStatus: 503,
     });
