@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runtime, startRuntime } from '../src/index.ts';
 import { defaultTiming } from '../src/workloads/replica.ts';
+import { meshCli } from './support/mesh-cli.ts';
 import { poll, temporaryDataDir } from './support/processes.ts';
 
 const profile = fileURLToPath(new URL('../../examples/greetings/local/profile.yaml', import.meta.url));
@@ -87,6 +88,14 @@ describe.skipIf(!python)('the greetings example, from examples/greetings/local/p
       version: 'v1',
     });
     expect(body.words.word).toBe('Hello');
+  });
+
+  it("lets `mesh get` default to the profile's namespace", async () => {
+    const deployments = await meshCli(dataDir, ['get', 'deployments']);
+    expect(deployments.stderr).toBe('');
+    expect(deployments.code).toBe(0);
+    expect(deployments.stdout).toMatch(/^greeter-v1\s+2\/2/m);
+    expect(deployments.stdout).toMatch(/^words-v1\s+1\/1/m);
   });
 
   it('starts no database: no workload needs one', () => {

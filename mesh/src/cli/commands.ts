@@ -64,7 +64,7 @@ const namespace = {
   type: 'string',
   short: 'n',
   value: '<namespace>',
-  description: 'namespace (default music)',
+  description: "namespace (default: the runtime profile's namespace)",
 } as const satisfies OptionSpec;
 
 async function client(values: Values, io: Io): Promise<MeshClient> {
@@ -135,8 +135,9 @@ const get: Command = {
       throw new UsageError(`-o must be yaml or json (got ${output})`);
     }
     const allNamespaces = values['all-namespaces'] === true;
-    const ns = allNamespaces ? undefined : ((values.namespace as string | undefined) ?? 'music');
-    const answer = await (await client(values, io)).get(kind === 'pods' ? 'pods' : kind.plural, {
+    const mesh = await client(values, io);
+    const ns = allNamespaces ? undefined : ((values.namespace as string | undefined) ?? mesh.namespace);
+    const answer = await mesh.get(kind === 'pods' ? 'pods' : kind.plural, {
       namespace: ns,
       name,
     });
@@ -162,8 +163,11 @@ const del: Command = {
       if (!kind || kind === 'pods' || !name || positionals.length !== 2) {
         throw new UsageError('delete takes -f <file> or <kind> <name> (see mesh delete --help)');
       }
-      answer = await (await client(values, io)).delete({
-        refs: [{ kind: kind.kind, namespace: (values.namespace as string | undefined) ?? 'music', name }],
+      const mesh = await client(values, io);
+      answer = await mesh.delete({
+        refs: [
+          { kind: kind.kind, namespace: (values.namespace as string | undefined) ?? mesh.namespace, name },
+        ],
       });
     } else {
       const documents = await readManifestSources(requireFiles(values, 'delete'), io.stdin, io.cwd);

@@ -225,7 +225,9 @@ async function handle<Table extends Compiled>(
     const body = await readJson(req);
     let from: ExplainRequest['from'];
     if (typeof body.from === 'string' && body.from) {
-      const [namespace, name] = body.from.includes('/') ? body.from.split('/', 2) : ['music', body.from];
+      const [namespace, name] = body.from.includes('/')
+        ? body.from.split('/', 2)
+        : [context.info.namespace ?? 'default', body.from];
       const deployment = plane.topology.deployments.find((d) => d.name === name && d.namespace === namespace);
       if (!deployment) throw new NotFoundError(`deployments.apps "${body.from}"`);
       from = { namespace: deployment.namespace, name: deployment.name, labels: deployment.podLabels };

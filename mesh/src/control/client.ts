@@ -56,7 +56,7 @@ export async function readManifestSources(
  */
 export async function connectToRuntime(dataDir: string, admin?: string): Promise<MeshClient> {
   const file = join(dataDir, adminFile);
-  let found: { url?: unknown; token?: unknown };
+  let found: { url?: unknown; token?: unknown; namespace?: unknown };
   try {
     found = JSON.parse(await readFile(file, 'utf8')) as typeof found;
   } catch {
@@ -68,7 +68,9 @@ export async function connectToRuntime(dataDir: string, admin?: string): Promise
   if (typeof url !== 'string' || typeof found.token !== 'string') {
     throw new NoRuntimeError(`no mesh runtime found: ${file} has no url and token`);
   }
-  return new MeshClient(url, found.token, admin ? undefined : file);
+  // kubectl's default when the runtime names none (an admin.json from before profiles).
+  const namespace = typeof found.namespace === 'string' ? found.namespace : 'default';
+  return new MeshClient(url, found.token, admin ? undefined : file, namespace);
 }
 
 /** The programmatic API behind `npm run mesh -- ...`: one method per admin call. */
@@ -77,11 +79,14 @@ export class MeshClient {
   readonly #token: string;
   /** Where the address came from, for the error when nothing answers there. */
   readonly #origin: string | undefined;
+  /** The runtime profile's namespace: what `-n` defaults to. */
+  readonly namespace: string;
 
-  constructor(url: string, token: string, origin?: string) {
+  constructor(url: string, token: string, origin?: string, namespace = 'default') {
     this.url = url;
     this.#token = token;
     this.#origin = origin;
+    this.namespace = namespace;
   }
 
   apply(documents: readonly ManifestSource[]): Promise<{ results: ChangeResult[] }> {
