@@ -6,14 +6,14 @@ import { AppliedState, restoreApplied } from './control/state.ts';
 import { DatabaseOnDemand } from './database/on-demand.ts';
 import { EndpointRegistry } from './endpoints/registry.ts';
 import { StartupAbortedError, StartupTimeoutError } from './errors.ts';
-import { type Ingress, RoutingState, startIngress } from './ingress/server.ts';
+import { type Ingress, type IngressListener, RoutingState, startIngress } from './ingress/server.ts';
 import { loadGeneratedValues } from './keys/generated.ts';
 import type { Logger } from './log.ts';
 import { buildTopology, loadFolders, parseYaml } from './manifests/load.ts';
 import type { Deployment, Service } from './manifests/model.ts';
 import { isPortFree } from './net/ports.ts';
-import { startListener } from './proxy/listener.ts';
 import { explainRequest } from './proxy/explain.ts';
+import { startListener } from './proxy/listener.ts';
 import { serviceFqdn } from './routing/hosts.ts';
 import { compileRoutingTable, type RoutingTable } from './routing/table.ts';
 import { startTelemetry, type Telemetry } from './telemetry/server.ts';
@@ -46,6 +46,8 @@ export interface Runtime {
   readonly adminUrl: string;
   /** Istio's standard metrics in Prometheus text (`http://127.0.0.1:15090/stats/prometheus`). */
   readonly statsUrl: string;
+  /** Every Gateway port the ingress listens on (80 always): 443 → `https://127.0.0.1:8443` by default. */
+  gatewayListeners(): readonly IngressListener[];
   /** `mesh apply` without the CLI: YAML text, all documents or none; kept across restarts. */
   apply(file: string, yaml: string): Promise<ChangeResult[]>;
   /** What `mesh get pods` shows: every replica and the database, with readiness and restarts. */
@@ -101,6 +103,7 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
       host: config.host,
       routing,
       endpoints,
+      log,
     });
     cleanups.push(() => ingress.close());
 
@@ -145,13 +148,18 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
     const applied = new AppliedState(config.dataDir, log);
     const plane = new ControlPlane<RoutingTable>({
       compile: (objects) => compileRoutingTable(objects),
-      install: (table) => routing.replace(table),
+      install: (table) => {
+        routing.replace(table);
+        // Gateway ports come and go with the Gateways; Secrets change certificates.
+        void ingress.sync();
+      },
       workloads: supervisor,
       services: endpoints,
       log,
       save: (objects) => applied.save(objects),
     });
     await restoreApplied(plane, applied, documents, { reset: options.reset ?? false, log });
+    await ingress.sync();
 
     const admin: AdminServer = await startAdmin(
       {
@@ -177,14 +185,16 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
                       app: request.from.labels.app ?? request.from.name,
                       version: request.from.labels.version ?? 'unknown',
                     },
+                    labels: request.from.labels,
                   }
                 : { kind: 'gateway' },
               url: request.url,
               method: request.method,
               headers: request.headers,
               endpoints,
+              gatewayListeners: ingress.listeners(),
             })),
-        info: { ingress: ingress.url, dataDir: config.dataDir },
+        info: { ingress: ingress.url, dataDir: config.dataDir, namespace: profile.namespace },
         log,
       },
     );
@@ -207,6 +217,7 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
       },
       adminUrl: admin.url,
       statsUrl: telemetry.url,
+      gatewayListeners: () => ingress.listeners(),
       apply: (file, yaml) => plane.apply(parseYaml(file, yaml)),
       pods: () => supervisor.pods(),
       endpoints: (service, namespace = profile.namespace) =>

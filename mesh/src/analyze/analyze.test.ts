@@ -289,6 +289,13 @@ metadata: { name: database, namespace: music }
 spec:
   hosts: [postgres]
   tcp: [{ route: [{ destination: { host: postgres } }] }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: front-local, namespace: music }
+spec:
+  host: front
+  workloadSelector: { matchLabels: { app: back } }
 `,
     );
     expect(lines).toEqual([
@@ -296,6 +303,9 @@ spec:
         /^Warning \[MESH0001\] \(PeerAuthentication music\/default rendered.yaml:2\) The local runtime would refuse this resource at apply: kind: kind PeerAuthentication is not supported by the local runtime/,
       ),
       'Warning [MESH0001] (VirtualService music/database rendered.yaml:11) The local runtime would refuse this resource at apply: spec.tcp: is not supported by the local runtime yet',
+      expect.stringMatching(
+        /^Warning \[MESH0001\] \(DestinationRule music\/front-local rendered.yaml:\d+\) The local runtime would refuse this resource at apply: spec.workloadSelector: is not supported by the local runtime yet/,
+      ),
     ]);
   });
 });

@@ -16,7 +16,8 @@ const options = {
   port: {
     type: 'string',
     short: 'p',
-    description: 'ingress port (default MUSIC_PORT or 8080; 0 = any free port)',
+    description:
+      'ingress port, Gateway port 80 (default MUSIC_PORT or 8080; 0 = any); port N on N + this - 80',
   },
   'admin-port': {
     type: 'string',
@@ -119,6 +120,10 @@ async function main(): Promise<number> {
   const shown = runtime.url.replace('127.0.0.1', 'localhost');
   out('');
   out(`${profile.name} is up at ${shown}${profile.welcome ? ` — ${profile.welcome}` : ''}`);
+  for (const listener of runtime.gatewayListeners())
+    out(
+      `Gateway port ${listener.gatewayPort} (${listener.protocol}): ${listener.url.replace('127.0.0.1', 'localhost')}`,
+    );
   out(
     `Data directory: ${runtime.dataDir}${runtime.databaseDirectory ? ` (PostgreSQL in ${runtime.databaseDirectory})` : ''}`,
   );

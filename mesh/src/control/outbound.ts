@@ -23,7 +23,12 @@ export interface ListenerHandle {
 export type StartListener = (options: {
   readonly port: number;
   readonly host: string;
-  readonly context: { readonly kind: 'mesh'; readonly source: MeshSource };
+  readonly context: {
+    readonly kind: 'mesh';
+    readonly source: MeshSource;
+    /** The pod's labels, for VirtualService match `sourceLabels`. */
+    readonly labels: Readonly<Record<string, string>>;
+  };
   readonly routing: RoutingState;
   readonly endpoints: EndpointRegistry;
 }) => Promise<ListenerHandle>;
@@ -51,6 +56,7 @@ export function outboundListeners(
             app: deployment.podLabels.app ?? deployment.name,
             version: deployment.podLabels.version ?? 'unknown',
           },
+          labels: deployment.podLabels,
         },
         routing,
         endpoints,

@@ -5,6 +5,7 @@ import type {
   Destination,
   DestinationRule,
   Gateway,
+  GatewayServer,
   HeaderOperations,
   Headers,
   HttpDirectResponse,
@@ -18,6 +19,7 @@ import type {
   HttpRouteDestination,
   LoadBalancerPolicy,
   OutlierDetection,
+  ServerTls,
   Source,
   StringMatch,
   Subset,
@@ -43,21 +45,102 @@ export function checkIstioApiVersion(doc: FieldReader, apiVersion: string): void
   }
 }
 
+/** Server protocols the local ingress serves: plain HTTP/1.1 (HTTP2 accepted as HTTP), and HTTPS. */
+const gatewayProtocols: readonly string[] = ['HTTP', 'HTTP2', 'HTTPS'];
+const tlsModes: readonly string[] = [
+  'PASSTHROUGH',
+  'SIMPLE',
+  'MUTUAL',
+  'AUTO_PASSTHROUGH',
+  'ISTIO_MUTUAL',
+  'OPTIONAL_MUTUAL',
+];
+
+/** A Gateway, with the checks of Istio's ValidateGateway (pkg/config/validation/validation.go) it relies on. */
 export function parseGateway(doc: FieldReader, source: Source): Gateway {
   const spec = doc.child('spec');
-  const servers = spec.list('servers').map((server) => {
-    server.only(['port', 'hosts', 'name', 'bind'], notYet);
+  const portNames = new Set<string>();
+  const servers = spec.list('servers').map((server): GatewayServer => {
+    server.only(['port', 'hosts', 'name', 'bind', 'tls'], notYet);
     const port = server.child('port');
+    port.only(['number', 'name', 'protocol'], notYet);
+    const name = port.optionalString('name') ?? '';
+    const protocol = port.string('protocol').toUpperCase();
+    if (!gatewayProtocols.includes(protocol))
+      throw port.notImplemented(
+        `protocol ${protocol} ${notYet} (supported: HTTP, HTTP2, HTTPS)`,
+        `${port.path}.protocol`,
+      );
+    if (name !== '' && portNames.has(name))
+      throw port.error(`port names in servers must be unique: duplicate name ${name}`, `${port.path}.name`);
+    portNames.add(name);
+    const hosts = server.stringList('hosts');
+    if (hosts.length === 0)
+      throw server.error('server config must contain at least one host', `${server.path}.hosts`);
+    for (const [index, host] of hosts.entries())
+      checkServerHost(server, host, `${server.path}.hosts[${index}]`);
+    const tls = server.has('tls') ? parseServerTls(server.child('tls'), protocol) : undefined;
+    if (protocol === 'HTTPS' && !tls)
+      throw server.error('server must have TLS settings for HTTPS/TLS protocols', `${server.path}.tls`);
     return Object.freeze({
-      port: Object.freeze({
-        number: port.port('number'),
-        name: port.optionalString('name') ?? '',
-        protocol: port.string('protocol').toUpperCase(),
-      }),
-      hosts: Object.freeze(server.stringList('hosts')),
+      port: Object.freeze({ number: port.port('number'), name, protocol }),
+      hosts: Object.freeze(hosts),
+      name: server.optionalString('name'),
+      tls,
     });
   });
+  if (servers.length === 0) throw spec.error('gateway must have at least one server', `${spec.path}.servers`);
   return Object.freeze({ kind: 'Gateway', ...source, selector: spec.labels('selector'), servers });
+}
+
+/** `host` or `namespace/host`; the namespace `.`, `*` or a DNS label (`~` only in Gateway API conversions). */
+function checkServerHost(server: FieldReader, host: string, path: string): void {
+  const slash = host.indexOf('/');
+  if (slash === -1) return;
+  const namespace = host.slice(0, slash);
+  if (namespace === '' || host.length === slash + 1)
+    throw server.error('config namespace and dnsName in host entry cannot be empty', path);
+  if (namespace !== '.' && namespace !== '*' && !dns1123Label.test(namespace))
+    throw server.error(`invalid namespace value "${namespace}" in gateway`, path);
+}
+
+/** SIMPLE with a credentialName on HTTPS, or only httpsRedirect on HTTP; anything else by name. */
+function parseServerTls(tls: FieldReader, protocol: string): ServerTls {
+  tls.only(['httpsRedirect', 'mode', 'credentialName'], notYet);
+  const redirect = tls.has('httpsRedirect') ? tls.child('httpsRedirect').value : false;
+  if (typeof redirect !== 'boolean') throw tls.error('must be true or false', `${tls.path}.httpsRedirect`);
+  const mode = tls.optionalString('mode');
+  if (mode !== undefined && !tlsModes.includes(mode))
+    throw tls.error(`must be one of ${tlsModes.join(', ')}`, `${tls.path}.mode`);
+  if (protocol !== 'HTTPS') {
+    if ((mode !== undefined && mode !== 'PASSTHROUGH') || tls.has('credentialName'))
+      throw tls.error('server cannot have TLS settings for plain text HTTP ports', tls.path);
+    return Object.freeze({ httpsRedirect: redirect, mode: undefined, credentialName: undefined });
+  }
+  if (mode !== 'SIMPLE') {
+    throw tls.notImplemented(
+      mode === undefined
+        ? 'is PASSTHROUGH when omitted, which the local runtime does not support yet: write mode: SIMPLE'
+        : `mode ${mode} ${notYet} (SIMPLE is)`,
+      `${tls.path}.mode`,
+    );
+  }
+  let credentialName = tls.optionalString('credentialName');
+  if (credentialName === undefined)
+    throw tls.notImplemented(
+      'SIMPLE needs a credentialName here (certificate files are not supported locally)',
+      `${tls.path}.credentialName`,
+    );
+  const scheme = credentialName.indexOf('://');
+  if (scheme !== -1) {
+    if (!credentialName.startsWith('kubernetes://'))
+      throw tls.notImplemented(
+        `${credentialName.slice(0, scheme + 3)} credentials ${notYet} (a Secret name is)`,
+        `${tls.path}.credentialName`,
+      );
+    credentialName = credentialName.slice('kubernetes://'.length);
+  }
+  return Object.freeze({ httpsRedirect: redirect, mode: 'SIMPLE', credentialName });
 }
 
 /** A VirtualService, checked as `ValidateVirtualService` (pkg/config/validation/validation.go) does, in its words. */
@@ -69,7 +152,8 @@ export function parseVirtualService(doc: FieldReader, source: Source): VirtualSe
   // A VirtualService without hosts is a delegate: only a root's `delegate` can use it.
   if (hosts.length === 0 && gateways.length > 0)
     throw spec.error('delegate virtual service must have no gateways specified', `${spec.path}.gateways`);
-  for (const [index, name] of gateways.entries()) checkGatewayName(spec, name, `${spec.path}.gateways[${index}]`);
+  for (const [index, name] of gateways.entries())
+    checkGatewayName(spec, name, `${spec.path}.gateways[${index}]`);
   const appliesToMesh = gateways.length === 0 || gateways.includes('mesh');
   for (const [index, host] of hosts.entries()) {
     const path = `${spec.path}.hosts[${index}]`;
@@ -126,7 +210,10 @@ function checkDnsLabels(spec: FieldReader, labels: string, domain: string, path:
   const parts = labels.split('.');
   const top = parts[parts.length - 1] as string;
   if (/^[+-]?\d+$/.test(top))
-    throw spec.error(`domain name "${domain}" invalid (top level domain "${top}" cannot be all-numeric)`, path);
+    throw spec.error(
+      `domain name "${domain}" invalid (top level domain "${top}" cannot be all-numeric)`,
+      path,
+    );
   for (const [index, label] of parts.entries()) {
     if (index === parts.length - 1 && label === '') return;
     if (!dns1123Label.test(label))
@@ -138,7 +225,8 @@ function checkDnsLabels(spec: FieldReader, labels: string, domain: string, path:
 function hostsMatch(a: string, b: string): boolean {
   const aWild = a.startsWith('*');
   const bWild = b.startsWith('*');
-  if (aWild && bWild) return a.length < b.length ? b.slice(1).endsWith(a.slice(1)) : a.slice(1).endsWith(b.slice(1));
+  if (aWild && bWild)
+    return a.length < b.length ? b.slice(1).endsWith(a.slice(1)) : a.slice(1).endsWith(b.slice(1));
   if (aWild) return b.endsWith(a.slice(1));
   if (bWild) return a.endsWith(b.slice(1));
   return a === b;
@@ -151,7 +239,7 @@ function isIpAddress(host: string): boolean {
 export function parseDestinationRule(doc: FieldReader, source: Source): DestinationRule {
   const spec = doc.child('spec');
   spec.only(['host', 'trafficPolicy', 'subsets', 'exportTo', 'workloadSelector'], notYet);
-  if (spec.has('workloadSelector')) throw spec.error(notYet, `${spec.path}.workloadSelector`);
+  if (spec.has('workloadSelector')) throw spec.notImplemented(notYet, `${spec.path}.workloadSelector`);
   const subsets = spec.optionalList('subsets').map((subset): Subset => {
     subset.only(['name', 'labels', 'trafficPolicy'], notYet);
     const name = subset.string('name');
@@ -354,7 +442,8 @@ function parseHttpRoute(route: FieldReader, inDelegate: boolean): HttpRoute {
     ? parseDirectResponse(route.child('directResponse'))
     : undefined;
   if (delegate) {
-    if (inDelegate) throw route.error('delegate HTTP route cannot contain delegate', `${route.path}.delegate`);
+    if (inDelegate)
+      throw route.error('delegate HTTP route cannot contain delegate', `${route.path}.delegate`);
     // validateHTTPRouteConflict for a root route: only the delegate decides where requests go.
     const name = route.optionalString('name') ?? '';
     if (route.has('redirect')) throw route.error(`root HTTP route ${name} must not specify redirect`);
@@ -424,7 +513,8 @@ function checkRouteConflicts(route: FieldReader, hasDestinations: boolean): void
     if (hasDestinations) conflict('HTTP route cannot contain both route and redirect');
     if (route.has('fault')) conflict('HTTP route cannot contain both fault and redirect');
     if (route.has('rewrite')) conflict('HTTP route rule cannot contain both rewrite and redirect');
-    if (route.has('directResponse')) conflict('HTTP route rule cannot contain both direct_response and redirect');
+    if (route.has('directResponse'))
+      conflict('HTTP route rule cannot contain both direct_response and redirect');
   } else if (route.has('directResponse')) {
     if (hasDestinations) conflict('HTTP route cannot contain both route and direct_response');
     if (route.has('fault')) conflict('HTTP route cannot contain both fault and direct_response');
@@ -435,13 +525,19 @@ function checkRouteConflicts(route: FieldReader, hasDestinations: boolean): void
 }
 
 /** `validateAuthorityRewrite`: the authority is rewritten in one place at most. */
-function checkAuthorityRewrite(route: FieldReader, rewrite: HttpRewrite | undefined, headers: Headers | undefined) {
+function checkAuthorityRewrite(
+  route: FieldReader,
+  rewrite: HttpRewrite | undefined,
+  headers: Headers | undefined,
+) {
   let current = rewrite?.authority;
   const request = headers?.request;
   for (const [name, value] of [...(request?.set ?? []), ...(request?.add ?? [])]) {
     if (name !== 'host' && name !== ':authority') continue;
     if (current !== undefined)
-      throw route.error(`authority header cannot be set multiple times: have "${current}", attempting to set "${value}"`);
+      throw route.error(
+        `authority header cannot be set multiple times: have "${current}", attempting to set "${value}"`,
+      );
     current = value;
   }
 }

@@ -41,6 +41,8 @@ export const kinds: readonly KindInfo[] = Object.freeze([
   { kind: 'Service', group: '', versions: ['v1'], plural: 'services', aliases: ['svc'], namespaced: true },
   // Read by replicas when they start (configMapKeyRef, envFrom).
   { kind: 'ConfigMap', group: '', versions: ['v1'], plural: 'configmaps', aliases: ['cm'], namespaced: true },
+  // Read by Gateway servers' credentialName (TLS); replicas' env Secrets have local values (local-env.ts).
+  { kind: 'Secret', group: '', versions: ['v1'], plural: 'secrets', aliases: [], namespaced: true },
   {
     kind: 'Deployment',
     group: 'apps',

@@ -172,7 +172,12 @@ export function parseService(doc: FieldReader, source: Source): Service {
     if (!(typeof target === 'string' && target !== '') && !(typeof target === 'number' && isPort(target))) {
       throw port.error('must be a port number (1..65535) or a port name', `${port.path}.targetPort`);
     }
-    return Object.freeze({ name: port.optionalString('name'), port: number, targetPort: target });
+    return Object.freeze({
+      name: port.optionalString('name'),
+      port: number,
+      targetPort: target,
+      appProtocol: port.optionalString('appProtocol'),
+    });
   });
   return Object.freeze({
     kind: 'Service',

@@ -11,12 +11,14 @@ import type {
   DestinationRule,
   Gateway,
   OtherResource,
+  Secret,
   Service,
   Source,
   SourcePosition,
   Topology,
   VirtualService,
 } from './model.ts';
+import { parseSecret } from './secrets.ts';
 
 /** The folders a cluster gets applied from, in the order a reader applies them. */
 export const manifestFolders = ['kubernetes', 'istio'] as const;
@@ -133,6 +135,7 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
   const gateways: Gateway[] = [];
   const virtualServices: VirtualService[] = [];
   const destinationRules: DestinationRule[] = [];
+  const secrets: Secret[] = [];
   const configMaps: ConfigMap[] = [];
   const others: OtherResource[] = [];
   const seen = new Set<string>();
@@ -153,6 +156,7 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
     seen.add(key);
     if (kind === 'Deployment' || kind === 'StatefulSet') deployments.push(parseDeployment(doc, source, kind));
     else if (kind === 'Service') services.push(parseService(doc, source));
+    else if (kind === 'Secret' && apiVersion === 'v1') secrets.push(parseSecret(doc, source));
     else if (kind === 'ConfigMap' && apiVersion === 'v1') configMaps.push(parseConfigMap(doc, source));
     else if (apiVersion.startsWith('networking.istio.io/') && istioKinds.has(kind)) {
       checkIstioApiVersion(doc, apiVersion);
@@ -167,6 +171,7 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
     gateways: Object.freeze(gateways),
     virtualServices: Object.freeze(virtualServices),
     destinationRules: Object.freeze(destinationRules),
+    secrets: Object.freeze(secrets),
     configMaps: Object.freeze(configMaps),
     others: Object.freeze(others),
   });

@@ -84,6 +84,8 @@ export interface ServicePort {
   readonly name: string | undefined;
   readonly port: number;
   readonly targetPort: number | string;
+  /** Kubernetes `appProtocol` (`http`, `tcp`, `kubernetes.io/h2c`...): Istio reads it before the name. */
+  readonly appProtocol?: string | undefined;
 }
 
 export interface Service extends Source {
@@ -94,7 +96,32 @@ export interface Service extends Source {
 
 export interface GatewayServer {
   readonly port: { readonly number: number; readonly name: string; readonly protocol: string };
+  /** As written: `host` or `namespace/host`, where the namespace may be `.` (the Gateway's) or `*`. */
   readonly hosts: readonly string[];
+  readonly name: string | undefined;
+  readonly tls: ServerTls | undefined;
+}
+
+/** A Gateway server's `tls`: a redirect on an HTTP server, or TLS terminated with a Secret (SIMPLE). */
+export interface ServerTls {
+  readonly httpsRedirect: boolean;
+  /** Undefined on an HTTP server (only `httpsRedirect` is allowed there). */
+  readonly mode: 'SIMPLE' | undefined;
+  /** `name` or `namespace/name` (a `kubernetes://` prefix removed). */
+  readonly credentialName: string | undefined;
+}
+
+/** A Secret's keys and decoded values; printing or serialising it shows the keys only. */
+export interface SecretValues {
+  keys(): readonly string[];
+  get(key: string): Buffer | undefined;
+}
+
+export interface Secret extends Source {
+  readonly kind: 'Secret';
+  /** `Opaque` or `kubernetes.io/tls`. */
+  readonly type: string;
+  readonly data: SecretValues;
 }
 
 export interface Gateway extends Source {
@@ -296,6 +323,7 @@ export interface Topology {
   readonly gateways: readonly Gateway[];
   readonly virtualServices: readonly VirtualService[];
   readonly destinationRules: readonly DestinationRule[];
+  readonly secrets: readonly Secret[];
   readonly configMaps: readonly ConfigMap[];
   readonly others: readonly OtherResource[];
 }
