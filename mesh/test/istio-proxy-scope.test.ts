@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EndpointRegistry } from '../src/endpoints/registry.ts';
@@ -13,6 +13,7 @@ import { type Ingress, RoutingState, startIngress } from '../src/ingress/server.
 import { buildTopology, parseYaml } from '../src/manifests/load.ts';
 import { explainRequest } from '../src/proxy/explain.ts';
 import type { ListenerContext } from '../src/proxy/listener.ts';
+import { portProtocol } from '../src/routing/protocols.ts';
 import { compileRoutingTable } from '../src/routing/table.ts';
 import { type RequestRecord, requestChannel } from '../src/telemetry/record.ts';
 import { selfSignedCertificate, tlsSecret } from './support/certificates.ts';
@@ -20,6 +21,7 @@ import {
   eventually,
   get,
   type Mesh,
+  refusedOrigin,
   services,
   startMesh,
   startUpstream,
@@ -275,6 +277,94 @@ describe('an upstream breaking HTTP/1.1', () => {
     );
     await eventually(() => expect(mesh.inbound.at(-1)?.responseFlags).toBe('UPE'));
     expect(mesh.inbound.at(-1)?.status).toBe(502);
+  });
+});
+
+// conversion.go ConvertProtocol: appProtocol, else the name's prefix; TCP ports get a tcp_proxy
+// listener and no HTTP route configuration, so VirtualService http routes never apply there.
+describe('Service ports that carry TCP', () => {
+  const yaml = join(
+    services('a', 'b'),
+    `apiVersion: v1
+kind: Service
+metadata: { name: c, namespace: music }
+spec:
+  selector: { app: c }
+  ports:
+    - { name: http, port: 8080 }
+    - { name: tcp-raw, port: 9000 }
+    - { name: web, port: 9100, appProtocol: tcp }`,
+    `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: c, namespace: music }
+spec:
+  hosts: [c]
+  http: [{ name: to-b, route: [{ destination: { host: b, port: { number: 8080 } } }] }]`,
+  );
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await startMesh(yaml, endpointSpecs(), sidecar('a'));
+  });
+  afterAll(async () => mesh.close());
+
+  it('reads the protocol from appProtocol, else the name prefix, else well-known ports, as istiod', () => {
+    const of = (port: number, name?: string, appProtocol?: string) =>
+      portProtocol({ name, port, targetPort: port, appProtocol });
+    expect(of(80, 'tcp')).toBe('tcp');
+    expect(of(80, 'tcp-db')).toBe('tcp');
+    expect(of(80, 'http-web', 'tcp')).toBe('tcp');
+    expect(of(80, 'tcp', 'http')).toBe('http');
+    expect(of(80, 'https')).toBe('tcp');
+    expect(of(80, 'grpc-web')).toBe('http');
+    expect(of(80, undefined, 'kubernetes.io/h2c')).toBe('http');
+    expect(of(3306)).toBe('tcp');
+    expect(of(8080, 'web')).toBe('http');
+  });
+
+  it('routes by the VirtualService on the HTTP port only; a TCP port goes to the Service itself', async () => {
+    const on = async (port: number) =>
+      (await get(`${mesh.listener.url}/x`, { host: `c.music.svc.cluster.local:${port}` })).headers[
+        'x-served-by'
+      ];
+    expect(await on(8080)).toBe('b');
+    expect(await on(9000)).toBe('c');
+    expect(await on(9100)).toBe('c');
+    const table = mesh.routing.table;
+    const explained = explainRequest(table, {
+      context: { kind: 'mesh', source: workload('a') },
+      url: 'http://c:9000/x',
+    });
+    expect(explained).toMatchObject({ matched: false, route: null });
+    expect(explained.reason).toContain('TCP port');
+  });
+
+  // Istio's PassthroughCluster (outboundTrafficPolicy ALLOW_ANY); a refusal is the sidecar's own UF.
+  it('passes a host that is no Service through as addressed, and answers its refusal 503 UF', async () => {
+    const through = await get(`${mesh.listener.url}/x`, { host: new URL((ups.b as Upstream).origin).host });
+    expect(through.headers['x-served-by']).toBe('b');
+    const refused = await get(`${mesh.listener.url}/x`, { host: new URL(await refusedOrigin()).host });
+    expect(refused.status).toBe(503);
+    expect(refused.text).toBe(
+      'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused',
+    );
+    await eventually(() => expect(mesh.records.at(-1)?.responseFlags).toBe('UF'));
+  });
+
+  it('tunnels a CONNECT to a TCP port to an endpoint of the Service', async () => {
+    const socket = connect(Number(new URL(mesh.listener.url).port), '127.0.0.1');
+    socket.write('CONNECT c.music.svc.cluster.local:9000 HTTP/1.1\r\nhost: c:9000\r\n\r\n');
+    let received = '';
+    let sent = false;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (!sent && received.startsWith('HTTP/1.1 200')) {
+        sent = true;
+        socket.write('GET /tunnel HTTP/1.1\r\nhost: c\r\nconnection: close\r\n\r\n');
+      }
+    });
+    await once(socket, 'close');
+    expect(received).toMatch(/^HTTP\/1\.1 200 Connection Established/);
+    expect(received).toContain('x-served-by: c');
   });
 });
 

@@ -92,6 +92,8 @@ export class ProxyContext {
   /** Set by the listener once bound: requests for it must not be passed through to itself. */
   selfAuthorities: ReadonlySet<string> = new Set();
   readonly passthrough: (exchange: Exchange, authority: string) => void;
+  /** A request for a Service's TCP port: sent on to one of its endpoints, no HTTP route applied. */
+  readonly tcpProxy: (exchange: Exchange, service: string) => void;
   #table: RoutingTable | undefined;
   #view: ClientView | undefined;
   #authorities = new Map<string, ResolvedAuthority>();
@@ -105,6 +107,7 @@ export class ProxyContext {
     onRequestEnd: ((record: RequestRecord) => void) | undefined;
     mirrorConcurrency: number;
     passthrough: (exchange: Exchange, authority: string) => void;
+    tcpProxy: (exchange: Exchange, service: string) => void;
   }) {
     this.edge = options.context.kind === 'gateway';
     this.source = options.context.source ?? ingressGatewayIdentity;
@@ -118,6 +121,7 @@ export class ProxyContext {
     this.mirrors = new MirrorSender(options.mirrorConcurrency, this.settings.shadowHostSuffix);
     this.serverName = this.edge ? 'istio-envoy' : 'envoy';
     this.passthrough = options.passthrough;
+    this.tcpProxy = options.tcpProxy;
   }
 
   get recording(): boolean {
@@ -235,6 +239,10 @@ export class Exchange implements RequestFacts, ResponseListener {
     this.pathname = query === -1 ? this.path : this.path.slice(0, query);
     if (path === undefined) {
       this.fail(pathRefused);
+      return;
+    }
+    if (resolved.tcpService !== undefined) {
+      context.tcpProxy(this, resolved.tcpService);
       return;
     }
     const virtualHost = resolved.virtualHost;

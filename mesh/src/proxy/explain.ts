@@ -132,7 +132,7 @@ export function explainRequest(routing: RoutingTable, input: ExplainInput): Expl
   const gatewayPort = edge ? gatewayPortOf(routing, urlAuthority, https, input.gatewayListeners) : null;
   const served = gatewayPort === null ? undefined : servedChain(routing, gatewayPort, urlAuthority);
   const table = served?.table ?? routing;
-  const { host, port, virtualHost } = resolveAuthority(
+  const { host, port, virtualHost, tcpService } = resolveAuthority(
     table,
     edge
       ? undefined
@@ -186,6 +186,17 @@ export function explainRequest(routing: RoutingTable, input: ExplainInput): Expl
       reason: `no Gateway selecting ${Object.entries(table.binding.labels)
         .map(([k, v]) => `${k}=${v}`)
         .join(',')} has a server on port ${table.binding.port}`,
+      routes: [],
+      route: null,
+    };
+  }
+  if (tcpService !== undefined) {
+    return {
+      ...base,
+      virtualHost: null,
+      matched: false,
+      responseFlag: null,
+      reason: `port ${port} of ${tcpService} is a TCP port (its appProtocol or name): no HTTP route applies; the sidecar sends the request on to one of the Service's endpoints`,
       routes: [],
       route: null,
     };

@@ -64,6 +64,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     scheme: options.scheme,
     mirrorConcurrency: options.mirrorConcurrency ?? 128,
     passthrough: (exchange, authority) => passthrough(exchange, authority, passthroughPools),
+    tcpProxy: (exchange, service) => tcpProxy(exchange, service, passthroughPools),
   });
   const tunnels = new Set<Socket>();
   const downstream: DownstreamServer = createDownstreamServer({
@@ -97,7 +98,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
 
 /**
  * `CONNECT back:8080`: for a mesh host, answer 200 and serve the plain HTTP inside the tunnel as
- * if it had arrived directly (routed by its Host header); anything else is tunnelled as TCP.
+ * if it had arrived directly (routed by its Host header); a Service's TCP port is tunnelled to one
+ * of its endpoints; anything else is tunnelled as TCP as addressed.
  */
 function onConnect(
   downstream: DownstreamServer,
@@ -119,15 +121,25 @@ function onConnect(
       context.publish({ ...protocolErrorRecord(context, 404, socket), ...connectNotRouted(authority) });
     return;
   }
-  const meshHost = context.authority(context.routing.table, host).virtualHost !== undefined;
-  if (meshHost) {
+  const resolved = context.authority(context.routing.table, `${host}:${port}`);
+  let target = { host: host.replace(/^\[|\]$/g, ''), port };
+  if (resolved.tcpService !== undefined) {
+    // A Service's TCP port: Istio's tcp_proxy to one of its endpoints.
+    const endpoint = context.endpoints.pick(resolved.tcpService);
+    if (endpoint === undefined) {
+      socket.destroy();
+      return;
+    }
+    const origin = new URL(endpoint.origin);
+    target = { host: origin.hostname, port: Number(origin.port) };
+  } else if (resolved.virtualHost !== undefined) {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     downstream.serve(socket, head);
     return;
   }
   tunnels.add(socket);
   socket.once('close', () => tunnels.delete(socket));
-  const upstream: Socket = connect(port, host.replace(/^\[|\]$/g, ''));
+  const upstream: Socket = connect(target.port, target.host);
   upstream.once('connect', () => {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
@@ -175,9 +187,30 @@ function protocolErrorRecord(context: ProxyContext, status: number, socket: Sock
   };
 }
 
+/**
+ * A request for a Service's TCP port (protocols.ts). Istio's sidecar has a TCP proxy there, not an
+ * HTTP route table: no VirtualService HTTP route, retry, timeout or fault applies, and the bytes
+ * go to one endpoint of the Service. Here the request goes on to an endpoint (round robin) as the
+ * passthrough sends it; no ready endpoint closes the connection, as a TCP proxy does (flag `UH`).
+ */
+function tcpProxy(exchange: Exchange, service: string, pools: Map<string, Pool>): void {
+  const endpoint = exchange.context.endpoints.pick(service);
+  if (endpoint === undefined) {
+    exchange.addFlag(Flags.UH);
+    exchange.res.destroy();
+    exchange.finish();
+    return;
+  }
+  passthrough(exchange, exchange.authority, pools, endpoint.origin);
+}
+
 /** Istio's PassthroughCluster (outboundTrafficPolicy ALLOW_ANY): a host that is no Service goes out as addressed. */
-function passthrough(exchange: Exchange, authority: string, pools: Map<string, Pool>): void {
-  const origin = `http://${authority.includes(':') ? authority : `${authority}:80`}`;
+function passthrough(
+  exchange: Exchange,
+  authority: string,
+  pools: Map<string, Pool>,
+  origin = `http://${authority.includes(':') ? authority : `${authority}:80`}`,
+): void {
   let pool = pools.get(origin);
   if (!pool) {
     pool = new Pool(origin, { connections: 16, headersTimeout: 0, bodyTimeout: 0 });
@@ -188,6 +221,8 @@ function passthrough(exchange: Exchange, authority: string, pools: Map<string, P
   const started = performance.now();
   const res = exchange.res;
   const handler: Dispatcher.DispatchHandler = {
+    // undici refuses a handler of its new interface without this method ("invalid onRequestStart").
+    onRequestStart() {},
     onResponseStart(_c, status, headers, message) {
       exchange.status = status;
       exchange.upstreamServiceTimeMs = performance.now() - started;

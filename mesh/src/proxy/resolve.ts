@@ -32,6 +32,8 @@ export interface ResolvedAuthority {
   readonly port: number;
   /** Undefined: no virtual host (404 NR at the edge, passthrough in a sidecar). */
   readonly virtualHost: VirtualHost | undefined;
+  /** In a sidecar, the Service whose TCP port the request is for: no HTTP routes, a TCP proxy to its endpoints. */
+  readonly tcpService: string | undefined;
 }
 
 /**
@@ -44,10 +46,20 @@ export function resolveAuthority(
   authority: string,
 ): ResolvedAuthority {
   const host = authorityHost(authority);
+  if (view === undefined)
+    return Object.freeze({
+      host,
+      port: table.binding.port,
+      virtualHost: table.ingress.lookup(host),
+      tcpService: undefined,
+    });
+  const port = authorityPort(authority) ?? 80;
+  const tcpService = view.tcpService(host, port);
   return Object.freeze({
     host,
-    port: view === undefined ? table.binding.port : (authorityPort(authority) ?? 80),
-    virtualHost: view === undefined ? table.ingress.lookup(host) : view.meshVirtualHost(host),
+    port,
+    virtualHost: tcpService === undefined ? view.meshVirtualHost(host) : undefined,
+    tcpService,
   });
 }
 

@@ -12,6 +12,7 @@ import {
 import { authorityHost, meshHostFqdn, resolveServiceHost, serviceFqdn } from './hosts.ts';
 import type { RequestFacts } from './match.ts';
 import { byCreation } from './order.ts';
+import { portProtocol } from './protocols.ts';
 import { type CompiledRoute, type RouteCompiler, routeCompiler } from './routes.ts';
 import { virtualServicesFor, visibleVirtualServices } from './virtual-services.ts';
 
@@ -58,6 +59,11 @@ export interface ClientView {
   readonly clusters: ReadonlyMap<string, Cluster>;
   /** The virtual host this client uses for `host` (no port), or undefined (passthrough). */
   meshVirtualHost(host: string): VirtualHost | undefined;
+  /**
+   * The FQDN of the Service when `host:port` is one of its TCP ports (protocols.ts): Istio gives
+   * such a port a TCP proxy to the Service's endpoints and no HTTP routes. Undefined otherwise.
+   */
+  tcpService(host: string, port: number): string | undefined;
 }
 
 /** Immutable: a change of configuration compiles a new table and swaps it in whole. */
@@ -115,6 +121,10 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
     return found;
   };
 
+  const tcpPorts = new Set<string>();
+  for (const [fqdn, info] of serviceInfo)
+    for (const port of info.ports) if (portProtocol(port) === 'tcp') tcpPorts.add(`${fqdn}:${port.port}`);
+
   const views = new Map<string, ClientView>();
   const view = (client: ClientIdentity): ClientView => {
     const labels = client.labels ?? {};
@@ -122,7 +132,14 @@ export function compileRoutingTable(topology: Topology, binding = defaultIngress
     let found = views.get(key);
     if (!found) {
       const identity = Object.freeze({ namespace: client.namespace, labels });
-      found = compileView(identity, compilerFor(client.namespace), serviceInfo, virtualServices, warnings);
+      found = compileView(
+        identity,
+        compilerFor(client.namespace),
+        serviceInfo,
+        tcpPorts,
+        virtualServices,
+        warnings,
+      );
       views.set(key, found);
     }
     return found;
@@ -197,6 +214,7 @@ function compileView(
   client: ClientIdentity,
   compiler: { catalog: ClusterCatalog; routes: RouteCompiler },
   serviceInfo: ReadonlyMap<string, Service>,
+  tcpPorts: ReadonlySet<string>,
   virtualServices: readonly VirtualService[],
   warnings: string[],
 ): ClientView {
@@ -244,6 +262,11 @@ function compileView(
     meshVirtualHost(host: string): VirtualHost | undefined {
       const fqdn = meshHostFqdn(host, client.namespace);
       return mesh.lookup(fqdn) ?? services.get(fqdn);
+    },
+    tcpService(host: string, port: number): string | undefined {
+      if (tcpPorts.size === 0) return undefined;
+      const fqdn = meshHostFqdn(host, client.namespace);
+      return tcpPorts.has(`${fqdn}:${port}`) ? fqdn : undefined;
     },
   });
 }
