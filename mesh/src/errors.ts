@@ -178,20 +178,6 @@ export class UpstreamOverflowError extends LocalReplyError {
   }
 }
 
-/** The upstream refused or could not be reached: 503 `UF`. */
-export class UpstreamConnectError extends LocalReplyError {
-  constructor() {
-    super('UPSTREAM_CONNECT_FAILED', 503, `${upstreamReset}connection failure`, 'UF');
-  }
-}
-
-/** The upstream closed or reset the connection before answering: 503 `UC`. */
-export class UpstreamResetError extends LocalReplyError {
-  constructor() {
-    super('UPSTREAM_RESET', 503, `${upstreamReset}connection termination`, 'UC');
-  }
-}
-
 /** The route timeout or the last per-try timeout expired: 504 `UT`. */
 export class UpstreamTimeoutError extends LocalReplyError {
   constructor() {

@@ -310,7 +310,7 @@ describe('npm run mesh against a running runtime', () => {
     const run = await mesh(dataDir, ['explain', 'http://localhost/echo/pid', '-H', 'x-test: 1']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('GET localhost/echo/pid  through the ingress gateway');
+    expect(run.stdout).toContain('GET localhost/echo/pid  through the ingress gateway port 80');
     expect(run.stdout).toMatch(
       /→ echo\.music\.svc\.cluster\.local\S* 100% endpoints: echo-v1-\d, echo-v1-\d/,
     );

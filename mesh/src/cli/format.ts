@@ -127,6 +127,8 @@ interface ExplanationView {
   path: string;
   method: string;
   gateways: string[];
+  /** The Gateway server port the request arrived on (gateway context). */
+  gatewayPort?: number | null;
   virtualHost: { name: string; virtualServices: string[] } | null;
   matched: boolean;
   responseFlag: string | null;
@@ -160,7 +162,7 @@ function isExplanation(value: unknown): value is ExplanationView {
 function explanationLines(e: ExplanationView): string[] {
   const from =
     e.context === 'gateway'
-      ? `through the ingress gateway (${e.gateways.join(', ') || 'no Gateway'})`
+      ? `through the ingress gateway${e.gatewayPort ? ` port ${e.gatewayPort}` : ''} (${e.gateways.join(', ') || 'no Gateway'})`
       : `from ${e.source ? `${e.source.namespace}/${e.source.workload}` : 'a workload'} (mesh)`;
   const lines = [`${e.method} ${e.authority}${e.path}  ${from}`];
   lines.push(
