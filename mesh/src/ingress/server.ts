@@ -172,6 +172,8 @@ async function tlsListener(
     },
   });
   server.on('secureConnection', (socket: TLSSocket) => {
+    // A reset before the chain's listener takes the socket must end this connection only.
+    socket.on('error', ignoreSocketError);
     const name = typeof socket.servername === 'string' ? socket.servername : undefined;
     const chain = chainForServerName(chainsNow(), name);
     const listener = chain && chains.get(chain.routeName);
@@ -277,3 +279,5 @@ function listen(server: TlsServer, port: number, host: string): Promise<void> {
     });
   });
 }
+
+function ignoreSocketError(): void {}
