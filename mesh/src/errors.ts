@@ -17,18 +17,49 @@ export class MeshError extends Error {
   }
 }
 
+export interface ManifestErrorOptions extends ErrorOptions {
+  /** The message names the field itself (`unknown field "spec.x"`), so it is not put in front. */
+  readonly namesField?: boolean | undefined;
+  /** The problems this error stands for, when it is several (`ManifestError.of`). */
+  readonly problems?: readonly ManifestError[] | undefined;
+}
+
 /** A manifest under deploy/ is unreadable, not YAML, or misses a field the runtime uses. */
 export class ManifestError extends MeshError {
   readonly file: string;
   readonly field: string | undefined;
+  /** The problem without the file: `spec.ports[0].port: must be a port number`. */
+  readonly detail: string;
+  /** Every problem this error stands for: itself, or each of the problems `of` was given. */
+  readonly problems: readonly ManifestError[];
 
-  constructor(file: string, field: string | undefined, message: string, options?: ErrorOptions) {
-    super('MANIFEST_INVALID', field === undefined ? `${file}: ${message}` : `${file}: ${field}: ${message}`, {
-      ...options,
-      httpStatus: 422,
-    });
+  constructor(file: string, field: string | undefined, message: string, options?: ManifestErrorOptions) {
+    const detail = field === undefined || options?.namesField ? message : `${field}: ${message}`;
+    super('MANIFEST_INVALID', `${file}: ${detail}`, { ...options, httpStatus: 422 });
     this.file = file;
     this.field = field;
+    this.detail = detail;
+    this.problems = Object.freeze(options?.problems ?? [this]);
+  }
+
+  /**
+   * One error for all the problems found, in the order found: the whole list in one line, as
+   * kubectl prints a strict decoding error; a NotImplementedError when every problem is one.
+   */
+  static of(problems: readonly ManifestError[]): ManifestError {
+    const [first, ...rest] = problems;
+    if (!first) throw new RangeError('ManifestError.of needs at least one problem');
+    if (rest.length === 0) return first;
+    const text = problems
+      .map((problem) => (problem.file === first.file ? problem.detail : problem.message))
+      .join('; ');
+    const Type = problems.every((problem) => problem instanceof NotImplementedError)
+      ? NotImplementedError
+      : ManifestError;
+    return new Type(first.file, first.field, `${problems.length} problems: ${text}`, {
+      namesField: true,
+      problems,
+    });
   }
 }
 
@@ -37,6 +68,13 @@ export class ManifestError extends MeshError {
  * refused by name at apply, reported (not as an error of the manifest) by analyze.
  */
 export class NotImplementedError extends ManifestError {}
+
+/** A field the kind does not have, in the words of kubectl's strict decoding. */
+export class UnknownFieldError extends ManifestError {
+  constructor(file: string, field: string, suggestion: string) {
+    super(file, field, `unknown field "${field}"${suggestion}`, { namesField: true });
+  }
+}
 
 /** The manifests are each valid but do not fit together (unknown image, secret without a local value...). */
 export class TopologyError extends MeshError {

@@ -111,6 +111,26 @@ spec:
     );
   });
 
+  it('gives every problem of a refused resource its own message and line, misspelt fields by path', async () => {
+    const lines = await analyzeWithDeploy(
+      'typos.yaml',
+      `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: typos, namespace: music }
+spec:
+  hosts: [back]
+  http:
+    - route: [{ destination: { host: back } }]
+      timout: 5s
+      corsPolicy: { allowOrigins: [{ exact: "https://example.com" }] }
+`,
+    );
+    expect(lines.filter((line) => line.includes('typos'))).toEqual([
+      'Error [IST0106] (VirtualService music/typos typos.yaml:8) Schema validation error: unknown field "spec.http[0].timout"; did you mean "timeout"?',
+      'Warning [MESH0001] (VirtualService music/typos typos.yaml:9) The local runtime would refuse this resource at apply: spec.http[0].corsPolicy: is not supported by the local runtime yet',
+    ]);
+  });
+
   it('reports two mesh VirtualServices for one host (IST0109)', async () => {
     const vs = (name: string) => `
 apiVersion: networking.istio.io/v1

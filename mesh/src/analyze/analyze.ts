@@ -35,9 +35,11 @@ export function schemaErrors(resources: readonly StoredResource[]): AnalysisMess
       buildTopology([readerOf(resource)]);
     } catch (error) {
       if (!(error instanceof MeshError)) throw error;
-      found.push(
-        refusal(error, originOf(resource, error instanceof ManifestError ? error.field : undefined)),
-      );
+      const problems = error instanceof ManifestError ? error.problems : [error];
+      for (const problem of problems)
+        found.push(
+          refusal(problem, originOf(resource, problem instanceof ManifestError ? problem.field : undefined)),
+        );
       continue;
     }
     if (resource.kind !== 'VirtualService') continue;
@@ -60,12 +62,12 @@ export function schemaErrors(resources: readonly StoredResource[]): AnalysisMess
 }
 
 /**
- * What `mesh apply` says of a resource it refuses: IST0106 when Istio's validation would refuse it
+ * What `mesh apply` says of one problem of a resource it refuses: IST0106 when Istio's validation would refuse it
  * too, MESH0001 when only the local runtime lacks the kind or field (nothing is silently ignored).
  */
 export function refusal(error: MeshError, origin: ResourceOrigin): AnalysisMessage {
   const field = error instanceof ManifestError ? error.field : undefined;
-  const text = error instanceof ManifestError ? error.message.slice(error.file.length + 2) : error.message;
+  const text = error instanceof ManifestError ? error.detail : error.message;
   if (error instanceof NotImplementedError) {
     return message(
       types.NotImplementedLocally,

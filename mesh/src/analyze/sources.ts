@@ -31,7 +31,8 @@ export function analyzeSources(sources: readonly { file: string; text: string }[
         resources.set(key, resource);
       } catch (error) {
         if (!(error instanceof ManifestError)) throw error;
-        found.push(refusal(error, originOfDocument(doc, error.field)));
+        for (const problem of error.problems)
+          found.push(refusal(problem, originOfDocument(doc, problem.field)));
       }
     }
   }

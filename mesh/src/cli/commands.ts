@@ -5,8 +5,8 @@ import { defaultDataDir } from '../config.ts';
 import { connectToRuntime, type MeshClient, readManifestSources } from '../control/client.ts';
 import { AdminApiError, UsageError } from '../errors.ts';
 import { kindArguments, kindFromArgument } from '../manifests/kinds.ts';
+import { didYouMean, nearest } from '../suggest.ts';
 import { explanationText, resourceOutput, resourceTable } from './format.ts';
-import { didYouMean, nearest } from './suggest.ts';
 
 /** Where a command reads and writes; tests pass their own. */
 export interface Io {

@@ -217,6 +217,30 @@ describe('the admin API', () => {
     }
   });
 
+  it('answers a refused manifest with 422 listing every problem with its file and field', async () => {
+    const answer = await applyJson(
+      'apiVersion: v1\nkind: Service\nmetadata: { name: back, namespace: music }\nspec:\n  selectr: { app: back }\n  ports: [{ port: 99999 }]\n',
+    );
+    expect(answer.status).toBe(422);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    const problem = JSON.parse(answer.body);
+    expect(problem.detail).toBe(
+      'x.yaml: 2 problems: unknown field "spec.selectr"; did you mean "selector"?; spec.ports[0].port: port number 99999 must be in the range 1..65535',
+    );
+    expect(problem.errors).toEqual([
+      {
+        file: 'x.yaml',
+        field: 'spec.selectr',
+        detail: 'unknown field "spec.selectr"; did you mean "selector"?',
+      },
+      {
+        file: 'x.yaml',
+        field: 'spec.ports[0].port',
+        detail: 'spec.ports[0].port: port number 99999 must be in the range 1..65535',
+      },
+    ]);
+  });
+
   it('answers a YAML alias bomb with 422 naming the problem, not an internal error', async () => {
     const levels = ['a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]'];
     for (let level = 1; level < 9; level++) {

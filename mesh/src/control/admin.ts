@@ -372,7 +372,16 @@ function sendError(res: ServerResponse, error: unknown, log: Logger): void {
             ? 501
             : 400;
   } else log.error(`admin API: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  const text = JSON.stringify({ type: 'about:blank', title: code, status, code, detail });
+  // Every problem of a refused manifest, each with its file and field (RFC 9457 extension member).
+  const errors =
+    error instanceof ManifestError
+      ? error.problems.map((problem) => ({
+          file: problem.file,
+          field: problem.field,
+          detail: problem.detail,
+        }))
+      : undefined;
+  const text = JSON.stringify({ type: 'about:blank', title: code, status, code, detail, errors });
   if (res.headersSent) return void res.end();
   res.writeHead(status, {
     ...headers,

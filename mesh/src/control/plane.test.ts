@@ -44,7 +44,7 @@ describe('ControlPlane', () => {
     const { control, installed } = plane();
     const batch = parseYaml('batch.yaml', `${vs('good')}---${vs('bad').replace('prefix: /', 'prefx: /')}`);
     await expect(control.apply(batch)).rejects.toThrow(
-      /batch\.yaml \(document 2\): spec\.http\[0\]\.match\[0\]\.uri/,
+      'batch.yaml (document 2): unknown field "spec.http[0].match[0].uri.prefx"; did you mean "prefix"?',
     );
     expect(control.resources()).toEqual([]);
     expect(installed).toEqual([]);

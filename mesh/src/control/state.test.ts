@@ -112,7 +112,9 @@ describe('applied objects across restarts', () => {
       back: { prefix: '/back' },
     });
     expect(log.warnings).toEqual([
-      expect.stringMatching(/step\.yaml: spec\.http\[0\]\.match\[0\]\.uri.*kept as .*\.bad-1234\)$/),
+      expect.stringMatching(
+        /step\.yaml: unknown field "spec\.http\[0\]\.match\[0\]\.uri\.prefx".*kept as .*\.bad-1234\)$/,
+      ),
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { type FieldReader, uint32Max } from './fields.ts';
+import { type FieldReader, notImplementedYet as notYet, uint32Max } from './fields.ts';
 import type {
   ConnectionPool,
   Destination,
@@ -28,8 +28,6 @@ import type {
   VirtualService,
 } from './model.ts';
 import { checkRe2 } from './re2.ts';
-
-const notYet = 'is not supported by the local runtime yet';
 
 /** The `networking.istio.io` versions Istio 1.30 serves for Gateway, VirtualService and DestinationRule. */
 export const istioNetworkingVersions: readonly string[] = Object.freeze([
@@ -60,10 +58,10 @@ const tlsModes: readonly string[] = [
 export function parseGateway(doc: FieldReader, source: Source): Gateway {
   const spec = doc.child('spec');
   const portNames = new Set<string>();
-  const servers = spec.list('servers').map((server): GatewayServer => {
-    server.only(['port', 'hosts', 'name', 'bind', 'tls'], notYet);
+  const servers = spec.items('servers', (server): GatewayServer => {
+    server.only(['port', 'hosts', 'name', 'bind', 'tls'], ['defaultEndpoint']);
     const port = server.child('port');
-    port.only(['number', 'name', 'protocol'], notYet);
+    port.only(['number', 'name', 'protocol'], ['targetPort']);
     const name = port.optionalString('name') ?? '';
     const protocol = port.string('protocol').toUpperCase();
     if (!gatewayProtocols.includes(protocol))
@@ -89,7 +87,8 @@ export function parseGateway(doc: FieldReader, source: Source): Gateway {
       tls,
     });
   });
-  if (servers.length === 0) throw spec.error('gateway must have at least one server', `${spec.path}.servers`);
+  if (spec.optionalList('servers').length === 0)
+    throw spec.error('gateway must have at least one server', `${spec.path}.servers`);
   return Object.freeze({ kind: 'Gateway', ...source, selector: spec.labels('selector'), servers });
 }
 
@@ -106,7 +105,26 @@ function checkServerHost(server: FieldReader, host: string, path: string): void 
 
 /** SIMPLE with a credentialName on HTTPS, or only httpsRedirect on HTTP; anything else by name. */
 function parseServerTls(tls: FieldReader, protocol: string): ServerTls {
-  tls.only(['httpsRedirect', 'mode', 'credentialName'], notYet);
+  tls.only(
+    ['httpsRedirect', 'mode', 'credentialName'],
+    [
+      'caCertCredentialName',
+      'caCertificates',
+      'caCrl',
+      'cipherSuites',
+      'credentialNames',
+      'ecdhCurves',
+      'insecureSkipVerify',
+      'maxProtocolVersion',
+      'minProtocolVersion',
+      'privateKey',
+      'serverCertificate',
+      'subjectAltNames',
+      'tlsCertificates',
+      'verifyCertificateHash',
+      'verifyCertificateSpki',
+    ],
+  );
   const redirect = tls.has('httpsRedirect') ? tls.child('httpsRedirect').value : false;
   if (typeof redirect !== 'boolean') throw tls.error('must be true or false', `${tls.path}.httpsRedirect`);
   const mode = tls.optionalString('mode');
@@ -146,7 +164,7 @@ function parseServerTls(tls: FieldReader, protocol: string): ServerTls {
 /** A VirtualService, checked as `ValidateVirtualService` (pkg/config/validation/validation.go) does, in its words. */
 export function parseVirtualService(doc: FieldReader, source: Source): VirtualService {
   const spec = doc.child('spec');
-  spec.only(['hosts', 'gateways', 'http', 'exportTo'], notYet);
+  spec.only(['hosts', 'gateways', 'http', 'exportTo'], ['tcp', 'tls']);
   const hosts = spec.has('hosts') ? spec.stringList('hosts') : [];
   const gateways = spec.has('gateways') ? spec.stringList('gateways') : [];
   // A VirtualService without hosts is a delegate: only a root's `delegate` can use it.
@@ -169,13 +187,14 @@ export function parseVirtualService(doc: FieldReader, source: Source): VirtualSe
           `${spec.path}.hosts[${j}]`,
         );
   const http = spec.optionalList('http');
-  if (http.length === 0) throw spec.error('http, tcp or tls must be provided in virtual service');
+  if (http.length === 0 && !spec.has('tcp') && !spec.has('tls'))
+    throw spec.error('http, tcp or tls must be provided in virtual service');
   return Object.freeze({
     kind: 'VirtualService',
     ...source,
     hosts: Object.freeze(hosts),
     gateways: Object.freeze(gateways.length === 0 ? ['mesh'] : gateways),
-    http: Object.freeze(http.map((route) => parseHttpRoute(route, hosts.length === 0))),
+    http: Object.freeze(spec.items('http', (route) => parseHttpRoute(route, hosts.length === 0))),
     exportTo: parseExportTo(spec, source.namespace),
   });
 }
@@ -238,10 +257,9 @@ function isIpAddress(host: string): boolean {
 
 export function parseDestinationRule(doc: FieldReader, source: Source): DestinationRule {
   const spec = doc.child('spec');
-  spec.only(['host', 'trafficPolicy', 'subsets', 'exportTo', 'workloadSelector'], notYet);
-  if (spec.has('workloadSelector')) throw spec.notImplemented(notYet, `${spec.path}.workloadSelector`);
-  const subsets = spec.optionalList('subsets').map((subset): Subset => {
-    subset.only(['name', 'labels', 'trafficPolicy'], notYet);
+  spec.only(['host', 'trafficPolicy', 'subsets', 'exportTo'], ['workloadSelector']);
+  const subsets = spec.items('subsets', (subset): Subset => {
+    subset.only(['name', 'labels', 'trafficPolicy']);
     const name = subset.string('name');
     // validateSubsetName: the name becomes part of the cluster name.
     if (!dns1123Label.test(name))
@@ -249,9 +267,7 @@ export function parseDestinationRule(doc: FieldReader, source: Source): Destinat
     return Object.freeze({
       name,
       labels: subset.labels('labels'),
-      trafficPolicy: subset.has('trafficPolicy')
-        ? parseTrafficPolicy(subset.child('trafficPolicy'))
-        : undefined,
+      trafficPolicy: subset.optional('trafficPolicy', parseTrafficPolicy),
     });
   });
   const names = new Set<string>();
@@ -264,7 +280,7 @@ export function parseDestinationRule(doc: FieldReader, source: Source): Destinat
     kind: 'DestinationRule',
     ...source,
     host: spec.string('host'),
-    trafficPolicy: spec.has('trafficPolicy') ? parseTrafficPolicy(spec.child('trafficPolicy')) : undefined,
+    trafficPolicy: spec.optional('trafficPolicy', parseTrafficPolicy),
     subsets: Object.freeze(subsets),
     exportTo: parseExportTo(spec, source.namespace),
   });
@@ -308,22 +324,31 @@ const wildcardLabel = /^(\*|(\*|\*-)?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)$/;
 
 function parseTrafficPolicy(policy: FieldReader): TrafficPolicy {
   // `tls` (ISTIO_MUTUAL...) only concerns mTLS between sidecars, which the local runtime does not emulate.
-  policy.only(['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'], notYet);
+  policy.only(
+    ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'],
+    ['portLevelSettings', 'proxyProtocol', 'retryBudget', 'tunnel'],
+  );
   return Object.freeze({
-    loadBalancer: policy.has('loadBalancer') ? parseLoadBalancer(policy.child('loadBalancer')) : undefined,
-    connectionPool: policy.has('connectionPool')
-      ? parseConnectionPool(policy.child('connectionPool'))
-      : undefined,
-    outlierDetection: policy.has('outlierDetection')
-      ? parseOutlierDetection(policy.child('outlierDetection'))
-      : undefined,
+    loadBalancer: policy.optional('loadBalancer', parseLoadBalancer),
+    connectionPool: policy.optional('connectionPool', parseConnectionPool),
+    outlierDetection: policy.optional('outlierDetection', parseOutlierDetection),
   });
 }
 
 const lbPolicies: readonly string[] = ['ROUND_ROBIN', 'LEAST_REQUEST', 'LEAST_CONN', 'RANDOM'];
 
 function parseLoadBalancer(lb: FieldReader): LoadBalancerPolicy | undefined {
-  lb.only(['simple'], notYet);
+  lb.only(
+    ['simple'],
+    [
+      'backendUtilization',
+      'consistentHash',
+      'localityLbSetting',
+      'warmup',
+      'warmupDurationSecs',
+      'zoneAwareLbSetting',
+    ],
+  );
   if (!lb.has('simple')) return undefined;
   const simple = lb.string('simple');
   if (!lbPolicies.includes(simple))
@@ -333,14 +358,11 @@ function parseLoadBalancer(lb: FieldReader): LoadBalancerPolicy | undefined {
 }
 
 function parseConnectionPool(pool: FieldReader): ConnectionPool {
-  pool.only(['tcp', 'http'], notYet);
+  pool.only(['tcp', 'http']);
   let tcp: ConnectionPool['tcp'];
   if (pool.has('tcp')) {
     const field = pool.child('tcp');
-    field.only(
-      ['maxConnections', 'connectTimeout', 'tcpKeepalive', 'maxConnectionDuration', 'idleTimeout'],
-      notYet,
-    );
+    field.only(['maxConnections', 'connectTimeout', 'tcpKeepalive', 'maxConnectionDuration', 'idleTimeout']);
     tcp = Object.freeze({
       maxConnections: optionalPositive(field, 'maxConnections'),
       connectTimeoutMs: field.has('connectTimeout') ? duration(field, 'connectTimeout') : undefined,
@@ -360,7 +382,7 @@ function parseConnectionPool(pool: FieldReader): ConnectionPool {
         'useClientProtocol',
         'maxConcurrentStreams',
       ],
-      notYet,
+      ['http2KeepAlive'],
     );
     http = Object.freeze({
       http1MaxPendingRequests: optionalPositive(field, 'http1MaxPendingRequests'),
@@ -392,7 +414,7 @@ function parseOutlierDetection(field: FieldReader): OutlierDetection {
       'splitExternalLocalOriginErrors',
       'consecutiveLocalOriginFailures',
     ],
-    notYet,
+    ['outlierDetectionHttpErrorCodes'],
   );
   // consecutive5xxErrors and consecutiveGatewayErrors are UInt32Value in istio/api, consecutiveErrors an int32.
   const consecutive5xx = field.has('consecutive5xxErrors')
@@ -433,14 +455,12 @@ function parseHttpRoute(route: FieldReader, inDelegate: boolean): HttpRoute {
       'mirrors',
       'delegate',
     ],
-    notYet,
+    ['corsPolicy', 'mirror_percent'],
   );
-  const delegate = route.has('delegate') ? parseDelegate(route.child('delegate')) : undefined;
-  const destinations = route.optionalList('route').map(parseRouteDestination);
-  const redirect = route.has('redirect') ? parseRedirect(route.child('redirect')) : undefined;
-  const directResponse = route.has('directResponse')
-    ? parseDirectResponse(route.child('directResponse'))
-    : undefined;
+  const delegate = route.optional('delegate', parseDelegate);
+  const destinations = route.items('route', parseRouteDestination);
+  const redirect = route.optional('redirect', parseRedirect);
+  const directResponse = route.optional('directResponse', parseDirectResponse);
   if (delegate) {
     if (inDelegate)
       throw route.error('delegate HTTP route cannot contain delegate', `${route.path}.delegate`);
@@ -448,7 +468,7 @@ function parseHttpRoute(route: FieldReader, inDelegate: boolean): HttpRoute {
     const name = route.optionalString('name') ?? '';
     if (route.has('redirect')) throw route.error(`root HTTP route ${name} must not specify redirect`);
     if (route.has('route')) throw route.error(`root HTTP route ${name} must not specify route`);
-  } else checkRouteConflicts(route, destinations.length > 0);
+  } else checkRouteConflicts(route, route.optionalList('route').length > 0);
   if (destinations.length > 1 && destinations.every((destination) => (destination.weight ?? 0) === 0)) {
     // Istio's validation: "total destination weight = 0" (pkg/config/validation).
     throw route.error('total destination weight = 0', `${route.path}.route`);
@@ -471,36 +491,36 @@ function parseHttpRoute(route: FieldReader, inDelegate: boolean): HttpRoute {
         : 100;
     mirrors.push(Object.freeze({ destination: parseDestination(route.child('mirror')), percentage }));
   }
-  for (const item of route.optionalList('mirrors')) {
-    item.only(['destination', 'percentage'], notYet);
-    mirrors.push(
-      Object.freeze({
+  mirrors.push(
+    ...route.items('mirrors', (item) => {
+      item.only(['destination', 'percentage']);
+      return Object.freeze({
         destination: parseDestination(item.child('destination')),
         percentage: item.has('percentage') ? percentValue(item.child('percentage')) : 100,
-      }),
-    );
-  }
-  const rewrite = route.has('rewrite') ? parseRewrite(route.child('rewrite')) : undefined;
-  const headers = route.has('headers') ? parseHeaders(route.child('headers')) : undefined;
+      });
+    }),
+  );
+  const rewrite = route.optional('rewrite', parseRewrite);
+  const headers = route.optional('headers', parseHeaders);
   checkAuthorityRewrite(route, rewrite, headers);
   return Object.freeze({
     name: route.optionalString('name'),
-    match: Object.freeze(route.optionalList('match').map(parseMatch)),
+    match: Object.freeze(route.items('match', parseMatch)),
     route: Object.freeze(destinations),
     redirect,
     directResponse,
     rewrite,
     headers,
     timeoutMs: route.has('timeout') ? duration(route, 'timeout') : undefined,
-    retries: route.has('retries') ? parseRetries(route.child('retries')) : undefined,
-    fault: route.has('fault') ? parseFault(route.child('fault')) : undefined,
+    retries: route.optional('retries', parseRetries),
+    fault: route.optional('fault', parseFault),
     mirrors: Object.freeze(mirrors.filter((mirror) => mirror.percentage > 0)),
     delegate,
   });
 }
 
 function parseDelegate(field: FieldReader): { name: string; namespace: string | undefined } {
-  field.only(['name', 'namespace'], notYet);
+  field.only(['name', 'namespace']);
   return Object.freeze({ name: field.string('name'), namespace: field.optionalString('namespace') });
 }
 
@@ -559,7 +579,7 @@ function parseMatch(match: FieldReader): HttpMatchRequest {
       'sourceLabels',
       'sourceNamespace',
     ],
-    notYet,
+    ['statPrefix'],
   );
   const gateways = match.has('gateways') ? match.stringList('gateways') : [];
   for (const [index, name] of gateways.entries())
@@ -616,7 +636,7 @@ function parseValueMatch(field: FieldReader, where: string): ValueMatch {
 
 /** validateStringMatch / validateStringMatchRegexp, in their words. */
 function parseStringMatch(field: FieldReader, where: string, emptyPrefix = false): StringMatch {
-  field.only(['exact', 'prefix', 'regex'], notYet);
+  field.only(['exact', 'prefix', 'regex']);
   const keys = Object.keys(field.record());
   if (keys.length !== 1) throw field.error('needs exactly one of exact, prefix, regex');
   const key = keys[0] as 'exact' | 'prefix' | 'regex';
@@ -643,7 +663,7 @@ function parseStringMatch(field: FieldReader, where: string, emptyPrefix = false
 
 /** validateDestination: a host (never `*`), a subset name that can be part of a cluster name. */
 function parseDestination(destination: FieldReader): Destination {
-  destination.only(['host', 'subset', 'port'], notYet);
+  destination.only(['host', 'subset', 'port']);
   const host = destination.string('host');
   const hostPath = `${destination.path}.host`;
   if (host === '*') throw destination.error(`invalid destination host ${host}`, hostPath);
@@ -654,29 +674,32 @@ function parseDestination(destination: FieldReader): Destination {
   return Object.freeze({
     host,
     subset,
-    port: destination.has('port') ? destination.child('port').port('number') : undefined,
+    port: destination.optional('port', (port) => {
+      port.only(['number']);
+      return port.port('number');
+    }),
   });
 }
 
 function parseRouteDestination(item: FieldReader): HttpRouteDestination {
-  item.only(['destination', 'weight', 'headers'], notYet);
+  item.only(['destination', 'weight', 'headers']);
   return Object.freeze({
     ...parseDestination(item.child('destination')),
     weight: item.has('weight') ? item.integer('weight') : undefined,
-    headers: item.has('headers') ? parseHeaders(item.child('headers')) : undefined,
+    headers: item.optional('headers', parseHeaders),
   });
 }
 
 function parseHeaders(field: FieldReader): Headers {
-  field.only(['request', 'response'], notYet);
+  field.only(['request', 'response']);
   return Object.freeze({
-    request: field.has('request') ? parseHeaderOperations(field.child('request')) : undefined,
-    response: field.has('response') ? parseHeaderOperations(field.child('response')) : undefined,
+    request: field.optional('request', parseHeaderOperations),
+    response: field.optional('response', parseHeaderOperations),
   });
 }
 
 function parseHeaderOperations(field: FieldReader): HeaderOperations {
-  field.only(['set', 'add', 'remove'], notYet);
+  field.only(['set', 'add', 'remove']);
   const pairs = (key: string) =>
     Object.freeze(
       Object.entries(field.labels(key)).map(([name, value]) =>
@@ -693,11 +716,11 @@ function parseHeaderOperations(field: FieldReader): HeaderOperations {
 }
 
 function parseRewrite(field: FieldReader): HttpRewrite {
-  field.only(['uri', 'authority', 'uriRegexRewrite'], notYet);
+  field.only(['uri', 'authority', 'uriRegexRewrite']);
   let uriRegexRewrite: HttpRewrite['uriRegexRewrite'];
   if (field.has('uriRegexRewrite')) {
     const regex = field.child('uriRegexRewrite');
-    regex.only(['match', 'rewrite'], notYet);
+    regex.only(['match', 'rewrite']);
     const match = regex.string('match');
     const problem = checkRe2(match);
     if (problem !== undefined)
@@ -715,7 +738,7 @@ function parseRewrite(field: FieldReader): HttpRewrite {
 }
 
 function parseRedirect(field: FieldReader): HttpRedirect {
-  field.only(['uri', 'authority', 'port', 'derivePort', 'scheme', 'redirectCode'], notYet);
+  field.only(['uri', 'authority', 'port', 'derivePort', 'scheme', 'redirectCode'], ['prefixRewrite']);
   const derivePort = field.optionalString('derivePort');
   if (
     derivePort !== undefined &&
@@ -740,11 +763,11 @@ function parseRedirect(field: FieldReader): HttpRedirect {
 }
 
 function parseDirectResponse(field: FieldReader): HttpDirectResponse {
-  field.only(['status', 'body'], notYet);
+  field.only(['status', 'body']);
   let body: string | undefined;
   if (field.has('body')) {
     const bodyField = field.child('body');
-    bodyField.only(['string'], notYet);
+    bodyField.only(['string'], ['bytes']);
     const value = bodyField.child('string').value;
     if (typeof value !== 'string') throw bodyField.error('must be a string', `${bodyField.path}.string`);
     body = value;
@@ -754,10 +777,14 @@ function parseDirectResponse(field: FieldReader): HttpDirectResponse {
 }
 
 function parseRetries(field: FieldReader): HttpRetry {
-  field.only(
-    ['attempts', 'perTryTimeout', 'retryOn', 'retryRemoteLocalities', 'retryIgnorePreviousHosts', 'backoff'],
-    notYet,
-  );
+  field.only([
+    'attempts',
+    'perTryTimeout',
+    'retryOn',
+    'retryRemoteLocalities',
+    'retryIgnorePreviousHosts',
+    'backoff',
+  ]);
   return Object.freeze({
     attempts: field.optionalInteger('attempts', 0),
     perTryTimeoutMs: field.has('perTryTimeout') ? duration(field, 'perTryTimeout') : undefined,
@@ -770,17 +797,17 @@ function parseRetries(field: FieldReader): HttpRetry {
 }
 
 function parseFault(field: FieldReader): HttpFault {
-  field.only(['delay', 'abort'], notYet);
+  field.only(['delay', 'abort']);
   let delay: HttpFault['delay'];
   if (field.has('delay')) {
     const d = field.child('delay');
-    d.only(['fixedDelay', 'percentage', 'percent'], notYet);
+    d.only(['fixedDelay', 'percentage', 'percent'], ['exponentialDelay']);
     delay = Object.freeze({ fixedDelayMs: duration(d, 'fixedDelay'), percentage: faultPercentage(d) });
   }
   let abort: HttpFault['abort'];
   if (field.has('abort')) {
     const a = field.child('abort');
-    a.only(['httpStatus', 'percentage'], notYet);
+    a.only(['httpStatus', 'percentage'], ['grpcStatus', 'http2Error']);
     const httpStatus = a.integer('httpStatus', 200);
     if (httpStatus > 599) throw a.error('must be an HTTP status between 200 and 599', `${a.path}.httpStatus`);
     abort = Object.freeze({ httpStatus, percentage: faultPercentage(a) });
@@ -805,7 +832,7 @@ function faultPercentage(field: FieldReader): number {
 
 /** `{ value: 12.5 }`, a double in 0–100. */
 function percentValue(field: FieldReader): number {
-  field.only(['value'], notYet);
+  field.only(['value']);
   if (!field.has('value')) return 0;
   const value = field.child('value').value;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) {

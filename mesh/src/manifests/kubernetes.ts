@@ -1,4 +1,20 @@
 import { type FieldReader, isPort } from './fields.ts';
+import {
+  containerFields,
+  containerPortFields,
+  deploymentSpecFields,
+  envVarFields,
+  httpGetFields,
+  labelSelectorFields,
+  objectFields,
+  objectMetaFields,
+  podSpecFields,
+  podTemplateFields,
+  probeFields,
+  servicePortFields,
+  serviceSpecFields,
+  statefulSetSpecFields,
+} from './kubernetes-fields.ts';
 import type {
   ConfigMap,
   Container,
@@ -18,17 +34,27 @@ export function parseDeployment(
   source: Source,
   kind: WorkloadKind = 'Deployment',
 ): Deployment {
+  doc.only(objectFields);
   const spec = doc.child('spec');
+  spec.only(kind === 'Deployment' ? deploymentSpecFields : statefulSetSpecFields);
   const template = spec.child('template');
+  template.only(podTemplateFields);
   const podLabels = template.child('metadata').labels('labels');
-  const matchLabels = spec.child('selector').labels('matchLabels');
+  template.child('metadata').only(objectMetaFields);
+  const selector = spec.child('selector');
+  selector.only(labelSelectorFields);
+  const matchLabels = selector.labels('matchLabels');
   for (const [key, value] of Object.entries(matchLabels)) {
     if (podLabels[key] !== value) {
-      throw spec.error(`selector.matchLabels ${key}=${value} does not match the pod template's labels`);
+      spec.report(
+        spec.error(`selector.matchLabels ${key}=${value} does not match the pod template's labels`),
+      );
     }
   }
-  const containers = template.child('spec').list('containers').map(parseContainer);
-  if (containers.length === 0)
+  const podSpec = template.child('spec');
+  podSpec.only(podSpecFields);
+  const containers = podSpec.items('containers', parseContainer, true);
+  if (containers.length === 0 && podSpec.optionalList('containers').length === 0)
     throw template.error('needs at least one container', `${template.path}.spec.containers`);
   return Object.freeze({
     kind,
@@ -40,25 +66,27 @@ export function parseDeployment(
 }
 
 function parseContainer(container: FieldReader): Container {
+  container.only(containerFields);
   return Object.freeze({
     name: container.string('name'),
     image: container.string('image'),
     ports: Object.freeze(
-      container.optionalList('ports').map((port) => ({
-        name: port.optionalString('name'),
-        containerPort: port.port('containerPort'),
-      })),
+      container.items('ports', (port) => {
+        port.only(containerPortFields);
+        return { name: port.optionalString('name'), containerPort: port.port('containerPort') };
+      }),
     ),
     command: optionalStrings(container, 'command'),
     args: optionalStrings(container, 'args'),
-    envFrom: Object.freeze(container.optionalList('envFrom').map(parseEnvFrom)),
-    env: Object.freeze(container.optionalList('env').map(parseEnvVar)),
-    readinessProbe: parseProbe(container, 'readinessProbe'),
-    livenessProbe: parseProbe(container, 'livenessProbe'),
+    envFrom: Object.freeze(container.items('envFrom', parseEnvFrom)),
+    env: Object.freeze(container.items('env', parseEnvVar)),
+    readinessProbe: container.optional('readinessProbe', parseProbe),
+    livenessProbe: container.optional('livenessProbe', parseProbe),
   });
 }
 
 function parseEnvVar(env: FieldReader): EnvVar {
+  env.only(envVarFields);
   const name = env.string('name');
   if (!env.has('valueFrom')) {
     const value = env.child('value').value ?? '';
@@ -67,16 +95,22 @@ function parseEnvVar(env: FieldReader): EnvVar {
   }
   const valueFrom = env.child('valueFrom');
   const sources = ['secretKeyRef', 'configMapKeyRef', 'fieldRef'];
-  valueFrom.only(sources, `is not supported locally (supported: ${sources.join(', ')})`);
-  const given = sources.filter((source) => valueFrom.has(source));
+  valueFrom.only(
+    sources,
+    ['resourceFieldRef'],
+    `is not supported locally (supported: ${sources.join(', ')})`,
+  );
+  const given = [...sources, 'resourceFieldRef'].filter((source) => valueFrom.has(source));
   if (given.length !== 1) throw valueFrom.error(`needs exactly one of ${sources.join(', ')}`);
+  // Refused by name above; reaching here means its problem is being collected.
+  if (given[0] === 'resourceFieldRef') return { name, value: '' };
   if (valueFrom.has('secretKeyRef'))
     return { name, secretKeyRef: parseKeyRef(valueFrom.child('secretKeyRef')) };
   if (valueFrom.has('configMapKeyRef')) {
     return { name, configMapKeyRef: parseKeyRef(valueFrom.child('configMapKeyRef')) };
   }
   const fieldRef = valueFrom.child('fieldRef');
-  fieldRef.only(['fieldPath', 'apiVersion'], 'is not a fieldRef field (known: fieldPath, apiVersion)');
+  fieldRef.only(['fieldPath', 'apiVersion']);
   const fieldPath = fieldRef.string('fieldPath');
   if (!supportedFieldPath.test(fieldPath)) {
     throw fieldRef.error(
@@ -91,20 +125,17 @@ function parseEnvVar(env: FieldReader): EnvVar {
 const supportedFieldPath = /^(metadata\.name|metadata\.namespace|status\.podIP|metadata\.labels\['[^']+'\])$/;
 
 function parseKeyRef(ref: FieldReader): KeyRef {
-  ref.only(['name', 'key', 'optional'], 'is not a key reference field (known: name, key, optional)');
+  ref.only(['name', 'key', 'optional']);
   return Object.freeze({ name: ref.string('name'), key: ref.string('key'), optional: optionalBoolean(ref) });
 }
 
 function parseEnvFrom(source: FieldReader): EnvFromSource {
-  source.only(
-    ['prefix', 'configMapRef', 'secretRef'],
-    'is not supported locally (supported: prefix, configMapRef, secretRef)',
-  );
+  source.only(['prefix', 'configMapRef', 'secretRef']);
   const refs = (['configMapRef', 'secretRef'] as const).filter((key) => source.has(key));
   if (refs.length !== 1) throw source.error('needs exactly one of configMapRef, secretRef');
   const key = refs[0] as 'configMapRef' | 'secretRef';
   const ref = source.child(key);
-  ref.only(['name', 'optional'], `is not a ${key} field (known: name, optional)`);
+  ref.only(['name', 'optional']);
   const prefix = source.has('prefix') ? source.string('prefix') : '';
   return Object.freeze({
     kind: key === 'configMapRef' ? 'ConfigMap' : 'Secret',
@@ -136,7 +167,11 @@ const configMapKey = /^[-._a-zA-Z0-9]+$/;
 
 /** A ConfigMap's `data`: values are strings, keys as the API server allows them. */
 export function parseConfigMap(doc: FieldReader, source: Source): ConfigMap {
-  doc.only(['apiVersion', 'kind', 'metadata', 'data'], 'is not supported locally (supported: data)');
+  doc.only(
+    ['apiVersion', 'kind', 'metadata', 'data'],
+    ['binaryData', 'immutable'],
+    'is not supported locally (supported: data)',
+  );
   const data = doc.labels('data');
   for (const key of Object.keys(data)) {
     if (!configMapKey.test(key) || key === '.' || key === '..' || key.length > 253)
@@ -145,11 +180,11 @@ export function parseConfigMap(doc: FieldReader, source: Source): ConfigMap {
   return Object.freeze({ kind: 'ConfigMap', ...source, data });
 }
 
-function parseProbe(container: FieldReader, key: string): HttpGetProbe | undefined {
-  if (!container.has(key)) return undefined;
-  const probe = container.child(key);
+function parseProbe(probe: FieldReader): HttpGetProbe | undefined {
+  probe.only(probeFields);
   if (!probe.has('httpGet')) return undefined;
   const httpGet = probe.child('httpGet');
+  httpGet.only(httpGetFields);
   const port = httpGet.child('port').value;
   if (!(typeof port === 'string' && port !== '') && !(typeof port === 'number' && isPort(port))) {
     throw httpGet.error('must be a port number (1..65535) or a port name', `${httpGet.path}.port`);
@@ -165,24 +200,36 @@ function parseProbe(container: FieldReader, key: string): HttpGetProbe | undefin
 }
 
 export function parseService(doc: FieldReader, source: Source): Service {
+  doc.only(objectFields);
   const spec = doc.child('spec');
-  const ports = spec.list('ports').map((port) => {
-    const number = port.port('port');
-    const target = port.has('targetPort') ? port.child('targetPort').value : number;
-    if (!(typeof target === 'string' && target !== '') && !(typeof target === 'number' && isPort(target))) {
-      throw port.error('must be a port number (1..65535) or a port name', `${port.path}.targetPort`);
-    }
-    return Object.freeze({
-      name: port.optionalString('name'),
-      port: number,
-      targetPort: target,
-      appProtocol: port.optionalString('appProtocol'),
-    });
-  });
+  spec.only(serviceSpecFields);
+  const ports = spec.items(
+    'ports',
+    (port) => {
+      port.only(servicePortFields);
+      const number = port.port('port');
+      if (!port.has('targetPort')) return servicePort(port, number, number);
+      const target = port.child('targetPort').value;
+      if (!(typeof target === 'string' && target !== '') && !(typeof target === 'number' && isPort(target))) {
+        throw port.error('must be a port number (1..65535) or a port name', `${port.path}.targetPort`);
+      }
+      return servicePort(port, number, target);
+    },
+    true,
+  );
   return Object.freeze({
     kind: 'Service',
     ...source,
     selector: spec.labels('selector'),
     ports: Object.freeze(ports),
+  });
+}
+
+function servicePort(port: FieldReader, number: number, targetPort: number | string) {
+  return Object.freeze({
+    name: port.optionalString('name'),
+    port: number,
+    targetPort,
+    appProtocol: port.optionalString('appProtocol'),
   });
 }

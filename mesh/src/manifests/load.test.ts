@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ManifestError } from '../errors.ts';
+import { ManifestError, NotImplementedError } from '../errors.ts';
 import { buildTopology, loadTopology, parseYaml } from './load.ts';
 
 const deployDir = fileURLToPath(new URL('../../../deploy/', import.meta.url));
@@ -328,5 +328,91 @@ spec: { host: back, trafficPolicy: { portLevelSettings: [{ port: { number: 99999
       'bomb.yaml: invalid YAML: too many aliases (at most 100 expansions per document)',
     );
     expect(() => parseYaml('ok.yaml', 'a: &x { b: 1 }\nc: *x\n')).not.toThrow();
+  });
+});
+
+describe('strict decoding, as kubectl and the API server answer', () => {
+  const virtualService = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: back, namespace: music }
+spec:
+  hosts: [back]
+  http:
+    - routee: [{ destination: { host: back } }]
+      timout: 5s
+    - route: [{ destination: { host: back }, weight: -1 }]
+      retries: { attempts: 3, perTryTimout: 1s }
+`;
+
+  it('names every problem of a refused document, each by its path, not only the first', () => {
+    const error = errorOf(virtualService);
+    expect(error.problems.map((problem) => problem.detail)).toEqual([
+      'unknown field "spec.http[0].routee"; did you mean "route"?',
+      'unknown field "spec.http[0].timout"; did you mean "timeout"?',
+      'spec.http[0]: HTTP route, redirect or direct_response is required',
+      'spec.http[1].route[0].weight: must be an integer >= 0',
+      'unknown field "spec.http[1].retries.perTryTimout"; did you mean "perTryTimeout"?',
+    ]);
+    expect(error.message).toBe(
+      `deploy/kubernetes/test.yaml: 5 problems: ${error.problems.map((problem) => problem.detail).join('; ')}`,
+    );
+  });
+
+  it('names a misspelt Kubernetes field by its whole path, as kubectl does', () => {
+    const error = errorOf(
+      deployment(`  selector: { matchLabels: { app: back } }
+  template:
+    metadata: { labels: { app: back } }
+    spec:
+      containers:
+        - name: back
+          imagee: music/back:0.1.0
+          resources: { limits: { memory: 256Mi } }
+      restartPolicyy: Always`),
+    );
+    expect(error.problems.map((problem) => problem.detail)).toEqual([
+      'unknown field "spec.template.spec.restartPolicyy"; did you mean "restartPolicy"?',
+      'unknown field "spec.template.spec.containers[0].imagee"; did you mean "image"?',
+      'spec.template.spec.containers[0].image: must be a non-empty string',
+    ]);
+  });
+
+  it('tells a field Istio has but the runtime lacks (refused by name) from one Istio does not have', () => {
+    const yaml = (key: string) => `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: back, namespace: music }
+spec:
+  hosts: [back]
+  http:
+    - route: [{ destination: { host: back } }]
+      ${key}: { allowOrigins: [{ exact: "https://example.com" }] }
+`;
+    const refused = errorOf(yaml('corsPolicy'));
+    expect(refused).toBeInstanceOf(NotImplementedError);
+    expect(refused.message).toBe(
+      'deploy/kubernetes/test.yaml: spec.http[0].corsPolicy: is not supported by the local runtime yet',
+    );
+    const unknown = errorOf(yaml('corsPolicyy'));
+    expect(unknown).not.toBeInstanceOf(NotImplementedError);
+    expect(unknown.message).toBe(
+      'deploy/kubernetes/test.yaml: unknown field "spec.http[0].corsPolicyy"; did you mean "corsPolicy"?',
+    );
+  });
+
+  it('reports the problems of every refused document of a batch at once', () => {
+    const error = errorOf(`${virtualService}---
+apiVersion: v1
+kind: Service
+metadata: { name: back, namespace: music }
+spec:
+  selectr: { app: back }
+  ports: [{ port: 8080, name: http }]
+`);
+    expect(error.problems.at(-1)?.message).toBe(
+      'deploy/kubernetes/test.yaml (document 2): unknown field "spec.selectr"; did you mean "selector"?',
+    );
+    expect(error.problems).toHaveLength(6);
   });
 });

@@ -2,9 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { ManifestError } from '../errors.ts';
-import { FieldReader } from './fields.ts';
+import { decodeAll, FieldReader, type Problems } from './fields.ts';
 import { checkIstioApiVersion, parseDestinationRule, parseGateway, parseVirtualService } from './istio.ts';
 import { parseConfigMap, parseDeployment, parseService } from './kubernetes.ts';
+import { objectMetaFields } from './kubernetes-fields.ts';
 import type {
   ConfigMap,
   Deployment,
@@ -73,9 +74,13 @@ export const maxYamlAliases = 100;
 export class YamlDocument extends FieldReader {
   readonly position: SourcePosition;
 
-  constructor(name: string, value: unknown, position: SourcePosition) {
-    super(name, '', value);
+  constructor(name: string, value: unknown, position: SourcePosition, problems?: Problems) {
+    super(name, '', value, problems);
     this.position = position;
+  }
+
+  override collecting(problems: Problems): YamlDocument {
+    return new YamlDocument(this.file, this.value, this.position, problems);
   }
 }
 
@@ -129,6 +134,7 @@ function fieldLines(node: Node, path: string, lineOf: (node: Node) => number, li
 
 const istioKinds = new Set(['Gateway', 'VirtualService', 'DestinationRule']);
 
+/** The runtime's model of these documents; a ManifestError names every problem of every document. */
 export function buildTopology(documents: readonly FieldReader[]): Topology {
   const deployments: Deployment[] = [];
   const services: Service[] = [];
@@ -139,11 +145,12 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
   const configMaps: ConfigMap[] = [];
   const others: OtherResource[] = [];
   const seen = new Set<string>();
-  for (const doc of documents) {
+  decodeAll(documents, (doc) => {
     doc.record();
     const apiVersion = doc.string('apiVersion');
     const kind = doc.string('kind');
     const metadata = doc.child('metadata');
+    metadata.only(objectMetaFields);
     const source: Source = {
       file: doc.file,
       name: metadata.string('name'),
@@ -160,11 +167,12 @@ export function buildTopology(documents: readonly FieldReader[]): Topology {
     else if (kind === 'ConfigMap' && apiVersion === 'v1') configMaps.push(parseConfigMap(doc, source));
     else if (apiVersion.startsWith('networking.istio.io/') && istioKinds.has(kind)) {
       checkIstioApiVersion(doc, apiVersion);
+      doc.only(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
       if (kind === 'Gateway') gateways.push(parseGateway(doc, source));
       else if (kind === 'VirtualService') virtualServices.push(parseVirtualService(doc, source));
       else destinationRules.push(parseDestinationRule(doc, source));
     } else others.push(Object.freeze({ ...source, kind, apiVersion }));
-  }
+  });
   return Object.freeze({
     deployments: Object.freeze(deployments),
     services: Object.freeze(services),

@@ -16,10 +16,7 @@ const secretKey = /^[-._a-zA-Z0-9]+$/;
  * so that no log line or error can carry them.
  */
 export function parseSecret(doc: FieldReader, source: Source): Secret {
-  doc.only(
-    ['apiVersion', 'kind', 'metadata', 'type', 'data', 'stringData', 'immutable'],
-    'is not a Secret field',
-  );
+  doc.only(['apiVersion', 'kind', 'metadata', 'type', 'data', 'stringData', 'immutable']);
   const type = doc.optionalString('type') ?? 'Opaque';
   if (!secretTypes.includes(type)) {
     throw doc.error(

@@ -48,12 +48,12 @@ describe('parseProfile', () => {
     expect(() => parseProfile('/app/profile.yaml', 'apiVersion: v1\nkind: ConfigMap\n')).toThrow(
       '/app/profile.yaml: kind: must be LocalProfile (a local profile, not a Kubernetes object)',
     );
-    expect(parse('images: {}')).toThrow(/^\/app\/profile\.yaml: images: is not a profile field/);
+    expect(parse('images: {}')).toThrow(/^\/app\/profile\.yaml: unknown field "images"/);
     expect(parse('programs: { web: { command: [] } }')).toThrow(
       '/app/profile.yaml: programs.web.command: needs at least the program to run',
     );
     expect(parse('programs: { web: { command: [node], cwd: x } }')).toThrow(
-      '/app/profile.yaml: programs.web.cwd: is not a program field (known: command, args, env, workingDir)',
+      '/app/profile.yaml: unknown field "programs.web.cwd" (known: command, args, env, workingDir)',
     );
     expect(parse('secrets: { s: { k: 3 } }')).toThrow(
       '/app/profile.yaml: secrets.s.k: must be a string, null (left unset) or { generate, file } (quote numbers)',

@@ -114,7 +114,7 @@ export function parseProfile(file: string, text: string): Profile {
   if (root.child('kind').value !== 'LocalProfile') {
     throw root.error('must be LocalProfile (a local profile, not a Kubernetes object)', 'kind');
   }
-  root.only(topLevel, `is not a profile field (known: ${topLevel.join(', ')})`);
+  root.only(topLevel);
   const base = dirname(file);
   const at = (reader: FieldReader, key: string) => resolve(base, reader.string(key));
   const workingDir = root.has('workingDir') ? at(root, 'workingDir') : base;
@@ -135,7 +135,7 @@ export function parseProfile(file: string, text: string): Profile {
     env: root.labels('env'),
     warnIfMissing: Object.freeze(
       root.optionalList('warnIfMissing').map((entry) => {
-        entry.only(['path', 'message'], 'is not a warnIfMissing field (known: path, message)');
+        entry.only(['path', 'message']);
         return Object.freeze({ path: at(entry, 'path'), message: entry.string('message') });
       }),
     ),
@@ -145,7 +145,7 @@ export function parseProfile(file: string, text: string): Profile {
 }
 
 function parseDatabase(database: FieldReader): ProfileDatabase {
-  database.only(['name', 'images'], 'is not a database field (known: name, images)');
+  database.only(['name', 'images']);
   return Object.freeze({
     name: database.string('name'),
     images: Object.freeze(database.has('images') ? database.stringList('images') : []),
@@ -159,10 +159,7 @@ function parsePrograms(root: FieldReader, base: string, workingDir: string): Rec
   for (const image of Object.keys(table.record())) {
     const entry = table.child(image);
     const field = `programs["${image}"]`;
-    entry.only(
-      ['command', 'args', 'env', 'workingDir'],
-      'is not a program field (known: command, args, env, workingDir)',
-    );
+    entry.only(['command', 'args', 'env', 'workingDir']);
     const command = entry.stringList('command');
     if (command.length === 0) throw entry.error('needs at least the program to run', `${entry.path}.command`);
     programs[image] = Object.freeze({
@@ -205,7 +202,7 @@ function parseSecretValue(field: FieldReader, value: unknown): SecretValue {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw field.error('must be a string, null (left unset) or { generate, file } (quote numbers)');
   }
-  field.only(['generate', 'file'], 'is not a generated value field (known: generate, file)');
+  field.only(['generate', 'file']);
   const generate = field.string('generate');
   if (!generators.includes(generate as Generator)) {
     throw field.error(`must be one of ${generators.join(', ')}`, `${field.path}.generate`);
