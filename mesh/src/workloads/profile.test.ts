@@ -66,6 +66,12 @@ describe('parseProfile', () => {
     );
   });
 
+  it('names every problem of the profile at once', () => {
+    expect(parse('welcom: hi\nprograms: { web: { command: [node], cwd: x } }\nenv: { A: 1 }')).toThrow(
+      '/app/profile.yaml: 3 problems: unknown field "welcom"; did you mean "welcome"?; unknown field "programs.web.cwd" (known: command, args, env, workingDir); env.A: must be a string',
+    );
+  });
+
   it('refuses a misspelt runtime value, and the database URL without a database', () => {
     expect(parse('env: { URL: "$(mesh.ingresUrl)/x" }')).toThrow(
       '/app/profile.yaml: env.URL: $(mesh.ingresUrl) is not a runtime value (known: mesh.ingressUrl, mesh.statsUrl, mesh.databaseUrl, mesh.logLevel)',

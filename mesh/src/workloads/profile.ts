@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, normalize, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ManifestError } from '../errors.ts';
-import { FieldReader } from '../manifests/fields.ts';
+import { decodeAll, FieldReader } from '../manifests/fields.ts';
 import { maxYamlAliases } from '../manifests/load.ts';
 import { references } from './expansion.ts';
 
@@ -110,6 +110,11 @@ export function parseProfile(file: string, text: string): Profile {
   const error = document.errors[0];
   if (error) throw new ManifestError(shown, undefined, `invalid YAML: ${error.message.split('\n')[0]}`);
   const root = new FieldReader(shown, '', document.toJS({ maxAliasCount: maxYamlAliases }));
+  return decodeAll([root], (doc) => readProfile(file, doc))[0] as Profile;
+}
+
+/** The profile's fields; every problem of the file is reported at once (decodeAll). */
+function readProfile(file: string, root: FieldReader): Profile {
   root.record();
   if (root.child('kind').value !== 'LocalProfile') {
     throw root.error('must be LocalProfile (a local profile, not a Kubernetes object)', 'kind');
