@@ -36,6 +36,8 @@ describe('npm start', () => {
         '0',
         '--stats-port',
         '0',
+        '--console-port',
+        '0',
         '--data-dir',
         dataDir,
       ],
@@ -73,6 +75,16 @@ describe('npm start', () => {
     expect(login.status).toBe(200);
     const { id_token: token } = (await login.json()) as { id_token: string };
     expect(output()).not.toContain(token);
+
+    // The mesh console's graph API, Kiali's shape, over the traffic so far (the login above).
+    const consoleUrl = /Mesh console API: (http:\/\/\S+)/.exec(output())?.[1];
+    expect(consoleUrl).toBeDefined();
+    const graph = await fetch(consoleUrl as string);
+    expect(graph.status).toBe(200);
+    expect(await graph.json()).toMatchObject({
+      graphType: 'versionedApp',
+      elements: { nodes: expect.any(Array) },
+    });
 
     const started = descendants(child.pid ?? 0);
     expect(started.length).toBeGreaterThanOrEqual(3);

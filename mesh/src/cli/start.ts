@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { type Console, startConsole } from '../../console/src/server.ts';
 import { defaultDataDir, defaultProfileFile, parsePort } from '../config.ts';
 import { MeshError, UsageError } from '../errors.ts';
 import { createLogger, isLogLevel } from '../log.ts';
@@ -26,6 +27,10 @@ const options = {
   'stats-port': {
     type: 'string',
     description: 'Istio metrics port, /stats/prometheus (default MUSIC_STATS_PORT or 15090; 0 = any)',
+  },
+  'console-port': {
+    type: 'string',
+    description: "mesh console API port (default MUSIC_CONSOLE_PORT or 20001, Kiali's; 0 = any)",
   },
   'data-dir': {
     type: 'string',
@@ -130,10 +135,39 @@ async function main(): Promise<number> {
   const dataDirFlag = runtime.dataDir === defaultDataDir() ? '' : ` --data-dir ${runtime.dataDir}`;
   out(`Admin API: ${runtime.adminUrl} — try \`npm run mesh -- get pods${dataDirFlag}\` (or --help)`);
   out(`Istio metrics: ${runtime.statsUrl}`);
+  const console = await startMeshConsole(args['console-port'], runtime, log);
+  if (console) {
+    const namespace = profile.namespace;
+    out(
+      `Mesh console API: ${console.url.replace('127.0.0.1', 'localhost')}/api/namespaces/graph?namespaces=${namespace}&graphType=versionedApp`,
+    );
+  }
   out('Press Ctrl-C to stop.');
   out('');
   // Keep running until a signal stops us.
   return new Promise<number>(() => {});
+}
+
+/** The console is an aid: a port already taken (a Kiali port-forward) is a warning, not a failed start. */
+async function startMeshConsole(
+  flag: string | undefined,
+  runtime: Runtime,
+  log: ReturnType<typeof createLogger>,
+): Promise<Console | undefined> {
+  const port =
+    parsePort(flag, '--console-port') ??
+    parsePort(process.env.MUSIC_CONSOLE_PORT, 'MUSIC_CONSOLE_PORT') ??
+    20001;
+  try {
+    // It ends with the process: start.ts exits once the runtime has stopped.
+    return await startConsole({ statsUrl: runtime.statsUrl, port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    log.warn(
+      `mesh console: port ${port} is already in use; pick another with --console-port (the runtime runs without it)`,
+    );
+    return undefined;
+  }
 }
 
 main().then(

@@ -1,0 +1,138 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
+import type { TrafficWindow } from './telemetry/scraped.ts';
+
+/** Where the console reads traffic: the runtime's scraped stats now, a cluster's Prometheus next. */
+export interface TrafficSource {
+  /** Every series' increase over the last `seconds`. */
+  window(seconds: number): TrafficWindow | Promise<TrafficWindow>;
+  /** The largest window the source can answer, seconds. */
+  readonly maxWindowSeconds: number;
+}
+
+export interface ConsoleAppOptions {
+  readonly source: TrafficSource;
+  /** The `Host` names the console answers for (DNS rebinding): its loopback authority. */
+  readonly hosts: ReadonlySet<string>;
+}
+
+/** A request the console refuses, answered as problem+json naming the parameter. */
+export class ConsoleRequestError extends Error {
+  readonly code: string;
+  readonly httpStatus: number;
+
+  constructor(code: string, httpStatus: number, message: string) {
+    super(message);
+    this.name = 'ConsoleRequestError';
+    this.code = code;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/**
+ * The console's HTTP API. `GET /api/namespaces/graph` answers Kiali's graph JSON for the same
+ * query parameters (kiali/kiali graph/options.go, with its defaults: `graphType=workload`,
+ * `duration=10m`, `injectServiceNodes=false`, `responseTime=95`).
+ */
+export function consoleApp(options: ConsoleAppOptions): RequestListener {
+  return (req, res) => {
+    handle(req, res, options).catch((error: unknown) => {
+      if (error instanceof ConsoleRequestError)
+        return sendProblem(res, error.httpStatus, error.code, error.message);
+      sendProblem(res, 500, 'INTERNAL', 'internal error');
+    });
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: ConsoleAppOptions): Promise<void> {
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (!options.hosts.has(host))
+    throw new ConsoleRequestError(
+      'HOST_REFUSED',
+      421,
+      `the console answers only for Host ${[...options.hosts].join(', ')}`,
+    );
+  const url = new URL(req.url ?? '/', 'http://console.local');
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new ConsoleRequestError('METHOD_NOT_ALLOWED', 405, `${req.method} is not served here (GET only)`);
+  if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  if (url.pathname === '/api/namespaces/graph') {
+    const query = graphQuery(url.searchParams, options.source.maxWindowSeconds);
+    const window = await options.source.window(query.durationSeconds);
+    return sendJson(res, 200, buildGraph(window, query));
+  }
+  throw new ConsoleRequestError('NOT_FOUND', 404, `nothing at ${url.pathname}`);
+}
+
+interface GraphQuery {
+  readonly namespaces: readonly string[];
+  readonly graphType: GraphType;
+  readonly durationSeconds: number;
+  readonly injectServiceNodes: boolean;
+  readonly responseTimePercentile: number;
+}
+
+function graphQuery(params: URLSearchParams, maxWindowSeconds: number): GraphQuery {
+  const namespaces = (params.get('namespaces') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (namespaces.length === 0)
+    throw badParameter('namespaces', 'is required (comma-separated names, e.g. music)');
+  for (const name of namespaces)
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))
+      throw badParameter('namespaces', `"${name}" is not a namespace name`);
+  const graphType = (params.get('graphType') ?? 'workload') as GraphType;
+  if (!graphTypes.includes(graphType))
+    throw badParameter('graphType', `must be one of ${graphTypes.join(', ')}`);
+  const durationSeconds = parseDuration(params.get('duration') ?? '10m');
+  if (durationSeconds === undefined)
+    throw badParameter('duration', 'must be a duration such as 60s, 5m or 1h');
+  if (durationSeconds > maxWindowSeconds)
+    throw badParameter('duration', `must be at most ${maxWindowSeconds}s (the traffic the console keeps)`);
+  const inject = params.get('injectServiceNodes') ?? 'false';
+  if (inject !== 'true' && inject !== 'false')
+    throw badParameter('injectServiceNodes', 'must be true or false');
+  const responseTime = params.get('responseTime') ?? '95';
+  const percentile = Number(responseTime);
+  if (!['50', '95', '99'].includes(responseTime)) throw badParameter('responseTime', 'must be 50, 95 or 99');
+  return {
+    namespaces,
+    graphType,
+    durationSeconds,
+    injectServiceNodes: inject === 'true',
+    responseTimePercentile: percentile,
+  };
+}
+
+/** Prometheus' duration syntax as Kiali takes it: `60s`, `5m`, `1h`, `1m30s`. */
+function parseDuration(text: string): number | undefined {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!match || text === '') return undefined;
+  const seconds = Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+  return seconds > 0 ? seconds : undefined;
+}
+
+function badParameter(name: string, message: string): ConsoleRequestError {
+  return new ConsoleRequestError('BAD_PARAMETER', 400, `${name}: ${message}`);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+function sendProblem(res: ServerResponse, status: number, code: string, detail: string): void {
+  if (res.headersSent) return void res.end();
+  const text = JSON.stringify({ type: 'about:blank', title: code, status, code, detail });
+  res.writeHead(status, {
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

@@ -1,0 +1,453 @@
+import { createHash } from 'node:crypto';
+import type { SeriesIncrease, TrafficWindow } from '../telemetry/scraped.ts';
+import { quantile } from './quantile.ts';
+
+export type GraphType = 'versionedApp' | 'app' | 'workload' | 'service';
+export const graphTypes: readonly GraphType[] = ['versionedApp', 'app', 'workload', 'service'];
+
+export interface GraphOptions {
+  readonly namespaces: readonly string[];
+  /** The window asked for, seconds. */
+  readonly durationSeconds: number;
+  readonly graphType: GraphType;
+  /** Kiali's `injectServiceNodes` (default true): a service node between a caller and the workloads. */
+  readonly injectServiceNodes: boolean;
+  /** Kiali's `responseTime` quantile, as a percentile (95 by default). */
+  readonly responseTimePercentile: number;
+}
+
+type Rates = Record<string, string>;
+
+export interface NodeData {
+  id: string;
+  parent?: string;
+  nodeType: 'app' | 'service' | 'workload' | 'box' | 'unknown';
+  cluster: string;
+  namespace: string;
+  workload?: string;
+  app?: string;
+  version?: string;
+  service?: string;
+  destServices?: { cluster: string; namespace: string; name: string }[];
+  traffic?: { protocol: string; rates: Rates }[];
+  healthData: null;
+  isBox?: string;
+  isGateway?: { ingressInfo: { hostnames?: string[] } };
+  isInjected?: boolean;
+  isOutside?: boolean;
+  isRoot?: boolean;
+}
+
+export interface EdgeData {
+  id: string;
+  source: string;
+  target: string;
+  /** p-th percentile of the request duration, milliseconds, as Kiali's `responseTime`. */
+  responseTime?: string;
+  /** Music Mesh's addition: the traffic is a mirror's shadow copies (drawn dashed). */
+  isMirror?: boolean;
+  traffic: {
+    protocol: string;
+    rates?: Rates;
+    responses?: Record<string, { flags: Record<string, string>; hosts: Record<string, string> }>;
+  };
+}
+
+export interface KialiGraph {
+  timestamp: number;
+  /** The window asked for, seconds (Kiali's `duration`). */
+  duration: number;
+  /**
+   * Music Mesh's addition: the seconds the rates were measured over, shorter than `duration` while
+   * the console has not yet seen a whole window.
+   */
+  measuredDuration: number;
+  graphType: GraphType;
+  elements: { nodes: { data: NodeData }[]; edges: { data: EdgeData }[] };
+}
+
+const unknown = 'unknown';
+const cluster = 'Kubernetes';
+
+interface NodeKey {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly app: string;
+  readonly version: string;
+  readonly service: string;
+}
+
+interface Node {
+  readonly key: string;
+  readonly data: NodeData;
+  readonly rates: Map<string, number>;
+  readonly destServices: Map<string, { cluster: string; namespace: string; name: string }>;
+}
+
+interface Edge {
+  readonly source: Node;
+  readonly target: Node;
+  mirror: boolean;
+  readonly series: Set<string>;
+  readonly rates: Map<string, number>;
+  /** code → flags → requests, code → host → requests. */
+  readonly flags: Map<string, Map<string, number>>;
+  readonly hosts: Map<string, Map<string, number>>;
+  readonly durations: number[];
+  total: number;
+}
+
+/**
+ * Kiali's namespace graph (graph/telemetry/istio/istio.go `buildNamespaceTrafficMap`, rendered as
+ * graph/config/common/common.go does) from the increases of one window: the same three readings
+ * of `istio_requests_total` in the same order — requests a source saw fail before any destination,
+ * what destinations report, what the namespaces' own workloads report as callers — with a series
+ * counted once per edge even when both proxies of a hop report it. Node ids are Kiali's
+ * (`vapp_<cluster>_<namespace>_<workload>`...), hashed as Kiali hashes them.
+ *
+ * One addition: copies sent by a `mirror` are reported by their destination only (a caller does
+ * not report its shadow requests), so destination-only traffic between two workloads is the
+ * mirror's; it gets its own edge from the caller straight to the shadow workload, `isMirror`.
+ */
+export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiGraph {
+  const namespaces = new Set(options.namespaces);
+  const nodes = new Map<string, Node>();
+  const edges = new Map<string, Edge>();
+  const seconds = window.seconds > 0 ? window.seconds : 1;
+  const callerPairs = new Set<string>();
+  for (const series of window.series) {
+    if (series.labels.reporter === 'source') callerPairs.add(pairKey(series.labels));
+  }
+
+  const readings: SeriesIncrease[][] = [
+    window.series.filter(
+      (s) =>
+        s.labels.reporter === 'source' &&
+        !namespaces.has(s.labels.source_workload_namespace ?? '') &&
+        s.labels.destination_workload === unknown &&
+        namespaces.has(s.labels.destination_service_namespace ?? ''),
+    ),
+    window.series.filter(
+      (s) =>
+        s.labels.reporter === 'destination' && namespaces.has(s.labels.destination_workload_namespace ?? ''),
+    ),
+    window.series.filter(
+      (s) => s.labels.reporter === 'source' && namespaces.has(s.labels.source_workload_namespace ?? ''),
+    ),
+  ];
+  for (const reading of readings) {
+    for (const series of reading) {
+      const labels = series.labels;
+      const mirror = labels.reporter === 'destination' && !callerPairs.has(pairKey(labels));
+      addSeries(series, mirror);
+    }
+  }
+
+  function addSeries(series: SeriesIncrease, mirror: boolean): void {
+    const l = series.labels;
+    const sourceKey: NodeKey = {
+      namespace: l.source_workload_namespace ?? unknown,
+      workload: l.source_workload ?? unknown,
+      app: l.source_canonical_service ?? unknown,
+      version: l.source_canonical_revision ?? unknown,
+      service: '',
+    };
+    const destKey: NodeKey = {
+      namespace: ok(l.destination_workload_namespace)
+        ? (l.destination_workload_namespace as string)
+        : (l.destination_service_namespace ?? unknown),
+      workload: l.destination_workload ?? unknown,
+      app: l.destination_canonical_service ?? unknown,
+      version: l.destination_canonical_revision ?? unknown,
+      service: l.destination_service_name ?? unknown,
+    };
+    const source = nodeFor(sourceKey);
+    const dest = nodeFor(destKey);
+    if (!source || !dest) return;
+    if (l.source_workload === 'istio-ingressgateway') source.data.isGateway = { ingressInfo: {} };
+    const code = l.response_code ?? '0';
+    const flags = l.response_flags ?? '-';
+    const host = l.destination_service ?? unknown;
+    const seriesHash = [nodeIdOf(source), nodeIdOf(dest), code, flags, host].join(':');
+    const serviceName = l.destination_service_name ?? unknown;
+    const serviceNamespace = l.destination_service_namespace ?? unknown;
+    const inject =
+      !mirror &&
+      options.injectServiceNodes &&
+      options.graphType !== 'service' &&
+      ok(serviceName) &&
+      dest.data.nodeType !== 'service';
+    if (inject) {
+      const service = nodeFor(
+        { namespace: serviceNamespace, workload: '', app: '', version: '', service: serviceName },
+        'service',
+      );
+      if (!service) return;
+      service.data.isInjected = true;
+      if (addEdgeTraffic(source, service, series, seriesHash, code, flags, host, false)) {
+        addDestService(service, serviceNamespace, serviceName);
+        addEdgeTraffic(service, dest, series, seriesHash, code, flags, host, false);
+        addDestService(dest, serviceNamespace, serviceName);
+      }
+    } else if (addEdgeTraffic(source, dest, series, seriesHash, code, flags, host, mirror)) {
+      addDestService(dest, serviceNamespace, serviceName);
+    }
+  }
+
+  function nodeFor(key: NodeKey, forceType?: 'service'): Node | undefined {
+    const identity = forceType === 'service' ? serviceId(key) : nodeId(key, options.graphType);
+    if (!identity) return undefined;
+    let node = nodes.get(identity.id);
+    if (!node) {
+      const data: NodeData = {
+        id: hash(identity.id),
+        nodeType: identity.nodeType,
+        cluster,
+        namespace: key.namespace,
+        healthData: null,
+      };
+      if (identity.nodeType === 'service') data.service = key.service;
+      else if (identity.nodeType !== 'unknown') {
+        if (ok(key.workload) && options.graphType !== 'app') data.workload = key.workload;
+        if (ok(key.app) && options.graphType !== 'workload' && options.graphType !== 'service')
+          data.app = key.app;
+        if (options.graphType === 'versionedApp' && ok(key.version)) data.version = key.version;
+      }
+      if (!namespaces.has(key.namespace) && identity.nodeType !== 'unknown') data.isOutside = true;
+      node = { key: identity.id, data, rates: new Map(), destServices: new Map() };
+      nodes.set(identity.id, node);
+    }
+    return node;
+  }
+
+  function addEdgeTraffic(
+    source: Node,
+    target: Node,
+    series: SeriesIncrease,
+    seriesHash: string,
+    code: string,
+    flags: string,
+    host: string,
+    mirror: boolean,
+  ): boolean {
+    const key = `${source.key}>${target.key}${mirror ? '>mirror' : ''}`;
+    let edge = edges.get(key);
+    if (!edge) {
+      edge = {
+        source,
+        target,
+        mirror,
+        series: new Set(),
+        rates: new Map(),
+        flags: new Map(),
+        hosts: new Map(),
+        durations: [],
+        total: 0,
+      };
+      edges.set(key, edge);
+    }
+    if (edge.series.has(seriesHash)) return false;
+    edge.series.add(seriesHash);
+    const rate = series.requests / seconds;
+    const group = statusGroup(code);
+    add(edge.rates, 'http', rate);
+    if (group) add(edge.rates, group, rate);
+    edge.total += rate;
+    add(nested(edge.flags, code), flags, rate);
+    add(nested(edge.hosts, code), host, rate);
+    series.durations.forEach((count, i) => {
+      edge.durations[i] = (edge.durations[i] ?? 0) + count;
+    });
+    add(source.rates, 'httpOut', rate);
+    add(target.rates, 'httpIn', rate);
+    if (group) add(target.rates, group.replace('http', 'httpIn'), rate);
+    return true;
+  }
+
+  function addDestService(node: Node, namespace: string, name: string): void {
+    if (ok(name)) node.destServices.set(`${namespace}/${name}`, { cluster, namespace, name });
+  }
+
+  const nodeList = [...nodes.values()];
+  for (const node of nodeList) {
+    const rates: Rates = {};
+    for (const name of ['httpIn', 'httpInNoResponse', 'httpIn3xx', 'httpIn4xx', 'httpIn5xx', 'httpOut']) {
+      const value = node.rates.get(name) ?? 0;
+      if (value > 0) rates[name] = value.toFixed(2);
+    }
+    if (Object.keys(rates).length > 0) node.data.traffic = [{ protocol: 'http', rates }];
+    if (node.destServices.size > 0)
+      node.data.destServices = [...node.destServices.values()].sort((a, b) =>
+        a.namespace === b.namespace ? compare(a.name, b.name) : compare(a.namespace, b.namespace),
+      );
+  }
+  const hasIncoming = new Set([...edges.values()].map((edge) => edge.target.key));
+  for (const node of nodeList)
+    if (!hasIncoming.has(node.key) && node.rates.has('httpOut')) node.data.isRoot = true;
+
+  const edgeList = [...edges.values()].map((edge) =>
+    edgeData(edge, options.responseTimePercentile, window.bounds),
+  );
+  const boxes = options.graphType === 'app' || options.graphType === 'versionedApp' ? appBoxes(nodeList) : [];
+  const allNodes = [...boxes, ...nodeList.map((node) => node.data)].sort(compareNodes);
+  edgeList.sort(
+    (a, b) =>
+      compare(a.source, b.source) ||
+      compare(a.target, b.target) ||
+      compare(String(a.isMirror), String(b.isMirror)),
+  );
+  return {
+    timestamp: Math.floor(window.at / 1000),
+    duration: options.durationSeconds,
+    measuredDuration: Math.round(window.seconds * 1000) / 1000,
+    graphType: options.graphType,
+    elements: { nodes: allNodes.map((data) => ({ data })), edges: edgeList.map((data) => ({ data })) },
+  };
+}
+
+function edgeData(edge: Edge, percentile: number, bounds: readonly number[]): EdgeData {
+  const total = edge.total;
+  const rates: Rates = {};
+  for (const name of ['http', 'httpNoResponse', 'http3xx', 'http4xx', 'http5xx']) {
+    const value = edge.rates.get(name) ?? 0;
+    if (value > 0) rates[name] = value.toFixed(2);
+  }
+  const errors =
+    (edge.rates.get('http4xx') ?? 0) +
+    (edge.rates.get('http5xx') ?? 0) +
+    (edge.rates.get('httpNoResponse') ?? 0);
+  if (total > 0 && errors > 0) rates.httpPercentErr = ((errors / total) * 100).toFixed(1);
+  const out = edge.source.rates.get('httpOut') ?? 0;
+  if (total > 0 && out > 0) rates.httpPercentReq = ((total / out) * 100).toFixed(1);
+  const responses: NonNullable<EdgeData['traffic']['responses']> = {};
+  for (const [code, flags] of edge.flags) {
+    responses[code] = {
+      flags: Object.fromEntries(
+        [...flags].map(([flag, value]) => [flag, ((value / total) * 100).toFixed(1)]),
+      ),
+      hosts: Object.fromEntries(
+        [...(edge.hosts.get(code) ?? [])].map(([host, value]) => [host, ((value / total) * 100).toFixed(1)]),
+      ),
+    };
+  }
+  const data: EdgeData = {
+    id: hash(`${edge.source.data.id}.${edge.target.data.id}.http${edge.mirror ? '.mirror' : ''}`),
+    source: edge.source.data.id,
+    target: edge.target.data.id,
+    traffic: { protocol: 'http', rates, responses },
+  };
+  const time = quantile(percentile / 100, bounds, edge.durations);
+  if (time !== undefined) data.responseTime = time.toFixed(0);
+  if (edge.mirror) data.isMirror = true;
+  return data;
+}
+
+/** Kiali's boxByApp: a compound node per app, parent of its versions (versionedApp) or nodes. */
+function appBoxes(nodes: readonly Node[]): NodeData[] {
+  const members = new Map<string, NodeData[]>();
+  for (const { data } of nodes) {
+    if (!data.app || data.app === unknown || data.nodeType === 'service') continue;
+    const key = `box_${data.cluster}_${data.namespace}_${data.app}`;
+    members.set(key, [...(members.get(key) ?? []), data]);
+  }
+  const boxes: NodeData[] = [];
+  for (const [key, children] of members) {
+    const first = children[0] as NodeData;
+    // Kiali boxes an app only when the box would hold more than the one node (versions).
+    if (children.length < 2) continue;
+    const box: NodeData = {
+      id: hash(key),
+      nodeType: 'box',
+      cluster: first.cluster,
+      namespace: first.namespace,
+      app: first.app as string,
+      healthData: null,
+      isBox: 'app',
+    };
+    for (const child of children) child.parent = box.id;
+    boxes.push(box);
+  }
+  return boxes;
+}
+
+/** graph/types.go `Id`: the node a set of labels is in this graph type. */
+function nodeId(
+  key: NodeKey,
+  graphType: GraphType,
+): { id: string; nodeType: NodeData['nodeType'] } | undefined {
+  const { namespace, workload, app, version, service } = key;
+  if (namespace === unknown && workload === unknown && app === unknown && service === '')
+    return { id: `${cluster}_unknown_source`, nodeType: 'unknown' };
+  if (workload === unknown && app === unknown && service === unknown)
+    return { id: `svc_${cluster}_${namespace}_unknown`, nodeType: 'service' };
+  if (!ok(workload) && !ok(app) && !ok(service)) return undefined;
+  if (graphType === 'workload' || graphType === 'service') {
+    if (!ok(workload))
+      return { id: `svc_${cluster}_${namespace}_${ok(service) ? service : unknown}`, nodeType: 'service' };
+    return { id: `wl_${cluster}_${namespace}_${workload}`, nodeType: 'workload' };
+  }
+  if (ok(app)) {
+    if (graphType === 'versionedApp') {
+      if (ok(workload)) return { id: `vapp_${cluster}_${namespace}_${workload}`, nodeType: 'app' };
+      if (ok(version)) return { id: `vapp_${cluster}_${namespace}_${app}_${version}`, nodeType: 'app' };
+    }
+    return { id: `app_${cluster}_${namespace}_${app}`, nodeType: 'app' };
+  }
+  if (ok(workload)) return { id: `wl_${cluster}_${namespace}_${workload}`, nodeType: 'workload' };
+  return { id: `svc_${cluster}_${namespace}_${service}`, nodeType: 'service' };
+}
+
+function serviceId(key: NodeKey): { id: string; nodeType: 'service' } {
+  return { id: `svc_${cluster}_${key.namespace}_${key.service}`, nodeType: 'service' };
+}
+
+function pairKey(labels: Readonly<Record<string, string>>): string {
+  return `${labels.source_workload_namespace}/${labels.source_workload}>${labels.destination_workload_namespace}/${labels.destination_workload}`;
+}
+
+function statusGroup(code: string): string | undefined {
+  if (code === '0') return 'httpNoResponse';
+  const first = code[0];
+  return first === '3' || first === '4' || first === '5' ? `http${first}xx` : undefined;
+}
+
+function nodeIdOf(node: Node): string {
+  return node.key;
+}
+
+function ok(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== unknown;
+}
+
+function add(map: Map<string, number>, key: string, value: number): void {
+  map.set(key, (map.get(key) ?? 0) + value);
+}
+
+function nested(map: Map<string, Map<string, number>>, key: string): Map<string, number> {
+  let inner = map.get(key);
+  if (!inner) {
+    inner = new Map();
+    map.set(key, inner);
+  }
+  return inner;
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Kiali's order: boxes first, then namespace, app, version, service, workload. */
+function compareNodes(a: NodeData, b: NodeData): number {
+  if ((a.isBox ?? '') !== (b.isBox ?? '')) return a.isBox ? -1 : 1;
+  return (
+    compare(a.namespace, b.namespace) ||
+    compare(a.app ?? '', b.app ?? '') ||
+    compare(a.version ?? '', b.version ?? '') ||
+    compare(a.service ?? '', b.service ?? '') ||
+    compare(a.workload ?? '', b.workload ?? '')
+  );
+}

@@ -1,0 +1,104 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { consoleApp } from './app.ts';
+import { ScrapedTelemetry } from './telemetry/scraped.ts';
+
+export interface ConsoleOptions {
+  /** The runtime's Istio metrics, e.g. `http://127.0.0.1:15090/stats/prometheus`. */
+  readonly statsUrl: string;
+  /** Kiali's port is 20001; 0 picks a free one. */
+  readonly port: number;
+  /** Loopback only: the console has no login yet. */
+  readonly host?: '127.0.0.1' | 'localhost';
+  /** How often the stats are scraped (Prometheus' default in Istio's addon is 15 s; locally 5 s). */
+  readonly scrapeIntervalMs?: number;
+  /** The largest window the graph answers (and how much traffic is kept). */
+  readonly keepSeconds?: number;
+}
+
+export interface Console {
+  readonly url: string;
+  readonly telemetry: ScrapedTelemetry;
+  close(): Promise<void>;
+}
+
+/** Starts the console's API, scraping the runtime's stats in the background from now on. */
+export async function startConsole(options: ConsoleOptions): Promise<Console> {
+  const keepSeconds = options.keepSeconds ?? 900;
+  const telemetry = new ScrapedTelemetry({ url: options.statsUrl, keepSeconds });
+  const host = options.host ?? '127.0.0.1';
+  const hosts = new Set<string>();
+  const server = createServer(
+    consoleApp({
+      source: { window: (seconds) => telemetry.window(seconds), maxWindowSeconds: keepSeconds },
+      hosts,
+    }),
+  );
+  // A malformed request ends its own connection only.
+  server.on('clientError', (_error, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  for (const name of ['127.0.0.1', 'localhost']) hosts.add(`${name}:${port}`);
+  await telemetry.scrape();
+  const timer = setInterval(() => void telemetry.scrape(), options.scrapeIntervalMs ?? 5_000);
+  timer.unref();
+  return {
+    url: `http://${host}:${port}`,
+    telemetry,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(timer);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const usage = `Usage: node mesh/console/src/server.ts [options]
+
+Serves the mesh console's API (Kiali's graph API at /api/namespaces/graph) from a runtime's
+Istio metrics, scraped every few seconds and kept in memory over the largest window.
+
+  --stats-url <url>  the runtime's metrics (default http://127.0.0.1:15090/stats/prometheus)
+  --port <n>         where to listen on 127.0.0.1 (default 20001, Kiali's; 0 = any)
+  -h, --help         show this help`;
+
+async function main(): Promise<void> {
+  let values: { 'stats-url'?: string; port?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'stats-url': { type: 'string' },
+        port: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message.split('\n')[0]}\n`);
+    process.exit(2);
+  }
+  if (values.help) return void process.stdout.write(`${usage}\n`);
+  const port = Number(values.port ?? 20001);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    process.stderr.write(`--port must be a port number (got ${values.port})\n`);
+    process.exit(2);
+  }
+  const console = await startConsole({
+    statsUrl: values['stats-url'] ?? 'http://127.0.0.1:15090/stats/prometheus',
+    port,
+  });
+  process.stdout.write(`Mesh console API at ${console.url}/api/namespaces/graph?namespaces=music\n`);
+}
+
+if (import.meta.main) {
+  main().catch((error: NodeJS.ErrnoException) => {
+    process.stderr.write(
+      `${error.code === 'EADDRINUSE' ? 'the port is already in use; pick another with --port' : error.message}\n`,
+    );
+    process.exit(1);
+  });
+}

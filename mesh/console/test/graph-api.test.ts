@@ -1,0 +1,182 @@
+// The console's graph API over real traffic: a gateway listener, three versions of back, Istio's
+// metrics served by the runtime's stats endpoint, the console scraping it.
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTelemetry, type Telemetry } from '../../src/telemetry/server.ts';
+import {
+  gateway,
+  get,
+  type Mesh,
+  services,
+  startMesh,
+  startUpstream,
+  type Upstream,
+} from '../../test/support/mesh-harness.ts';
+import type { EdgeData, KialiGraph, NodeData } from '../src/graph/kiali-graph.ts';
+import { type Console, startConsole } from '../src/server.ts';
+
+const routes = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: back, namespace: music }
+spec:
+  host: back
+  subsets:
+    - { name: v1, labels: { version: v1 } }
+    - { name: v2, labels: { version: v2 } }
+    - { name: v3, labels: { version: v3 } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: back, namespace: music }
+spec:
+  hosts: ["*"]
+  gateways: [music-gateway]
+  http:
+    - match: [{ uri: { prefix: /fail } }]
+      route: [{ destination: { host: back, subset: v2 } }]
+    - route:
+        - { destination: { host: back, subset: v1 }, weight: 90 }
+        - { destination: { host: back, subset: v2 }, weight: 10 }
+      mirror: { host: back, subset: v3 }
+`;
+
+describe('the console graph API (Kiali’s shape) over the runtime’s telemetry', () => {
+  let upstreams: Upstream[];
+  let mesh: Mesh;
+  let telemetry: Telemetry;
+  let console: Console;
+
+  beforeAll(async () => {
+    upstreams = await Promise.all(
+      ['v1', 'v2', 'v3'].map((version) =>
+        startUpstream(`back-${version}`, (req, res) => {
+          const failing = version === 'v2' && req.url?.startsWith('/fail');
+          res.writeHead(failing ? 503 : 200, { 'content-type': 'application/json' });
+          res.end('{}');
+        }),
+      ),
+    );
+    telemetry = await startTelemetry({ statsPort: 0, host: '127.0.0.1' });
+    mesh = await startMesh(
+      `${services('back')}---${gateway}---${routes}`,
+      upstreams.map((upstream, i) => ({
+        name: `back-v${i + 1}-0`,
+        app: 'back',
+        version: `v${i + 1}`,
+        origin: upstream.origin,
+      })),
+    );
+    console = await startConsole({ statsUrl: telemetry.url, port: 0, scrapeIntervalMs: 3_600_000 });
+    for (let i = 0; i < 200; i++) await get(`${mesh.listener.url}/tracks`, { host: 'music.example.com' });
+    for (let i = 0; i < 20; i++) await get(`${mesh.listener.url}/fail`, { host: 'music.example.com' });
+    // Mirrored copies are fire-and-forget: wait until v3 has seen them all before scraping.
+    const deadline = Date.now() + 20_000;
+    while ((upstreams[2] as Upstream).seen.length < 200 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    await console.telemetry.scrape();
+  });
+
+  afterAll(async () => {
+    await console?.close();
+    await mesh?.close();
+    await telemetry?.close();
+    await Promise.all((upstreams ?? []).map((upstream) => upstream.close()));
+  });
+
+  async function graph(query: string): Promise<KialiGraph> {
+    const res = await request(`${console.url}/api/namespaces/graph?${query}`);
+    expect(res.statusCode).toBe(200);
+    return (await res.body.json()) as KialiGraph;
+  }
+
+  const find = (graph: KialiGraph, test: (node: NodeData) => boolean) =>
+    graph.elements.nodes.find((n) => test(n.data))?.data;
+  const edge = (graph: KialiGraph, from: NodeData | undefined, to: NodeData | undefined, mirror = false) =>
+    graph.elements.edges.find(
+      (e) => e.data.source === from?.id && e.data.target === to?.id && Boolean(e.data.isMirror) === mirror,
+    )?.data as EdgeData;
+
+  it('draws the gateway, the back service and its versions boxed as one app, with Kiali’s rates', async () => {
+    const g = await graph('namespaces=music&graphType=versionedApp&injectServiceNodes=true&duration=60s');
+    expect(g.graphType).toBe('versionedApp');
+    const ingress = find(g, (n) => n.workload === 'istio-ingressgateway');
+    const service = find(g, (n) => n.nodeType === 'service' && n.service === 'back');
+    const box = find(g, (n) => n.isBox === 'app' && n.app === 'back');
+    const [v1, v2, v3] = ['v1', 'v2', 'v3'].map((version) =>
+      find(g, (n) => n.nodeType === 'app' && n.version === version),
+    );
+    expect(ingress?.isGateway).toEqual({ ingressInfo: {} });
+    expect(ingress?.isOutside).toBe(true);
+    expect(service?.isInjected).toBe(true);
+    expect([v1?.parent, v2?.parent, v3?.parent]).toEqual([box?.id, box?.id, box?.id]);
+    expect(v1?.workload).toBe('back-v1');
+
+    const toService = edge(g, ingress, service);
+    const rate = (e: EdgeData, name: string) => Number(e.traffic.rates?.[name] ?? 0);
+    // 220 requests over the window: rates are requests per second of the window Kiali names.
+    expect(rate(toService, 'http') * g.measuredDuration).toBeCloseTo(220, -1);
+    expect(rate(toService, 'http5xx') * g.measuredDuration).toBeCloseTo(20, 0);
+    expect(Number(toService.traffic.rates?.httpPercentErr)).toBeCloseTo(9.1, 0);
+    expect(toService.traffic.responses?.['503']?.flags).toEqual({ '-': expect.any(String) });
+    expect(Object.keys(toService.traffic.responses?.['200']?.hosts ?? {})).toEqual([
+      'back.music.svc.cluster.local',
+    ]);
+    const toV1 = edge(g, service, v1);
+    const toV2 = edge(g, service, v2);
+    // Of the service's 220 requests, 200 × 90% to v1, 200 × 10% + 20 failing to v2 (binomial: wide bounds).
+    expect(Number(toV1.traffic.rates?.httpPercentReq)).toBeGreaterThan(70);
+    expect(Number(toV2.traffic.rates?.httpPercentReq)).toBeLessThan(30);
+    expect(toV2.traffic.rates?.http5xx).toBeDefined();
+    expect(Number(toV1.responseTime)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('draws the mirror’s shadow copies as their own edge, not as traffic through the service', async () => {
+    const g = await graph('namespaces=music&graphType=versionedApp&injectServiceNodes=true&duration=60s');
+    const ingress = find(g, (n) => n.workload === 'istio-ingressgateway');
+    const service = find(g, (n) => n.nodeType === 'service' && n.service === 'back');
+    const v3 = find(g, (n) => n.version === 'v3');
+    const shadow = edge(g, ingress, v3, true);
+    expect(Number(shadow.traffic.rates?.http) * g.measuredDuration).toBeCloseTo(200, -1);
+    expect(edge(g, service, v3)).toBeUndefined();
+  });
+
+  it('answers the workload, app and service graphs as Kiali names their nodes', async () => {
+    const workloads = await graph('namespaces=music&graphType=workload');
+    expect(workloads.elements.nodes.map((n) => n.data.workload ?? n.data.service).sort()).toEqual([
+      'back-v1',
+      'back-v2',
+      'back-v3',
+      'istio-ingressgateway',
+    ]);
+    const apps = await graph('namespaces=music&graphType=app');
+    expect(
+      apps.elements.nodes
+        .filter((n) => n.data.nodeType === 'app')
+        .map((n) => n.data.app)
+        .sort(),
+    ).toEqual(['back', 'istio-ingressgateway']);
+  });
+
+  it('refuses a bad query with problem+json naming the parameter', async () => {
+    for (const [query, detail] of [
+      ['graphType=versionedApp', 'namespaces: is required (comma-separated names, e.g. music)'],
+      ['namespaces=music&graphType=pods', 'graphType: must be one of versionedApp, app, workload, service'],
+      ['namespaces=music&duration=1d', 'duration: must be a duration such as 60s, 5m or 1h'],
+      ['namespaces=music&duration=2h', 'duration: must be at most 900s (the traffic the console keeps)'],
+    ] as const) {
+      const res = await request(`${console.url}/api/namespaces/graph?${query}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(((await res.body.json()) as { detail: string }).detail).toBe(detail);
+    }
+  });
+
+  it('answers only for its own loopback Host (DNS rebinding)', async () => {
+    const res = await request(`${console.url}/api/namespaces/graph?namespaces=music`, {
+      headers: { host: 'attacker.example:20001' },
+    });
+    expect(res.statusCode).toBe(421);
+    await res.body.dump();
+  });
+});
