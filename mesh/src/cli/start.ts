@@ -56,7 +56,7 @@ function usage(): string {
     '<data-dir>/applied.json and deploy/ is applied over them at start where it changed since the',
     'last start (what you deleted of it comes back). --reset starts from deploy/ alone.',
     '',
-    ...formatOptions(options, 26),
+    ...formatOptions(options, 28),
     '',
     'Environment: DATABASE_URL uses an existing PostgreSQL instead of starting one.',
   ].join('\n');
