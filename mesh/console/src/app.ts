@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
+import { PrometheusError } from './telemetry/prometheus.ts';
 import type { TrafficWindow } from './telemetry/scraped.ts';
 
 /** Where the console reads traffic: the runtime's scraped stats now, a cluster's Prometheus next. */
@@ -37,7 +38,7 @@ export class ConsoleRequestError extends Error {
 export function consoleApp(options: ConsoleAppOptions): RequestListener {
   return (req, res) => {
     handle(req, res, options).catch((error: unknown) => {
-      if (error instanceof ConsoleRequestError)
+      if (error instanceof ConsoleRequestError || error instanceof PrometheusError)
         return sendProblem(res, error.httpStatus, error.code, error.message);
       sendProblem(res, 500, 'INTERNAL', 'internal error');
     });

@@ -1,12 +1,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { consoleApp } from './app.ts';
+import { consoleApp, type TrafficSource } from './app.ts';
+import { PrometheusTelemetry } from './telemetry/prometheus.ts';
 import { ScrapedTelemetry } from './telemetry/scraped.ts';
 
 export interface ConsoleOptions {
   /** The runtime's Istio metrics, e.g. `http://127.0.0.1:15090/stats/prometheus`. */
   readonly statsUrl: string;
+  /** A cluster's Prometheus (PROMETHEUS_URL): when set, the graph comes from it, not from `statsUrl`. */
+  readonly prometheusUrl?: string | undefined;
   /** Kiali's port is 20001; 0 picks a free one. */
   readonly port: number;
   /** Loopback only: the console has no login yet. */
@@ -19,22 +22,23 @@ export interface ConsoleOptions {
 
 export interface Console {
   readonly url: string;
-  readonly telemetry: ScrapedTelemetry;
+  /** The local source (scraping `statsUrl`), unless the console reads a Prometheus. */
+  readonly telemetry: ScrapedTelemetry | undefined;
   close(): Promise<void>;
 }
 
 /** Starts the console's API, scraping the runtime's stats in the background from now on. */
 export async function startConsole(options: ConsoleOptions): Promise<Console> {
   const keepSeconds = options.keepSeconds ?? 900;
-  const telemetry = new ScrapedTelemetry({ url: options.statsUrl, keepSeconds });
+  const telemetry = options.prometheusUrl
+    ? undefined
+    : new ScrapedTelemetry({ url: options.statsUrl, keepSeconds });
+  const source: TrafficSource = telemetry
+    ? { window: (seconds) => telemetry.window(seconds), maxWindowSeconds: keepSeconds }
+    : new PrometheusTelemetry({ url: options.prometheusUrl as string, maxWindowSeconds: keepSeconds });
   const host = options.host ?? '127.0.0.1';
   const hosts = new Set<string>();
-  const server = createServer(
-    consoleApp({
-      source: { window: (seconds) => telemetry.window(seconds), maxWindowSeconds: keepSeconds },
-      hosts,
-    }),
-  );
+  const server = createServer(consoleApp({ source, hosts }));
   // A malformed request ends its own connection only.
   server.on('clientError', (_error, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
@@ -43,8 +47,8 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
   });
   const { port } = server.address() as AddressInfo;
   for (const name of ['127.0.0.1', 'localhost']) hosts.add(`${name}:${port}`);
-  await telemetry.scrape();
-  const timer = setInterval(() => void telemetry.scrape(), options.scrapeIntervalMs ?? 5_000);
+  await telemetry?.scrape();
+  const timer = setInterval(() => void telemetry?.scrape(), options.scrapeIntervalMs ?? 5_000);
   timer.unref();
   return {
     url: `http://${host}:${port}`,
@@ -63,16 +67,18 @@ const usage = `Usage: node mesh/console/src/server.ts [options]
 Serves the mesh console's API (Kiali's graph API at /api/namespaces/graph) from a runtime's
 Istio metrics, scraped every few seconds and kept in memory over the largest window.
 
-  --stats-url <url>  the runtime's metrics (default http://127.0.0.1:15090/stats/prometheus)
-  --port <n>         where to listen on 127.0.0.1 (default 20001, Kiali's; 0 = any)
-  -h, --help         show this help`;
+  --stats-url <url>       the runtime's metrics (default http://127.0.0.1:15090/stats/prometheus)
+  --prometheus-url <url>  read a cluster's Prometheus instead (default PROMETHEUS_URL, unset)
+  --port <n>              where to listen on 127.0.0.1 (default 20001, Kiali's; 0 = any)
+  -h, --help              show this help`;
 
 async function main(): Promise<void> {
-  let values: { 'stats-url'?: string; port?: string; help?: boolean };
+  let values: { 'stats-url'?: string; 'prometheus-url'?: string; port?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
         'stats-url': { type: 'string' },
+        'prometheus-url': { type: 'string' },
         port: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -89,6 +95,7 @@ async function main(): Promise<void> {
   }
   const console = await startConsole({
     statsUrl: values['stats-url'] ?? 'http://127.0.0.1:15090/stats/prometheus',
+    prometheusUrl: values['prometheus-url'] ?? (process.env.PROMETHEUS_URL || undefined),
     port,
   });
   process.stdout.write(`Mesh console API at ${console.url}/api/namespaces/graph?namespaces=music\n`);

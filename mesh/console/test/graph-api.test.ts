@@ -74,7 +74,7 @@ describe('the console graph API (Kiali’s shape) over the runtime’s telemetry
     const deadline = Date.now() + 20_000;
     while ((upstreams[2] as Upstream).seen.length < 200 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 50));
-    await console.telemetry.scrape();
+    await console.telemetry?.scrape();
   });
 
   afterAll(async () => {

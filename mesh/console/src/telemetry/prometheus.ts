@@ -1,0 +1,129 @@
+import type { SeriesIncrease, TrafficWindow } from './scraped.ts';
+
+export interface PrometheusTelemetryOptions {
+  /** The Prometheus server, e.g. `http://prometheus.istio-system:9090` (PROMETHEUS_URL). */
+  readonly url: string;
+  /** The largest window the console answers, seconds (Prometheus keeps far more). */
+  readonly maxWindowSeconds?: number;
+  readonly now?: () => number;
+}
+
+/** The labels Istio's metrics carry; Prometheus' own (`instance`, `job`, `pod`...) are summed over. */
+function isIstioLabel(name: string): boolean {
+  return (
+    name.startsWith('source_') ||
+    name.startsWith('destination_') ||
+    name === 'reporter' ||
+    name === 'request_protocol' ||
+    name === 'response_code' ||
+    name === 'response_flags' ||
+    name === 'grpc_response_status' ||
+    name === 'connection_security_policy'
+  );
+}
+
+interface VectorSample {
+  readonly metric: Record<string, string>;
+  readonly value: [number, string];
+}
+
+/** A Prometheus that cannot answer the console's query; the graph API answers 502 with this. */
+export class PrometheusError extends Error {
+  readonly code = 'PROMETHEUS_FAILED';
+  readonly httpStatus = 502;
+}
+
+/**
+ * The cluster data source: the same increases the local source computes, read from a cluster's
+ * Prometheus (the one Kiali reads): `istio_requests_total` and
+ * `istio_request_duration_milliseconds_bucket` as instant queries at the window's end and start,
+ * subtracted per series and summed over Prometheus' target labels. Two instant readings, not
+ * `increase()`, so that both sources count the same requests for the same scrapes (`increase()`
+ * extrapolates to the window's edges); a counter lower at the end was reset, as in PromQL.
+ */
+export class PrometheusTelemetry {
+  readonly maxWindowSeconds: number;
+  readonly #url: string;
+  readonly #now: () => number;
+
+  constructor(options: PrometheusTelemetryOptions) {
+    this.#url = options.url.replace(/\/+$/, '');
+    this.maxWindowSeconds = options.maxWindowSeconds ?? 3_600;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async window(seconds: number): Promise<TrafficWindow> {
+    const end = this.#now() / 1000;
+    const start = end - seconds;
+    const [requestsEnd, requestsStart, bucketsEnd, bucketsStart] = await Promise.all([
+      this.#instant('istio_requests_total', end),
+      this.#instant('istio_requests_total', start),
+      this.#instant('istio_request_duration_milliseconds_bucket', end),
+      this.#instant('istio_request_duration_milliseconds_bucket', start),
+    ]);
+    const requests = increases(requestsEnd, requestsStart);
+    const buckets = increases(bucketsEnd, bucketsStart, 'le');
+    // Bucket bounds as written (`le="0.5"`), kept as strings to find each series' buckets again.
+    const les = [...new Set([...buckets.values()].flatMap((byLe) => [...byLe.keys()]))]
+      .map((le) => [Number(le), le] as const)
+      .filter(([bound]) => Number.isFinite(bound))
+      .sort(([a], [b]) => a - b);
+    const bounds = les.map(([bound]) => bound);
+    const series: SeriesIncrease[] = [];
+    for (const [key, byLe] of requests) {
+      const total = byLe.get('') ?? 0;
+      if (total <= 0) continue;
+      const cumulative = [...les.map(([, le]) => buckets.get(key)?.get(le) ?? 0), total];
+      const durations = cumulative.map((value, i) => value - (i === 0 ? 0 : (cumulative[i - 1] as number)));
+      series.push({
+        labels: Object.fromEntries(JSON.parse(key) as [string, string][]),
+        requests: total,
+        durations,
+      });
+    }
+    return { seconds, at: end * 1000, bounds, series };
+  }
+
+  async #instant(metric: string, time: number): Promise<VectorSample[]> {
+    const url = `${this.#url}/api/v1/query?query=${encodeURIComponent(metric)}&time=${time.toFixed(3)}`;
+    let body: { status?: string; data?: { resultType?: string; result?: VectorSample[] }; error?: string };
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      body = (await response.json()) as typeof body;
+    } catch (error) {
+      throw new PrometheusError(`Prometheus at ${this.#url} did not answer (${(error as Error).message})`);
+    }
+    if (body.status !== 'success' || body.data?.resultType !== 'vector')
+      throw new PrometheusError(
+        `Prometheus at ${this.#url} refused the query ${metric}: ${body.error ?? 'no vector'}`,
+      );
+    return body.data.result ?? [];
+  }
+}
+
+/**
+ * Per Istio label set (a JSON key) and `split` label value (`le` for buckets, '' for counters):
+ * the end value minus the start value of each scraped series, summed over the series.
+ */
+function increases(end: readonly VectorSample[], start: readonly VectorSample[], split?: string) {
+  const before = new Map(start.map((sample) => [seriesId(sample.metric), Number(sample.value[1])]));
+  const result = new Map<string, Map<string, number>>();
+  for (const sample of end) {
+    const now = Number(sample.value[1]);
+    const earlier = before.get(seriesId(sample.metric)) ?? 0;
+    const increase = now >= earlier ? now - earlier : now;
+    const labels = Object.entries(sample.metric)
+      .filter(([name]) => isIstioLabel(name))
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    const key = JSON.stringify(labels);
+    const byLe = result.get(key) ?? new Map<string, number>();
+    result.set(key, byLe);
+    const part = split ? (sample.metric[split] ?? '') : '';
+    byLe.set(part, (byLe.get(part) ?? 0) + increase);
+  }
+  return result;
+}
+
+function seriesId(metric: Record<string, string>): string {
+  return JSON.stringify(Object.entries(metric).sort(([a], [b]) => (a < b ? -1 : 1)));
+}

@@ -1,0 +1,194 @@
+// The console's two data sources over the same traffic: the runtime's stats scraped by the console,
+// and a real Prometheus (Debian's) scraping the same stats endpoint, as on a cluster.
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTelemetry, type Telemetry } from '../../src/telemetry/server.ts';
+import {
+  gateway,
+  get,
+  type Mesh,
+  services,
+  startMesh,
+  startUpstream,
+  type Upstream,
+} from '../../test/support/mesh-harness.ts';
+import { poll } from '../../test/support/processes.ts';
+import { hasPrometheus, type Prometheus, startPrometheus } from '../../test/support/prometheus.ts';
+import { buildGraph, type KialiGraph } from '../src/graph/kiali-graph.ts';
+import { startConsole } from '../src/server.ts';
+import { PrometheusTelemetry } from '../src/telemetry/prometheus.ts';
+import { ScrapedTelemetry, type TrafficWindow } from '../src/telemetry/scraped.ts';
+
+if (!hasPrometheus)
+  process.stderr.write('mesh/console/test/prometheus-source.test.ts skipped: no prometheus on PATH\n');
+
+const routes = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: back, namespace: music }
+spec:
+  host: back
+  subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: back, namespace: music }
+spec:
+  hosts: ["*"]
+  gateways: [music-gateway]
+  http:
+    - match: [{ uri: { prefix: /fail } }]
+      route: [{ destination: { host: back, subset: v2 } }]
+    - route:
+        - { destination: { host: back, subset: v1 }, weight: 80 }
+        - { destination: { host: back, subset: v2 }, weight: 20 }
+`;
+
+/** Requests per (reporter, source, destination, code) in a window: what both sources must agree on. */
+function counts(window: TrafficWindow): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const { labels, requests } of window.series) {
+    const key = `${labels.reporter} ${labels.source_workload} > ${labels.destination_workload} ${labels.response_code}`;
+    result[key] = (result[key] ?? 0) + requests;
+  }
+  return result;
+}
+
+/** Each edge's request count (rate × the seconds it was measured over), by node names. */
+function edgeCounts(graph: KialiGraph): Record<string, number> {
+  const name = new Map(
+    graph.elements.nodes.map(({ data }) => [
+      data.id,
+      data.workload ?? data.service ?? data.app ?? data.nodeType,
+    ]),
+  );
+  return Object.fromEntries(
+    graph.elements.edges.map(({ data }) => [
+      `${name.get(data.source)} > ${name.get(data.target)}`,
+      Math.round(Number(data.traffic.rates?.http ?? 0) * graph.measuredDuration),
+    ]),
+  );
+}
+
+describe.skipIf(!hasPrometheus)('the console over a real Prometheus and over its own scrapes', () => {
+  let upstreams: Upstream[];
+  let mesh: Mesh;
+  let telemetry: Telemetry;
+  let prometheus: Prometheus;
+  let local: ScrapedTelemetry;
+  const query = async (promql: string) => {
+    const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+    const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
+    return Number(body.data.result[0]?.value[1] ?? Number.NaN);
+  };
+  const destinationTotal = () => query('sum(istio_requests_total{reporter="destination"})');
+  const send = async (n: number, path: string) => {
+    for (let i = 0; i < n; i++) await get(`${mesh.listener.url}${path}`, { host: 'music.example.com' });
+  };
+
+  beforeAll(async () => {
+    upstreams = await Promise.all(
+      ['v1', 'v2'].map((version) =>
+        startUpstream(`back-${version}`, (req, res) => {
+          res.writeHead(version === 'v2' && req.url?.startsWith('/fail') ? 503 : 200);
+          res.end();
+        }),
+      ),
+    );
+    telemetry = await startTelemetry({ statsPort: 0, host: '127.0.0.1' });
+    mesh = await startMesh(
+      `${services('back')}---${gateway}---${routes}`,
+      upstreams.map((upstream, i) => ({
+        name: `back-v${i + 1}-0`,
+        app: 'back',
+        version: `v${i + 1}`,
+        origin: upstream.origin,
+      })),
+    );
+    const stats = new URL(telemetry.url);
+    prometheus = await startPrometheus([stats.host], stats.pathname);
+    local = new ScrapedTelemetry({ url: telemetry.url });
+  }, 90_000);
+
+  afterAll(async () => {
+    await prometheus?.close();
+    await mesh?.close();
+    await telemetry?.close();
+    await Promise.all((upstreams ?? []).map((upstream) => upstream.close()));
+  });
+
+  it('counts the same requests per edge from both sources for the same traffic', async () => {
+    // A first burst creates the series; both sources read it before the measured traffic starts.
+    await send(10, '/tracks');
+    await poll('Prometheus has the first burst', destinationTotal, (total) => total === 10);
+    await local.scrape();
+    const quietFrom = Date.now();
+    await poll(
+      'Prometheus scraped after the first burst',
+      () => query('max(timestamp(up{job="mesh"}))'),
+      (at) => at * 1000 > quietFrom,
+    );
+
+    await send(100, '/tracks');
+    await send(10, '/fail');
+    await poll('Prometheus has the measured traffic', destinationTotal, (total) => total === 120);
+    await local.scrape();
+    const seconds = (Date.now() - quietFrom) / 1000;
+    const fromPrometheus = await new PrometheusTelemetry({ url: prometheus.url }).window(seconds);
+    const fromScrapes = local.window(seconds);
+
+    expect(counts(fromPrometheus)).toEqual(counts(fromScrapes));
+    const total = Object.entries(counts(fromScrapes))
+      .filter(([key]) => key.startsWith('destination'))
+      .reduce((sum, [, n]) => sum + n, 0);
+    expect(total).toBe(110);
+
+    const options = {
+      namespaces: ['music'],
+      graphType: 'versionedApp',
+      durationSeconds: 60,
+      injectServiceNodes: true,
+      responseTimePercentile: 95,
+    } as const;
+    const viaPrometheus = edgeCounts(buildGraph(fromPrometheus, options));
+    expect(viaPrometheus).toEqual(edgeCounts(buildGraph(fromScrapes, options)));
+    expect(viaPrometheus['istio-ingressgateway > back']).toBe(110);
+  });
+
+  it('answers the graph API from PROMETHEUS_URL, and a Prometheus that is gone as 502 problem+json', async () => {
+    const console = await startConsole({
+      statsUrl: 'http://127.0.0.1:1/unused',
+      prometheusUrl: prometheus.url,
+      port: 0,
+    });
+    try {
+      const res = await request(
+        `${console.url}/api/namespaces/graph?namespaces=music&graphType=workload&duration=5m`,
+      );
+      expect(res.statusCode).toBe(200);
+      const graph = (await res.body.json()) as KialiGraph;
+      expect(graph.elements.nodes.map((node) => node.data.workload).sort()).toEqual([
+        'back-v1',
+        'back-v2',
+        'istio-ingressgateway',
+      ]);
+    } finally {
+      await console.close();
+    }
+    const gone = await startConsole({
+      statsUrl: 'http://127.0.0.1:1/unused',
+      prometheusUrl: 'http://127.0.0.1:1',
+      port: 0,
+    });
+    try {
+      const res = await request(`${gone.url}/api/namespaces/graph?namespaces=music`);
+      expect(res.statusCode).toBe(502);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(((await res.body.json()) as { detail: string }).detail).toMatch(
+        /^Prometheus at http:\/\/127\.0\.0\.1:1 did not answer/,
+      );
+    } finally {
+      await gone.close();
+    }
+  });
+});
