@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { descendants } from '../mesh/test/support/processes.ts';
+import { descendants, poll } from '../mesh/test/support/processes.ts';
 import { removeDataDir, temporaryDataDir } from './support/music.ts';
 
 function alive(pid: number): boolean {
@@ -79,12 +79,20 @@ describe('npm start', () => {
     // The mesh console's graph API, Kiali's shape, over the traffic so far (the login above).
     const consoleUrl = /Mesh console API: (http:\/\/\S+)/.exec(output())?.[1];
     expect(consoleUrl).toBeDefined();
-    const graph = await fetch(consoleUrl as string);
-    expect(graph.status).toBe(200);
-    expect(await graph.json()).toMatchObject({
-      graphType: 'versionedApp',
-      elements: { nodes: expect.any(Array) },
-    });
+    type Graph = { graphType: string; elements: { nodes: { data: Record<string, unknown> }[] } };
+    // The login went through the gateway to front; the console shows it after its next scrape (5 s),
+    // front's service node flagged with the gateway VirtualService that routes to it.
+    const frontNode = async () => {
+      const graph = await fetch(consoleUrl as string);
+      expect(graph.status).toBe(200);
+      const body = (await graph.json()) as Graph;
+      expect(body.graphType).toBe('versionedApp');
+      return body.elements.nodes.find(
+        (node) => node.data.nodeType === 'service' && node.data.service === 'front',
+      );
+    };
+    const front = await poll('front in the console graph', frontNode, (node) => node !== undefined);
+    expect(front?.data.hasVS).toEqual({ hostnames: ['*'] });
 
     const started = descendants(child.pid ?? 0);
     expect(started.length).toBeGreaterThanOrEqual(3);

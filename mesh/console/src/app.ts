@@ -1,4 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { ConfigSource } from './config-source.ts';
+import { decorateNodes } from './graph/istio-details.ts';
 import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
 import { PrometheusError } from './telemetry/prometheus.ts';
 import type { TrafficWindow } from './telemetry/scraped.ts';
@@ -13,6 +15,10 @@ export interface TrafficSource {
 
 export interface ConsoleAppOptions {
   readonly source: TrafficSource;
+  /** Istio configuration for the nodes' flags (hasVS...); without it the graph has none. */
+  readonly config?: ConfigSource | undefined;
+  /** Told when the configuration cannot be read: the graph is answered without its flags. */
+  readonly onConfigError?: ((error: unknown) => void) | undefined;
   /** The `Host` names the console answers for (DNS rebinding): its loopback authority. */
   readonly hosts: ReadonlySet<string>;
 }
@@ -59,8 +65,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Consol
   if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
   if (url.pathname === '/api/namespaces/graph') {
     const query = graphQuery(url.searchParams, options.source.maxWindowSeconds);
-    const window = await options.source.window(query.durationSeconds);
-    return sendJson(res, 200, buildGraph(window, query));
+    const [window, config] = await Promise.all([
+      options.source.window(query.durationSeconds),
+      options.config?.load().catch((error: unknown) => {
+        options.onConfigError?.(error);
+        return undefined;
+      }),
+    ]);
+    const graph = buildGraph(window, query);
+    if (config)
+      decorateNodes(
+        graph.elements.nodes.map((node) => node.data),
+        config,
+      );
+    return sendJson(res, 200, graph);
   }
   throw new ConsoleRequestError('NOT_FOUND', 404, `nothing at ${url.pathname}`);
 }

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { consoleApp, type TrafficSource } from './app.ts';
+import { runtimeConfig } from './config-source.ts';
 import { PrometheusTelemetry } from './telemetry/prometheus.ts';
 import { ScrapedTelemetry } from './telemetry/scraped.ts';
 
@@ -10,6 +11,10 @@ export interface ConsoleOptions {
   readonly statsUrl: string;
   /** A cluster's Prometheus (PROMETHEUS_URL): when set, the graph comes from it, not from `statsUrl`. */
   readonly prometheusUrl?: string | undefined;
+  /** The runtime's data directory: its admin API gives the Istio objects behind the nodes' flags. */
+  readonly runtimeDataDir?: string | undefined;
+  /** Where a configuration that cannot be read is reported (once per kind of failure). */
+  readonly warn?: ((line: string) => void) | undefined;
   /** Kiali's port is 20001; 0 picks a free one. */
   readonly port: number;
   /** Loopback only: the console has no login yet. */
@@ -38,7 +43,14 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
     : new PrometheusTelemetry({ url: options.prometheusUrl as string, maxWindowSeconds: keepSeconds });
   const host = options.host ?? '127.0.0.1';
   const hosts = new Set<string>();
-  const server = createServer(consoleApp({ source, hosts }));
+  let lastWarning = '';
+  const onConfigError = (error: unknown) => {
+    const line = `mesh console: no Istio configuration for the graph's flags (${(error as Error).message})`;
+    if (line !== lastWarning) options.warn?.(line);
+    lastWarning = line;
+  };
+  const config = options.runtimeDataDir ? runtimeConfig(options.runtimeDataDir) : undefined;
+  const server = createServer(consoleApp({ source, hosts, config, onConfigError }));
   // A malformed request ends its own connection only.
   server.on('clientError', (_error, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
@@ -69,16 +81,25 @@ Istio metrics, scraped every few seconds and kept in memory over the largest win
 
   --stats-url <url>       the runtime's metrics (default http://127.0.0.1:15090/stats/prometheus)
   --prometheus-url <url>  read a cluster's Prometheus instead (default PROMETHEUS_URL, unset)
+  --data-dir <dir>        a local runtime's data directory: its Istio objects flag the graph's
+                          nodes (hasVS, hasTrafficShifting...; default MUSIC_DATA_DIR, unset)
   --port <n>              where to listen on 127.0.0.1 (default 20001, Kiali's; 0 = any)
   -h, --help              show this help`;
 
 async function main(): Promise<void> {
-  let values: { 'stats-url'?: string; 'prometheus-url'?: string; port?: string; help?: boolean };
+  let values: {
+    'stats-url'?: string;
+    'prometheus-url'?: string;
+    'data-dir'?: string;
+    port?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
         'stats-url': { type: 'string' },
         'prometheus-url': { type: 'string' },
+        'data-dir': { type: 'string' },
         port: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -96,6 +117,8 @@ async function main(): Promise<void> {
   const console = await startConsole({
     statsUrl: values['stats-url'] ?? 'http://127.0.0.1:15090/stats/prometheus',
     prometheusUrl: values['prometheus-url'] ?? (process.env.PROMETHEUS_URL || undefined),
+    runtimeDataDir: values['data-dir'] ?? (process.env.MUSIC_DATA_DIR || undefined),
+    warn: (line) => process.stderr.write(`${line}\n`),
     port,
   });
   process.stdout.write(`Mesh console API at ${console.url}/api/namespaces/graph?namespaces=music\n`);

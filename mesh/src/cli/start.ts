@@ -139,7 +139,7 @@ async function main(): Promise<number> {
   if (console) {
     const namespace = profile.namespace;
     out(
-      `Mesh console API: ${console.url.replace('127.0.0.1', 'localhost')}/api/namespaces/graph?namespaces=${namespace}&graphType=versionedApp`,
+      `Mesh console API: ${console.url.replace('127.0.0.1', 'localhost')}/api/namespaces/graph?namespaces=${namespace}&graphType=versionedApp&injectServiceNodes=true&duration=60s`,
     );
   }
   out('Press Ctrl-C to stop.');
@@ -160,7 +160,12 @@ async function startMeshConsole(
     20001;
   try {
     // It ends with the process: start.ts exits once the runtime has stopped.
-    return await startConsole({ statsUrl: runtime.statsUrl, port });
+    return await startConsole({
+      statsUrl: runtime.statsUrl,
+      port,
+      runtimeDataDir: runtime.dataDir,
+      warn: (line) => log.warn(line),
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     log.warn(

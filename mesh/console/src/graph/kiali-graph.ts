@@ -36,6 +36,13 @@ export interface NodeData {
   isInjected?: boolean;
   isOutside?: boolean;
   isRoot?: boolean;
+  hasVS?: { hostnames: string[] };
+  hasRequestRouting?: boolean;
+  hasRequestTimeout?: boolean;
+  hasFaultInjection?: boolean;
+  hasTrafficShifting?: boolean;
+  hasMirroring?: boolean;
+  hasCB?: boolean;
 }
 
 export interface EdgeData {
