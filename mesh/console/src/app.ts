@@ -4,6 +4,7 @@ import { decorateNodes } from './graph/istio-details.ts';
 import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
 import { PrometheusError } from './telemetry/prometheus.ts';
 import type { TrafficWindow } from './telemetry/scraped.ts';
+import { accessLogLines, buildTraces, type RequestFeed, type RequestFilter } from './traces.ts';
 
 /** Where the console reads traffic: the runtime's scraped stats now, a cluster's Prometheus next. */
 export interface TrafficSource {
@@ -17,6 +18,8 @@ export interface ConsoleAppOptions {
   readonly source: TrafficSource;
   /** Istio configuration for the nodes' flags (hasVS...); without it the graph has none. */
   readonly config?: ConfigSource | undefined;
+  /** The last requests, for traces and access logs (the local runtime only). */
+  readonly feed?: RequestFeed | undefined;
   /** Told when the configuration cannot be read: the graph is answered without its flags. */
   readonly onConfigError?: ((error: unknown) => void) | undefined;
   /** The `Host` names the console answers for (DNS rebinding): its loopback authority. */
@@ -39,7 +42,8 @@ export class ConsoleRequestError extends Error {
 /**
  * The console's HTTP API. `GET /api/namespaces/graph` answers Kiali's graph JSON for the same
  * query parameters (kiali/kiali graph/options.go, with its defaults: `graphType=workload`,
- * `duration=10m`, `injectServiceNodes=false`, `responseTime=95`).
+ * `duration=10m`, `injectServiceNodes=false`, `responseTime=95`); `/api/traces` and `/api/logs`
+ * the last requests as traces (every hop of one request) and access-log lines.
  */
 export function consoleApp(options: ConsoleAppOptions): RequestListener {
   return (req, res) => {
@@ -80,7 +84,55 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Consol
       );
     return sendJson(res, 200, graph);
   }
+  if (url.pathname === '/api/traces' || url.pathname === '/api/logs') {
+    const traces = url.pathname === '/api/traces';
+    const filter = requestFilter(url.searchParams, traces ? 20 : 100, traces ? 500 : 2_000);
+    if (!options.feed)
+      throw new ConsoleRequestError(
+        'NOT_AVAILABLE',
+        501,
+        'traces and access logs come from the local runtime; this console reads a Prometheus',
+      );
+    const requests = await options.feed.recent().catch((error: unknown) => {
+      throw new ConsoleRequestError(
+        'RUNTIME_UNREACHABLE',
+        502,
+        `the runtime's requests: ${(error as Error).message}`,
+      );
+    });
+    return sendJson(
+      res,
+      200,
+      traces ? { traces: buildTraces(requests, filter) } : { lines: accessLogLines(requests, filter) },
+    );
+  }
   throw new ConsoleRequestError('NOT_FOUND', 404, `nothing at ${url.pathname}`);
+}
+
+/** `namespaces` (required), `workload` and `limit` of /api/traces and /api/logs. */
+function requestFilter(params: URLSearchParams, defaultLimit: number, maxLimit: number): RequestFilter {
+  const namespaces = namespacesOf(params);
+  const workload = params.get('workload') ?? undefined;
+  if (workload !== undefined && !dnsLabel.test(workload))
+    throw badParameter('workload', `"${workload}" is not a workload name`);
+  const limit = Number(params.get('limit') ?? defaultLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit)
+    throw badParameter('limit', `must be an integer from 1 to ${maxLimit}`);
+  return { namespaces, workload, limit };
+}
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function namespacesOf(params: URLSearchParams): string[] {
+  const namespaces = (params.get('namespaces') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (namespaces.length === 0)
+    throw badParameter('namespaces', 'is required (comma-separated names, e.g. music)');
+  for (const name of namespaces)
+    if (!dnsLabel.test(name)) throw badParameter('namespaces', `"${name}" is not a namespace name`);
+  return namespaces;
 }
 
 interface GraphQuery {
@@ -92,15 +144,7 @@ interface GraphQuery {
 }
 
 function graphQuery(params: URLSearchParams, maxWindowSeconds: number): GraphQuery {
-  const namespaces = (params.get('namespaces') ?? '')
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  if (namespaces.length === 0)
-    throw badParameter('namespaces', 'is required (comma-separated names, e.g. music)');
-  for (const name of namespaces)
-    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))
-      throw badParameter('namespaces', `"${name}" is not a namespace name`);
+  const namespaces = namespacesOf(params);
   const graphType = (params.get('graphType') ?? 'workload') as GraphType;
   if (!graphTypes.includes(graphType))
     throw badParameter('graphType', `must be one of ${graphTypes.join(', ')}`);

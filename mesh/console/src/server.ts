@@ -5,6 +5,7 @@ import { consoleApp, type TrafficSource } from './app.ts';
 import { runtimeConfig } from './config-source.ts';
 import { PrometheusTelemetry } from './telemetry/prometheus.ts';
 import { ScrapedTelemetry } from './telemetry/scraped.ts';
+import { runtimeFeed } from './traces.ts';
 
 export interface ConsoleOptions {
   /** The runtime's Istio metrics, e.g. `http://127.0.0.1:15090/stats/prometheus`. */
@@ -50,7 +51,8 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
     lastWarning = line;
   };
   const config = options.runtimeDataDir ? runtimeConfig(options.runtimeDataDir) : undefined;
-  const server = createServer(consoleApp({ source, hosts, config, onConfigError }));
+  const feed = telemetry ? runtimeFeed(options.statsUrl) : undefined;
+  const server = createServer(consoleApp({ source, hosts, config, feed, onConfigError }));
   // A malformed request ends its own connection only.
   server.on('clientError', (_error, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {

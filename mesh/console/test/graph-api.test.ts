@@ -14,6 +14,7 @@ import {
 } from '../../test/support/mesh-harness.ts';
 import type { EdgeData, KialiGraph, NodeData } from '../src/graph/kiali-graph.ts';
 import { type Console, startConsole } from '../src/server.ts';
+import type { Trace } from '../src/traces.ts';
 
 const routes = `
 apiVersion: networking.istio.io/v1
@@ -158,14 +159,48 @@ describe('the console graph API (Kiali’s shape) over the runtime’s telemetry
     ).toEqual(['back', 'istio-ingressgateway']);
   });
 
+  it('shows the last requests as traces: every hop of one request by its x-request-id, the mirror’s copy too', async () => {
+    const res = await request(`${console.url}/api/traces?namespaces=music&workload=back-v3&limit=5`);
+    expect(res.statusCode).toBe(200);
+    const { traces } = (await res.body.json()) as { traces: Trace[] };
+    expect(traces).toHaveLength(5);
+    const [trace] = traces as [Trace];
+    const hops = trace.hops.map(
+      (hop) =>
+        `${hop.reporter} ${hop.source} > ${hop.destination} ${hop.status}${hop.mirror ? ' mirror' : ''}`,
+    );
+    expect(hops).toHaveLength(3);
+    expect(hops).toContain('destination istio-ingressgateway > back-v3 200 mirror');
+    expect(hops.filter((hop) => hop.startsWith('source istio-ingressgateway > back-v'))).toHaveLength(1);
+    expect(trace.hops[0]?.startOffsetMs).toBe(0);
+    expect(trace.durationMs).toBeGreaterThanOrEqual(
+      Math.max(...trace.hops.map((hop) => hop.durationMs)) - 0.001,
+    );
+    // Newest first.
+    expect(traces.map((t) => t.startTime)).toEqual([...traces.map((t) => t.startTime)].sort((a, b) => b - a));
+  });
+
+  it('shows a workload’s access-log lines in Istio’s format', async () => {
+    const res = await request(`${console.url}/api/logs?namespaces=music&workload=back-v2&limit=3`);
+    const { lines } = (await res.body.json()) as { lines: { workload: string; line: string }[] };
+    expect(lines).toHaveLength(3);
+    expect(
+      lines.every((entry) =>
+        /^\[\d{4}-\d{2}-\d{2}T[^\]]+\] "GET \/(fail|tracks) HTTP\/1\.1" \d{3} /.test(entry.line),
+      ),
+    ).toBe(true);
+  });
+
   it('refuses a bad query with problem+json naming the parameter', async () => {
-    for (const [query, detail] of [
+    for (const [query, detail, path] of [
       ['graphType=versionedApp', 'namespaces: is required (comma-separated names, e.g. music)'],
       ['namespaces=music&graphType=pods', 'graphType: must be one of versionedApp, app, workload, service'],
       ['namespaces=music&duration=1d', 'duration: must be a duration such as 60s, 5m or 1h'],
       ['namespaces=music&duration=2h', 'duration: must be at most 900s (the traffic the console keeps)'],
-    ] as const) {
-      const res = await request(`${console.url}/api/namespaces/graph?${query}`);
+      ['namespaces=music&limit=0', 'limit: must be an integer from 1 to 500', '/api/traces'],
+      ['namespaces=music&workload=Back_V1', 'workload: "Back_V1" is not a workload name', '/api/logs'],
+    ] as [string, string, string?][]) {
+      const res = await request(`${console.url}${path ?? '/api/namespaces/graph'}?${query}`);
       expect(res.statusCode, query).toBe(400);
       expect(res.headers['content-type']).toBe('application/problem+json');
       expect(((await res.body.json()) as { detail: string }).detail).toBe(detail);

@@ -172,6 +172,9 @@ describe.skipIf(!hasPrometheus)('the console over a real Prometheus and over its
         'back-v2',
         'istio-ingressgateway',
       ]);
+      const traces = await request(`${console.url}/api/traces?namespaces=music`);
+      expect(traces.statusCode).toBe(501);
+      await traces.body.dump();
     } finally {
       await console.close();
     }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { PortInUseError } from '../errors.ts';
 import { formatAccessLog } from './access-log.ts';
 import { IstioMetrics } from './metrics.ts';
+import { RecentRequests } from './recent.ts';
 import { type RequestRecord, requestChannel } from './record.ts';
 
 export interface TelemetryOptions {
@@ -22,6 +23,8 @@ export interface Telemetry {
 }
 
 const statsPath = '/stats/prometheus';
+/** The last requests, newest last, as JSON (`?since=<seq>&limit=<n>`): the console's traces and logs. */
+const requestsPath = '/stats/requests';
 
 /**
  * Subscribes to the data path's `music-mesh:request` channel: counts every record into Istio's
@@ -29,15 +32,30 @@ const statsPath = '/stats/prometheus';
  */
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const metrics = new IstioMetrics();
+  const recent = new RecentRequests();
   const accessLog = options.accessLog;
   const onRecord = (message: unknown): void => {
     const record = message as RequestRecord;
     metrics.record(record);
+    recent.add(record);
     if (accessLog) accessLog(formatAccessLog(record));
   };
 
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, search = ''] = (req.url ?? '/').split('?');
+    if (path === requestsPath && req.method === 'GET') {
+      const params = new URLSearchParams(search);
+      const since = Number(params.get('since') ?? -1);
+      const limit = Math.min(Number(params.get('limit') ?? recent.capacity), recent.capacity);
+      if (!Number.isInteger(since) || !Number.isInteger(limit) || limit < 0) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('since and limit must be integers\n');
+        return;
+      }
+      const body = JSON.stringify(recent.since(since, limit));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     if (path !== statsPath || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
