@@ -58,9 +58,26 @@ data: { 1st: one, second: two }
 `,
     ),
   ).configMaps,
+  secrets: [],
   inherited: { PATH: '/bin' },
   ...overrides,
 });
+
+/** Secrets as `mesh apply` gives them to the runtime. */
+const applied = (yaml: string) => buildTopology(parseYaml('secrets.yaml', yaml)).secrets;
+
+const appliedKeys = applied(`
+apiVersion: v1
+kind: Secret
+metadata: { name: api-keys, namespace: shop }
+data: { public: ${Buffer.from('pk-applied').toString('base64')} }
+stringData: { extra: from-string-data }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: tokens, namespace: other }
+stringData: { api: elsewhere }
+`);
 
 const pod = { name: 'api-v1-0', namespace: 'shop', labels: { app: 'api', version: 'v1' } };
 
@@ -106,6 +123,36 @@ env:
       GREETING: 'hello from $(POD_NAME)',
       PORT: '41234',
       HOST: '127.0.0.1',
+    });
+  });
+
+  it("reads the Secret applied in the pod's namespace, whole, over the profile's local value", () => {
+    const spec = container(`
+envFrom:
+  - secretRef: { name: api-keys }
+    prefix: KEY_
+env:
+  - { name: PUBLIC_KEY, valueFrom: { secretKeyRef: { name: api-keys, key: public } } }
+  - { name: PRIVATE_KEY, valueFrom: { secretKeyRef: { name: api-keys, key: private, optional: true } } }
+  - { name: DATABASE_URL, valueFrom: { secretKeyRef: { name: shop-db, key: url } } }
+  - { name: TOKEN, valueFrom: { secretKeyRef: { name: tokens, key: api, optional: true } } }`);
+    const env = replicaEnv(spec, pod, sources({ secrets: appliedKeys }), 1);
+    expect(env).toMatchObject({
+      KEY_public: 'pk-applied',
+      KEY_extra: 'from-string-data',
+      PUBLIC_KEY: 'pk-applied',
+      // shop-db is not applied: the profile's value stands in for it.
+      DATABASE_URL: 'postgres://local/shop',
+    });
+    // The applied Secret has no such key, and the profile's does not fill it in.
+    expect(env).not.toHaveProperty('PRIVATE_KEY');
+    expect(env).not.toHaveProperty('KEY_private');
+    // A Secret of another namespace is not the pod's.
+    expect(env).not.toHaveProperty('TOKEN');
+    // Without the applied Secret, the local values again.
+    expect(replicaEnv(spec, pod, sources(), 1)).toMatchObject({
+      PUBLIC_KEY: 'pk-local',
+      KEY_private: 'sk-local',
     });
   });
 
@@ -209,17 +256,47 @@ describe('commandLine', () => {
 
 describe('checkEnv', () => {
   const deployment = { name: 'api-v1', namespace: 'shop' } as Deployment;
-  const check = (yaml: string) => () => checkEnv(deployment, container(yaml), profile, sources().configMaps);
+  const check = (yaml: string) => () =>
+    checkEnv(deployment, container(yaml), sources({ secrets: appliedKeys }));
 
-  it('refuses a Secret key the profile has no value for, naming the profile', () => {
+  it('refuses a Secret neither applied in its namespace nor given a local value, naming both places', () => {
     expect(check('env: [{ name: TOKEN, valueFrom: { secretKeyRef: { name: tokens, key: api } } }]')).toThrow(
-      'Deployment api-v1: env TOKEN comes from Secret tokens (key api), which has no local value (add it to secrets in /app/local/profile.yaml)',
+      "Deployment api-v1: env TOKEN comes from Secret tokens (key api), which is not applied in namespace shop (only in other: a pod reads its own namespace's Secrets) and has no local value (apply it, or add it to secrets in /app/local/profile.yaml)",
+    );
+    expect(check('envFrom: [{ secretRef: { name: payments } }]')).toThrow(
+      'Deployment api-v1: envFrom Secret payments is not applied in namespace shop and has no local value (apply it, or add it to secrets in /app/local/profile.yaml)',
     );
     expect(
       check(
         'env: [{ name: TOKEN, valueFrom: { secretKeyRef: { name: tokens, key: api, optional: true } } }]',
       ),
     ).not.toThrow();
+    expect(check('envFrom: [{ secretRef: { name: payments, optional: true } }]')).not.toThrow();
+  });
+
+  it('refuses a key missing from the Secret that is read: the applied one when applied, else the local one', () => {
+    expect(
+      check('env: [{ name: K, valueFrom: { secretKeyRef: { name: api-keys, key: private } } }]'),
+    ).toThrow(
+      'Deployment api-v1: env K comes from Secret api-keys (key private): the Secret applied in namespace shop has no key private (secrets in /app/local/profile.yaml stand in only for a Secret that is not applied)',
+    );
+    expect(
+      check('env: [{ name: K, valueFrom: { secretKeyRef: { name: api-keys, key: extra } } }]'),
+    ).not.toThrow();
+    expect(check('env: [{ name: U, valueFrom: { secretKeyRef: { name: shop-db, key: user } } }]')).toThrow(
+      'Deployment api-v1: env U comes from Secret shop-db (key user), which is not applied in namespace shop, and secrets.shop-db in /app/local/profile.yaml has no key user',
+    );
+  });
+
+  it('names Secrets and keys in its refusals, never a value', () => {
+    let refusal = '';
+    try {
+      check('env: [{ name: K, valueFrom: { secretKeyRef: { name: api-keys, key: private } } }]')();
+    } catch (error) {
+      refusal = (error as Error).message;
+    }
+    expect(refusal).toContain('api-keys');
+    expect(refusal).not.toMatch(/pk-applied|from-string-data|sk-local|pk-local/);
   });
 
   it('refuses a ConfigMap or key that is not applied, unless optional', () => {
@@ -239,15 +316,20 @@ describe('checkEnv', () => {
 describe('needsDatabase', () => {
   const api = profile.programs['shop/api'] as EnvSources['program'];
 
+  const deployment = { name: 'api-v1', namespace: 'shop' } as Deployment;
+  const needs = (yaml: string, secrets = sources().secrets) =>
+    needsDatabase(deployment, container(yaml), api, { profile, secrets });
+
   it('holds only when a Secret value, replacement or program string names $(mesh.databaseUrl)', () => {
-    expect(needsDatabase(container('env: [{ name: A, value: b }]'), profile, api)).toBe(false);
-    expect(
-      needsDatabase(
-        container('env: [{ name: DB, valueFrom: { secretKeyRef: { name: shop-db, key: url } } }]'),
-        profile,
-        api,
-      ),
-    ).toBe(true);
-    expect(needsDatabase(container('envFrom: [{ secretRef: { name: shop-db } }]'), profile, api)).toBe(true);
+    expect(needs('env: [{ name: A, value: b }]')).toBe(false);
+    expect(needs('env: [{ name: DB, valueFrom: { secretKeyRef: { name: shop-db, key: url } } }]')).toBe(true);
+    expect(needs('envFrom: [{ secretRef: { name: shop-db } }]')).toBe(true);
+  });
+
+  it('does not hold when the Secret is applied: its value replaces the local $(mesh.databaseUrl)', () => {
+    const outside = applied(
+      'apiVersion: v1\nkind: Secret\nmetadata: { name: shop-db, namespace: shop }\nstringData: { url: "postgres://db.example/shop" }\n',
+    );
+    expect(needs('envFrom: [{ secretRef: { name: shop-db } }]', outside)).toBe(false);
   });
 });

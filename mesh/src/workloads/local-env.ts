@@ -1,6 +1,6 @@
 import { TopologyError } from '../errors.ts';
 import type { LogLevel } from '../log.ts';
-import type { ConfigMap, Container, Deployment, EnvFromSource, KeyRef } from '../manifests/model.ts';
+import type { ConfigMap, Container, Deployment, EnvFromSource, KeyRef, Secret } from '../manifests/model.ts';
 import { expand, references } from './expansion.ts';
 import { displayPath, type Profile, type Program, type RuntimeValueName } from './profile.ts';
 
@@ -23,15 +23,22 @@ export interface PodIdentity {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** Everything a replica's environment is made of, besides its manifest. */
-export interface EnvSources {
+/**
+ * Where a replica's ConfigMap and Secret references are read: what is applied when it starts (env
+ * is read then, as the kubelet does), and the profile's local values for Secrets not applied.
+ */
+export interface EnvContext {
   readonly profile: Profile;
+  readonly configMaps: readonly ConfigMap[];
+  readonly secrets: readonly Secret[];
+}
+
+/** Everything a replica's environment is made of, besides its manifest. */
+export interface EnvSources extends EnvContext {
   readonly program: Program;
   readonly values: RuntimeValues;
   /** Undefined when no workload needed the database, so none was started. */
   readonly databaseUrl: string | undefined;
-  /** The ConfigMaps applied when the replica starts: env is read then, as the kubelet does. */
-  readonly configMaps: readonly ConfigMap[];
   /** Environment every replica inherits (PATH, HOME...). */
   readonly inherited: Readonly<Record<string, string>>;
 }
@@ -69,11 +76,18 @@ function runtimeValue(
   }
 }
 
-/** The local value of one Secret key; undefined leaves the variable unset. */
+/**
+ * One Secret key as a replica reads it. The Secret applied in the pod's namespace wins, whole, as
+ * on a cluster; the profile's local value stands in only for a Secret that is not applied (one kept
+ * outside the manifests). Undefined leaves the variable unset.
+ */
 export function secretValue(
   ref: Pick<KeyRef, 'name' | 'key'>,
-  sources: Pick<EnvSources, 'profile' | 'values' | 'databaseUrl'>,
+  namespace: string,
+  sources: Pick<EnvSources, 'profile' | 'secrets' | 'values' | 'databaseUrl'>,
 ): string | undefined {
+  const applied = appliedSecret(sources.secrets, ref.name, namespace);
+  if (applied) return applied.data.get(ref.key)?.toString('utf8');
   const keys = sources.profile.secrets[ref.name];
   const value = keys && Object.hasOwn(keys, ref.key) ? keys[ref.key] : undefined;
   if (!value || value.kind === 'unset') return undefined;
@@ -83,6 +97,18 @@ export function secretValue(
 
 function configMap(configMaps: readonly ConfigMap[], name: string, namespace: string): ConfigMap | undefined {
   return configMaps.find((map) => map.name === name && map.namespace === namespace);
+}
+
+function appliedSecret(secrets: readonly Secret[], name: string, namespace: string): Secret | undefined {
+  return secrets.find((secret) => secret.name === name && secret.namespace === namespace);
+}
+
+/** A Secret's keys as a replica sees them: the applied Secret's, else the profile's. */
+function secretKeys(name: string, namespace: string, context: EnvContext): readonly string[] | undefined {
+  const applied = appliedSecret(context.secrets, name, namespace);
+  if (applied) return applied.data.keys();
+  const local = context.profile.secrets[name];
+  return local && Object.keys(local);
 }
 
 function fieldValue(fieldPath: string, pod: PodIdentity): string {
@@ -98,8 +124,8 @@ function envFromEntries(source: EnvFromSource, namespace: string, sources: EnvSo
   if (source.kind === 'ConfigMap') {
     return Object.entries(configMap(sources.configMaps, source.name, namespace)?.data ?? {});
   }
-  return Object.keys(sources.profile.secrets[source.name] ?? {}).flatMap((key): [string, string][] => {
-    const value = secretValue({ name: source.name, key }, sources);
+  return (secretKeys(source.name, namespace, sources) ?? []).flatMap((key): [string, string][] => {
+    const value = secretValue({ name: source.name, key }, namespace, sources);
     return value === undefined ? [] : [[key, value]];
   });
 }
@@ -107,8 +133,8 @@ function envFromEntries(source: EnvFromSource, namespace: string, sources: EnvSo
 /**
  * A replica's environment, in the kubelet's order (`kubelet_pods.go` makeEnvironmentVariables):
  * `envFrom` sources in order, then `env` entries over them, each literal expanded against the
- * variables before it. Secret keys take the profile's local values, variables the profile
- * replaces take its value. Then, on top: the profile's `env`, the program's `env`, the outbound
+ * variables before it. Secret keys come from the applied Secret, else the profile's local value
+ * (`secretValue`); variables the profile replaces take its value. Then, on top: the profile's `env`, the program's `env`, the outbound
  * proxy when the workload has one, and where to listen (PORT, HOST).
  */
 export function replicaEnv(
@@ -145,7 +171,7 @@ export function replicaEnv(
       const data = configMap(sources.configMaps, name, pod.namespace)?.data;
       if (data && Object.hasOwn(data, key)) set(variable.name, data[key] as string);
     } else {
-      const value = secretValue(variable.secretKeyRef, sources);
+      const value = secretValue(variable.secretKeyRef, pod.namespace, sources);
       if (value !== undefined) declared[variable.name] = value;
     }
   }
@@ -191,38 +217,46 @@ export function outboundProxyEnv(outboundProxy: string): Readonly<Record<string,
 
 /**
  * Refuses, before anything starts, a container whose environment cannot be made here: a Secret
- * key without a local value, a ConfigMap (or key) not applied, unless the reference is optional.
+ * (or key) neither applied nor given a local value, a ConfigMap (or key) not applied, unless the
+ * reference is optional. The messages name Secrets and keys, never a value.
  */
-export function checkEnv(
-  deployment: Deployment,
-  container: Container,
-  profile: Profile,
-  configMaps: readonly ConfigMap[],
-): void {
+export function checkEnv(deployment: Deployment, container: Container, context: EnvContext): void {
+  const { namespace } = deployment;
   const where = `Deployment ${deployment.name}`;
-  const hint = `(add it to secrets in ${displayPath(profile.file)})`;
-  const secrets = profile.secrets;
+  const missingSecret = (name: string) => {
+    const elsewhere = context.secrets.find((secret) => secret.name === name);
+    const only = elsewhere
+      ? ` (only in ${elsewhere.namespace}: a pod reads its own namespace's Secrets)`
+      : '';
+    return `is not applied in namespace ${namespace}${only} and has no local value (apply it, or add it to secrets in ${displayPath(context.profile.file)})`;
+  };
   for (const source of container.envFrom) {
     if (source.optional) continue;
-    if (source.kind === 'Secret' && !Object.hasOwn(secrets, source.name)) {
-      throw new TopologyError(`${where}: envFrom Secret ${source.name} has no local value ${hint}`);
+    if (source.kind === 'Secret' && !secretKeys(source.name, namespace, context)) {
+      throw new TopologyError(`${where}: envFrom Secret ${source.name} ${missingSecret(source.name)}`);
     }
-    if (source.kind === 'ConfigMap' && !configMap(configMaps, source.name, deployment.namespace)) {
+    if (source.kind === 'ConfigMap' && !configMap(context.configMaps, source.name, namespace)) {
       throw new TopologyError(`${where}: envFrom ConfigMap ${source.name} is not applied`);
     }
   }
   for (const variable of container.env) {
     if ('secretKeyRef' in variable && !variable.secretKeyRef.optional) {
       const { name, key } = variable.secretKeyRef;
-      if (!(Object.hasOwn(secrets, name) && Object.hasOwn(secrets[name] ?? {}, key))) {
+      const from = `${where}: env ${variable.name} comes from Secret ${name} (key ${key})`;
+      const keys = secretKeys(name, namespace, context);
+      if (!keys) throw new TopologyError(`${from}, which ${missingSecret(name)}`);
+      if (!keys.includes(key)) {
+        const applied = appliedSecret(context.secrets, name, namespace);
         throw new TopologyError(
-          `${where}: env ${variable.name} comes from Secret ${name} (key ${key}), which has no local value ${hint}`,
+          applied
+            ? `${from}: the Secret applied in namespace ${namespace} has no key ${key} (secrets in ${displayPath(context.profile.file)} stand in only for a Secret that is not applied)`
+            : `${from}, which is not applied in namespace ${namespace}, and secrets.${name} in ${displayPath(context.profile.file)} has no key ${key}`,
         );
       }
     }
     if ('configMapKeyRef' in variable && !variable.configMapKeyRef.optional) {
       const { name, key } = variable.configMapKeyRef;
-      const data = configMap(configMaps, name, deployment.namespace)?.data;
+      const data = configMap(context.configMaps, name, namespace)?.data;
       if (!data)
         throw new TopologyError(
           `${where}: env ${variable.name} comes from ConfigMap ${name}, which is not applied`,
@@ -238,24 +272,31 @@ export function checkEnv(
 
 /**
  * Whether a replica's environment or command would carry `$(mesh.databaseUrl)`: only then does
- * the runtime start its PostgreSQL.
+ * the runtime start its PostgreSQL. An applied Secret's values are taken as written.
  */
-export function needsDatabase(container: Container, profile: Profile, program: Program): boolean {
+export function needsDatabase(
+  deployment: Deployment,
+  container: Container,
+  program: Program,
+  context: Pick<EnvContext, 'profile' | 'secrets'>,
+): boolean {
+  const { profile } = context;
   const texts: string[] = [...Object.values(profile.env), ...Object.values(program.env)];
   texts.push(...program.command, ...program.args);
   const names = new Set(container.env.map((variable) => variable.name));
   for (const [name, text] of Object.entries({ ...profile.replace, ...profile.replaceWithoutOutbound })) {
     if (names.has(name) || container.envFrom.length > 0) texts.push(text);
   }
-  const secretKeys = [
+  const local = (name: string) => !appliedSecret(context.secrets, name, deployment.namespace);
+  const localKeys = [
     ...container.env.flatMap((variable) => ('secretKeyRef' in variable ? [variable.secretKeyRef] : [])),
     ...container.envFrom
       .filter((source) => source.kind === 'Secret')
       .flatMap((source) =>
         Object.keys(profile.secrets[source.name] ?? {}).map((key) => ({ name: source.name, key })),
       ),
-  ];
-  for (const { name, key } of secretKeys) {
+  ].filter(({ name }) => local(name));
+  for (const { name, key } of localKeys) {
     const value = profile.secrets[name]?.[key];
     if (value?.kind === 'text') texts.push(value.text);
   }

@@ -68,11 +68,16 @@ describe('planWorkloads', () => {
     );
   });
 
-  it('refuses a Secret-backed variable that has no local value', async () => {
+  it('refuses a Secret-backed variable whose Secret is neither applied nor given a local value', async () => {
     const env = '[{ name: API_TOKEN, valueFrom: { secretKeyRef: { name: tokens, key: api } } }]';
     await expect(plan(deployment('worker', 'test/echo:0.1.0', env))).rejects.toThrow(
-      /env API_TOKEN comes from Secret tokens \(key api\), which has no local value/,
+      /env API_TOKEN comes from Secret tokens \(key api\), which is not applied in namespace music and has no local value/,
     );
+    const secret =
+      'apiVersion: v1\nkind: Secret\nmetadata: { name: tokens, namespace: music }\nstringData: { api: t }\n';
+    await expect(
+      plan(`${deployment('worker', 'test/echo:0.1.0', env)}---\n${secret}`),
+    ).resolves.toBeDefined();
   });
 
   it('refuses a command that is not on PATH and a working directory that does not exist', async () => {

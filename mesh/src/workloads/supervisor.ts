@@ -3,8 +3,15 @@ import type { DatabaseStatus } from '../database/embedded.ts';
 import type { Endpoint, EndpointRegistry } from '../endpoints/registry.ts';
 import { TopologyError, WorkloadError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ConfigMap, Container, Deployment, Topology } from '../manifests/model.ts';
-import { checkEnv, commandLine, needsDatabase, type RuntimeValues, replicaEnv } from './local-env.ts';
+import type { Container, Deployment, Topology } from '../manifests/model.ts';
+import {
+  checkEnv,
+  commandLine,
+  type EnvContext,
+  needsDatabase,
+  type RuntimeValues,
+  replicaEnv,
+} from './local-env.ts';
 import { Prober } from './probe.ts';
 import { displayPath, type Profile, type Program } from './profile.ts';
 import { executableOf, launchFile, playerOf } from './programs.ts';
@@ -33,17 +40,16 @@ export interface WorkloadPlan {
 }
 
 /** What a Deployment is checked against: the profile, and what else is applied with it. */
-export interface WorkloadContext {
-  readonly profile: Profile;
-  readonly configMaps: readonly ConfigMap[];
+export interface WorkloadContext extends EnvContext {
   /** Where bare command names are looked up: the PATH replicas inherit. */
   readonly path: string | undefined;
 }
 
 /**
  * Checks that a Deployment can run here: one container, a program in the profile for its image
- * (or the database), a local value for every Secret key and an applied ConfigMap for every
- * reference it makes (unless optional), an existing working directory and an executable command.
+ * (or the database), an applied Secret or a local value for every Secret key and an applied
+ * ConfigMap for every reference it makes (unless optional), an existing working directory and an
+ * executable command.
  */
 export async function resolveWorkload(
   deployment: Deployment,
@@ -63,7 +69,7 @@ export async function resolveWorkload(
   }
   if (player.kind === 'database') return { kind: 'database', deployment };
   const { program } = player;
-  checkEnv(deployment, container, profile, context.configMaps);
+  checkEnv(deployment, container, context);
   const isDirectory = await stat(program.workingDir).then(
     (found) => found.isDirectory(),
     () => false,
@@ -85,19 +91,28 @@ export async function resolveWorkload(
   }
   return {
     kind: 'program',
-    workload: { deployment, container, program, needsDatabase: needsDatabase(container, profile, program) },
+    workload: {
+      deployment,
+      container,
+      program,
+      needsDatabase: needsDatabase(deployment, container, program, context),
+    },
   };
 }
 
 /** Checks every Deployment before anything starts. */
 export async function planWorkloads(
   topology: Topology,
-  context: Omit<WorkloadContext, 'configMaps'>,
+  context: Omit<WorkloadContext, 'configMaps' | 'secrets'>,
 ): Promise<WorkloadPlan> {
   const workloads: LocalWorkload[] = [];
   const databases: Deployment[] = [];
   for (const deployment of topology.deployments) {
-    const resolved = await resolveWorkload(deployment, { ...context, configMaps: topology.configMaps });
+    const resolved = await resolveWorkload(deployment, {
+      ...context,
+      configMaps: topology.configMaps,
+      secrets: topology.secrets,
+    });
     if (resolved.kind === 'database') databases.push(deployment);
     else workloads.push(resolved.workload);
   }
@@ -178,7 +193,7 @@ export class Supervisor {
   readonly #timing: ReplicaTiming;
   readonly #prober = new Prober();
   readonly #runners = new Map<string, DeploymentRunner>();
-  #configMaps: readonly ConfigMap[] = [];
+  #applied: AppliedEnv = { configMaps: [], secrets: [] };
   #stopped = false;
   readonly #onProcessExit = () => {
     for (const runner of this.#runners.values()) runner.kill();
@@ -199,7 +214,7 @@ export class Supervisor {
   /** Starts, updates and stops runners; returns once every change is under way, not when ready. */
   async sync(topology: Topology): Promise<void> {
     if (this.#stopped) return;
-    this.#configMaps = topology.configMaps;
+    this.#applied = { configMaps: topology.configMaps, secrets: topology.secrets };
     const desired = new Map(topology.deployments.map((deployment) => [keyOf(deployment), deployment]));
     for (const [key, runner] of this.#runners) {
       if (desired.has(key)) continue;
@@ -210,7 +225,7 @@ export class Supervisor {
       const resolved = await this.#resolve(deployment, topology);
       let runner = this.#runners.get(key);
       if (!runner) {
-        runner = new DeploymentRunner(this.#options, this.#prober, this.#timing, () => this.#configMaps);
+        runner = new DeploymentRunner(this.#options, this.#prober, this.#timing, () => this.#applied);
         this.#runners.set(key, runner);
       }
       runner.update(resolved);
@@ -221,6 +236,7 @@ export class Supervisor {
     const resolved = await resolveWorkload(deployment, {
       profile: this.#options.profile,
       configMaps: topology.configMaps,
+      secrets: topology.secrets,
       path: this.#options.inheritedEnv.PATH,
     });
     const wanted = resolved.kind === 'database' || resolved.workload.needsDatabase;
@@ -252,6 +268,9 @@ export class Supervisor {
   }
 }
 
+/** The ConfigMaps and Secrets applied now: what a replica starting now reads. */
+type AppliedEnv = Pick<EnvContext, 'configMaps' | 'secrets'>;
+
 /** A checked workload and, when it needs one, the database it gets. */
 interface RunnableWorkload {
   readonly resolved: ResolvedWorkload;
@@ -263,7 +282,7 @@ class DeploymentRunner {
   readonly #options: SupervisorOptions;
   readonly #prober: Prober;
   readonly #timing: ReplicaTiming;
-  readonly #configMaps: () => readonly ConfigMap[];
+  readonly #applied: () => AppliedEnv;
   #runnable: RunnableWorkload | undefined;
   #template = '';
   /** Replicas of the current template. */
@@ -277,16 +296,11 @@ class DeploymentRunner {
   #removed = false;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(
-    options: SupervisorOptions,
-    prober: Prober,
-    timing: ReplicaTiming,
-    configMaps: () => readonly ConfigMap[],
-  ) {
+  constructor(options: SupervisorOptions, prober: Prober, timing: ReplicaTiming, applied: () => AppliedEnv) {
     this.#options = options;
     this.#prober = prober;
     this.#timing = timing;
-    this.#configMaps = configMaps;
+    this.#applied = applied;
   }
 
   update(runnable: RunnableWorkload): void {
@@ -402,7 +416,8 @@ class DeploymentRunner {
     if (this.#outbound === undefined && this.#options.outbound) {
       this.#outbound = (await this.#options.outbound.open(deployment)).url;
     }
-    // ConfigMaps are not part of the template: a changed one reaches replicas as they (re)start.
+    // ConfigMaps and Secrets are not part of the template: a changed one reaches replicas as they
+    // (re)start.
     const template = JSON.stringify([deployment.podLabels, workload.container, workload.program]);
     if (template !== this.#template) {
       if (this.#template !== '') this.#options.log.info(`deployment ${deployment.name}: rolling update`);
@@ -456,7 +471,7 @@ class DeploymentRunner {
         program,
         values: this.#options.values,
         databaseUrl: database?.url,
-        configMaps: this.#configMaps(),
+        ...this.#applied(),
         inherited: this.#options.inheritedEnv,
       };
       const env = replicaEnv(container, pod, sources, port, outbound);
