@@ -1,0 +1,216 @@
+// Applied Secrets feed replicas' environment as on a cluster: the kubelet reads the Secret of the
+// pod's namespace when it creates the container; the profile's local value stands in for a Secret
+// that is not applied.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Runtime, startRuntime } from '../src/index.ts';
+import { createLogger } from '../src/log.ts';
+import { defaultTiming } from '../src/workloads/replica.ts';
+import type { PodStatus } from '../src/workloads/supervisor.ts';
+import { poll, temporaryDataDir } from './support/processes.ts';
+
+const fixtures = fileURLToPath(new URL('fixtures/', import.meta.url));
+
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+
+const profile = `
+kind: LocalProfile
+name: Secrets
+manifests: [../deploy]
+namespace: vault
+workingDir: ${fixtures}
+programs:
+  test/echo: { command: [node, echo-server.ts] }
+secrets:
+  app-secrets: { greeting: profile-greeting-unused, pin: profile-pin-unused }
+  local-only: { token: local-token-3b9e }
+`;
+
+const echo = (env: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: echo-v1, namespace: vault }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: echo } }
+  template:
+    metadata: { labels: { app: echo, version: v1 } }
+    spec:
+      containers:
+        - name: echo
+          image: test/echo:0.1.0
+          env:
+            - { name: APP_NAME, value: echo }
+            - { name: APP_VERSION, value: v1 }
+${env.replace(/^/gm, '            ')}
+---
+apiVersion: v1
+kind: Service
+metadata: { name: echo, namespace: vault }
+spec:
+  selector: { app: echo }
+  ports: [{ name: http, port: 8080 }]
+`;
+
+const secretEnv = `- name: GREETING
+  valueFrom: { secretKeyRef: { name: app-secrets, key: greeting } }
+- name: TOKEN
+  valueFrom: { secretKeyRef: { name: local-only, key: token } }`;
+
+const appSecrets = (greeting: string) => `
+apiVersion: v1
+kind: Secret
+metadata: { name: app-secrets, namespace: vault }
+data: { greeting: ${base64(greeting)} }
+stringData: { mood: sunny-5c1d }
+`;
+
+const values = ['applied-greeting-7f3a', 'changed-greeting-91c2', 'sunny-5c1d', 'local-token-3b9e'];
+
+/** A profile folder with its manifests, as a user's app would have it. */
+async function writeApp(root: string, manifests: string): Promise<string> {
+  await mkdir(join(root, 'local'), { recursive: true });
+  await mkdir(join(root, 'deploy'), { recursive: true });
+  await writeFile(join(root, 'local', 'profile.yaml'), profile);
+  await writeFile(join(root, 'deploy', 'app.yaml'), manifests);
+  return join(root, 'local', 'profile.yaml');
+}
+
+async function envOf(pod: PodStatus): Promise<Record<string, string>> {
+  const res = await request(`${pod.address}/echo/env`);
+  return (await res.body.json()) as Record<string, string>;
+}
+
+const timing = { ...defaultTiming, backoffMs: { initial: 100, max: 1_000 }, stopGraceMs: 3_000 };
+
+describe('Secrets applied to the runtime, as replicas read them', () => {
+  let dataDir: string;
+  let runtime: Runtime;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = await temporaryDataDir('music-mesh-secrets-');
+    const manifests = `${echo(`${secretEnv}
+- name: GREETING_TWICE
+  value: "$(GREETING) $(GREETING)"`)}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: bulk-v1, namespace: vault }
+spec:
+  selector: { matchLabels: { app: bulk } }
+  template:
+    metadata: { labels: { app: bulk } }
+    spec:
+      containers:
+        - name: bulk
+          image: test/echo:0.1.0
+          envFrom: [{ secretRef: { name: app-secrets }, prefix: S_ }]
+          env: [{ name: APP_NAME, value: bulk }, { name: APP_VERSION, value: v1 }]
+---
+${appSecrets('applied-greeting-7f3a')}`;
+    runtime = await startRuntime({
+      profile: await writeApp(join(dataDir, 'app'), manifests),
+      port: 0,
+      adminPort: 0,
+      statsPort: 0,
+      dataDir,
+      log: createLogger((line) => lines.push(line), 'debug'),
+      timing,
+      readyTimeoutMs: 30_000,
+    });
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const pods = (deployment: string) => runtime.pods().filter((pod) => pod.deployment === deployment);
+  const ready = (deployment: string, count: number) =>
+    poll(
+      `${count} ready replicas of ${deployment}`,
+      () => pods(deployment).filter((pod) => pod.ready),
+      (found) => found.length === count,
+    );
+
+  it("gives a replica the applied Secret's decoded value, and the profile's for a Secret not applied", async () => {
+    const [pod] = await ready('echo-v1', 2);
+    const env = await envOf(pod as PodStatus);
+    expect(env.GREETING).toBe('applied-greeting-7f3a');
+    expect(env.GREETING_TWICE).toBe('applied-greeting-7f3a applied-greeting-7f3a');
+    expect(env.TOKEN).toBe('local-token-3b9e');
+  });
+
+  it("gives envFrom every key of the applied Secret, data and stringData, and none of the profile's", async () => {
+    const [bulk] = await ready('bulk-v1', 1);
+    const env = await envOf(bulk as PodStatus);
+    expect(env.S_greeting).toBe('applied-greeting-7f3a');
+    expect(env.S_mood).toBe('sunny-5c1d');
+    expect(env).not.toHaveProperty('S_pin');
+  });
+
+  it('refuses to apply a Deployment whose Secret key is neither applied nor local, naming it', async () => {
+    // The profile has app-secrets.pin, but the applied Secret is read whole, as on a cluster.
+    const refused = runtime.apply(
+      'echo.yaml',
+      echo('- { name: PIN, valueFrom: { secretKeyRef: { name: app-secrets, key: pin } } }'),
+    );
+    await expect(refused).rejects.toThrow(
+      /env PIN comes from Secret app-secrets \(key pin\): the Secret applied in namespace vault has no key pin/,
+    );
+    const missing = runtime.apply(
+      'echo.yaml',
+      echo('- { name: PIN, valueFrom: { secretKeyRef: { name: pins, key: pin } } }'),
+    );
+    await expect(missing).rejects.toThrow(
+      /env PIN comes from Secret pins \(key pin\), which is not applied in namespace vault and has no local value \(apply it, or add it to secrets in .*profile\.yaml\)/,
+    );
+  });
+
+  it('gives a changed Secret to replicas started after the change, not to the running ones', async () => {
+    const [first, second] = (await ready('echo-v1', 2)) as [PodStatus, PodStatus];
+    await runtime.apply('app-secrets.yaml', appSecrets('changed-greeting-91c2'));
+    expect((await envOf(first)).GREETING).toBe('applied-greeting-7f3a');
+    process.kill(first.pid as number, 'SIGKILL');
+    const restarted = await poll(
+      `${first.name} after its restart`,
+      () => pods('echo-v1').find((pod) => pod.name === first.name),
+      (pod) => pod?.ready === true && pod.pid !== first.pid,
+    );
+    expect((await envOf(restarted as PodStatus)).GREETING).toBe('changed-greeting-91c2');
+    expect((await envOf(second)).GREETING).toBe('applied-greeting-7f3a');
+  });
+
+  it('writes no Secret value to its log', () => {
+    expect(lines.length).toBeGreaterThan(0);
+    for (const value of values) expect(lines.filter((line) => line.includes(value))).toEqual([]);
+  });
+});
+
+describe('a start whose Secret key is missing from both places', () => {
+  it('is refused before anything starts, naming the Secret and the key', async () => {
+    const dataDir = await temporaryDataDir('music-mesh-secrets-refused-');
+    try {
+      const started = startRuntime({
+        profile: await writeApp(
+          join(dataDir, 'app'),
+          echo('- { name: PIN, valueFrom: { secretKeyRef: { name: local-only, key: pin } } }'),
+        ),
+        port: 0,
+        adminPort: 0,
+        statsPort: 0,
+        dataDir,
+        timing,
+      });
+      await expect(started).rejects.toThrow(
+        /Deployment echo-v1: env PIN comes from Secret local-only \(key pin\), which is not applied in namespace vault, and secrets\.local-only in .*profile\.yaml has no key pin/,
+      );
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
