@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { ConfigSource } from './config-source.ts';
 import { decorateNodes } from './graph/istio-details.ts';
 import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
+import { seriesPoints } from './graph/series.ts';
 import { PrometheusError } from './telemetry/prometheus.ts';
 import type { TrafficWindow } from './telemetry/scraped.ts';
 import { accessLogLines, buildTraces, type RequestFeed, type RequestFilter } from './traces.ts';
@@ -10,6 +11,8 @@ import { accessLogLines, buildTraces, type RequestFeed, type RequestFilter } fro
 export interface TrafficSource {
   /** Every series' increase over the last `seconds`. */
   window(seconds: number): TrafficWindow | Promise<TrafficWindow>;
+  /** The windows of consecutive steps over the last `seconds`, oldest first. */
+  steps(seconds: number, stepSeconds: number): TrafficWindow[] | Promise<TrafficWindow[]>;
   /** The largest window the source can answer, seconds. */
   readonly maxWindowSeconds: number;
 }
@@ -84,6 +87,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Consol
       );
     return sendJson(res, 200, graph);
   }
+  if (url.pathname === '/api/metrics') {
+    const query = metricsQuery(url.searchParams, options.source.maxWindowSeconds);
+    const windows = await options.source.steps(query.durationSeconds, query.stepSeconds);
+    return sendJson(res, 200, { step: query.stepSeconds, points: seriesPoints(windows, query) });
+  }
   if (url.pathname === '/api/traces' || url.pathname === '/api/logs') {
     const traces = url.pathname === '/api/traces';
     const filter = requestFilter(url.searchParams, traces ? 20 : 100, traces ? 500 : 2_000);
@@ -107,6 +115,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Consol
     );
   }
   throw new ConsoleRequestError('NOT_FOUND', 404, `nothing at ${url.pathname}`);
+}
+
+/** /api/metrics: whose traffic (`source`, `destination` workloads, `service`), over what, by what step. */
+function metricsQuery(params: URLSearchParams, maxWindowSeconds: number) {
+  const namespaces = namespacesOf(params);
+  const [source, destination, service] = ['source', 'destination', 'service'].map((name) => {
+    const value = params.get(name) ?? undefined;
+    if (value !== undefined && !dnsLabel.test(value)) throw badParameter(name, `"${value}" is not a name`);
+    return value;
+  });
+  if (source === undefined && destination === undefined && service === undefined)
+    throw badParameter('destination', 'name a source or destination workload, or a service');
+  const durationSeconds = parseDuration(params.get('duration') ?? '5m');
+  if (durationSeconds === undefined || durationSeconds > maxWindowSeconds)
+    throw badParameter('duration', `must be a duration such as 60s or 5m, at most ${maxWindowSeconds}s`);
+  const stepSeconds = parseDuration(params.get('step') ?? '15s');
+  if (stepSeconds === undefined || stepSeconds < 5 || durationSeconds / stepSeconds > 120)
+    throw badParameter('step', 'must be at least 5s and give at most 120 points');
+  return { namespaces, source, destination, service, durationSeconds, stepSeconds };
 }
 
 /** `namespaces` (required), `workload` and `limit` of /api/traces and /api/logs. */

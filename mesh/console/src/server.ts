@@ -40,7 +40,11 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
     ? undefined
     : new ScrapedTelemetry({ url: options.statsUrl, keepSeconds });
   const source: TrafficSource = telemetry
-    ? { window: (seconds) => telemetry.window(seconds), maxWindowSeconds: keepSeconds }
+    ? {
+        window: (seconds) => telemetry.window(seconds),
+        steps: (seconds, step) => telemetry.steps(seconds, step),
+        maxWindowSeconds: keepSeconds,
+      }
     : new PrometheusTelemetry({ url: options.prometheusUrl as string, maxWindowSeconds: keepSeconds });
   const host = options.host ?? '127.0.0.1';
   const hosts = new Set<string>();

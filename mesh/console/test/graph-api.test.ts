@@ -13,6 +13,7 @@ import {
   type Upstream,
 } from '../../test/support/mesh-harness.ts';
 import type { EdgeData, KialiGraph, NodeData } from '../src/graph/kiali-graph.ts';
+import type { SeriesPoint } from '../src/graph/series.ts';
 import { type Console, startConsole } from '../src/server.ts';
 import type { Trace } from '../src/traces.ts';
 
@@ -178,6 +179,22 @@ describe('the console graph API (Kiali’s shape) over the runtime’s telemetry
     );
     // Newest first.
     expect(traces.map((t) => t.startTime)).toEqual([...traces.map((t) => t.startTime)].sort((a, b) => b - a));
+  });
+
+  it('charts a workload’s requests per second by code and its percentiles, step by step', async () => {
+    const res = await request(
+      `${console.url}/api/metrics?namespaces=music&destination=back-v2&duration=60s&step=15s`,
+    );
+    expect(res.statusCode).toBe(200);
+    const { step, points } = (await res.body.json()) as { step: number; points: SeriesPoint[] };
+    expect(step).toBe(15);
+    expect(points).toHaveLength(4);
+    const last = points.at(-1) as SeriesPoint;
+    expect(Math.round((last.rates['503'] ?? 0) * last.seconds)).toBe(20);
+    expect(last.p50).toBeLessThanOrEqual(last.p95 as number);
+    expect(last.p95).toBeLessThanOrEqual(last.p99 as number);
+    // The steps before the console's first scrape have no traffic.
+    expect(points[0]?.total).toBe(0);
   });
 
   it('shows a workload’s access-log lines in Istio’s format', async () => {

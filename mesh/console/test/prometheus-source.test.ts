@@ -172,6 +172,17 @@ describe.skipIf(!hasPrometheus)('the console over a real Prometheus and over its
         'back-v2',
         'istio-ingressgateway',
       ]);
+      const metrics = await request(
+        `${console.url}/api/metrics?namespaces=music&destination=back-v2&duration=60s&step=10s`,
+      );
+      const { points } = (await metrics.body.json()) as {
+        points: { rates: Record<string, number>; seconds: number }[];
+      };
+      expect(points).toHaveLength(6);
+      // The 10 failing requests of the first test, somewhere in the last minute.
+      expect(
+        Math.round(points.reduce((sum, point) => sum + (point.rates['503'] ?? 0) * point.seconds, 0)),
+      ).toBe(10);
       const traces = await request(`${console.url}/api/traces?namespaces=music`);
       expect(traces.statusCode).toBe(501);
       await traces.body.dump();

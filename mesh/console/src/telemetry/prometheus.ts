@@ -54,34 +54,27 @@ export class PrometheusTelemetry {
 
   async window(seconds: number): Promise<TrafficWindow> {
     const end = this.#now() / 1000;
-    const start = end - seconds;
-    const [requestsEnd, requestsStart, bucketsEnd, bucketsStart] = await Promise.all([
-      this.#instant('istio_requests_total', end),
-      this.#instant('istio_requests_total', start),
-      this.#instant('istio_request_duration_milliseconds_bucket', end),
-      this.#instant('istio_request_duration_milliseconds_bucket', start),
+    const [atEnd, atStart] = await Promise.all([this.#readings(end), this.#readings(end - seconds)]);
+    return between(atStart, atEnd, seconds, end);
+  }
+
+  /** The windows of consecutive `stepSeconds` steps over the last `seconds`, oldest first. */
+  async steps(seconds: number, stepSeconds: number): Promise<TrafficWindow[]> {
+    const end = this.#now() / 1000;
+    const times: number[] = [];
+    for (let time = end - seconds; time <= end + 0.001; time += stepSeconds) times.push(time);
+    const readings = await Promise.all(times.map((time) => this.#readings(time)));
+    return readings
+      .slice(1)
+      .map((reading, i) => between(readings[i] as Readings, reading, stepSeconds, times[i + 1] as number));
+  }
+
+  async #readings(time: number): Promise<Readings> {
+    const [requests, buckets] = await Promise.all([
+      this.#instant('istio_requests_total', time),
+      this.#instant('istio_request_duration_milliseconds_bucket', time),
     ]);
-    const requests = increases(requestsEnd, requestsStart);
-    const buckets = increases(bucketsEnd, bucketsStart, 'le');
-    // Bucket bounds as written (`le="0.5"`), kept as strings to find each series' buckets again.
-    const les = [...new Set([...buckets.values()].flatMap((byLe) => [...byLe.keys()]))]
-      .map((le) => [Number(le), le] as const)
-      .filter(([bound]) => Number.isFinite(bound))
-      .sort(([a], [b]) => a - b);
-    const bounds = les.map(([bound]) => bound);
-    const series: SeriesIncrease[] = [];
-    for (const [key, byLe] of requests) {
-      const total = byLe.get('') ?? 0;
-      if (total <= 0) continue;
-      const cumulative = [...les.map(([, le]) => buckets.get(key)?.get(le) ?? 0), total];
-      const durations = cumulative.map((value, i) => value - (i === 0 ? 0 : (cumulative[i - 1] as number)));
-      series.push({
-        labels: Object.fromEntries(JSON.parse(key) as [string, string][]),
-        requests: total,
-        durations,
-      });
-    }
-    return { seconds, at: end * 1000, bounds, series };
+    return { requests, buckets };
   }
 
   async #instant(metric: string, time: number): Promise<VectorSample[]> {
@@ -99,6 +92,36 @@ export class PrometheusTelemetry {
       );
     return body.data.result ?? [];
   }
+}
+
+interface Readings {
+  readonly requests: readonly VectorSample[];
+  readonly buckets: readonly VectorSample[];
+}
+
+/** The increases from one reading to a later one, as a window of `seconds` ending at `end` (seconds). */
+function between(start: Readings, end: Readings, seconds: number, endTime: number): TrafficWindow {
+  const requests = increases(end.requests, start.requests);
+  const buckets = increases(end.buckets, start.buckets, 'le');
+  // Bucket bounds as written (`le="0.5"`), kept as strings to find each series' buckets again.
+  const les = [...new Set([...buckets.values()].flatMap((byLe) => [...byLe.keys()]))]
+    .map((le) => [Number(le), le] as const)
+    .filter(([bound]) => Number.isFinite(bound))
+    .sort(([a], [b]) => a - b);
+  const bounds = les.map(([bound]) => bound);
+  const series: SeriesIncrease[] = [];
+  for (const [key, byLe] of requests) {
+    const total = byLe.get('') ?? 0;
+    if (total <= 0) continue;
+    const cumulative = [...les.map(([, le]) => buckets.get(key)?.get(le) ?? 0), total];
+    const durations = cumulative.map((value, i) => value - (i === 0 ? 0 : (cumulative[i - 1] as number)));
+    series.push({
+      labels: Object.fromEntries(JSON.parse(key) as [string, string][]),
+      requests: total,
+      durations,
+    });
+  }
+  return { seconds, at: endTime * 1000, bounds, series };
 }
 
 /**

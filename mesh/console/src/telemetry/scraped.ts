@@ -113,15 +113,46 @@ export class ScrapedTelemetry {
   /** Every series' increase between the newest scrape and the newest one at least `seconds` older. */
   window(seconds: number): TrafficWindow {
     const newest = this.#snapshots.at(-1);
-    const bounds = this.#bounds;
     if (!newest || this.#snapshots.length < 2)
-      return { seconds, at: newest?.at ?? this.#now(), bounds, series: [] };
-    const start = newest.at - seconds * 1000;
-    let base = this.#snapshots[0] as Snapshot;
-    for (const snapshot of this.#snapshots) {
-      if (snapshot.at > start || snapshot === newest) break;
-      base = snapshot;
+      return { seconds, at: newest?.at ?? this.#now(), bounds: this.#bounds, series: [] };
+    return this.#between(this.#atOrBefore(newest.at - seconds * 1000, newest), newest);
+  }
+
+  /**
+   * The windows of consecutive `stepSeconds` steps over the last `seconds`, oldest first: each
+   * between the newest scrapes at or before its edges (an empty one where no scrape fell).
+   */
+  steps(seconds: number, stepSeconds: number): TrafficWindow[] {
+    const newest = this.#snapshots.at(-1);
+    if (!newest) return [];
+    const windows: TrafficWindow[] = [];
+    for (
+      let end = newest.at - seconds * 1000 + stepSeconds * 1000;
+      end <= newest.at + 1;
+      end += stepSeconds * 1000
+    ) {
+      const to = this.#atOrBefore(end, newest);
+      const from = this.#atOrBefore(end - stepSeconds * 1000, to);
+      windows.push(
+        from === to
+          ? { seconds: stepSeconds, at: end, bounds: this.#bounds, series: [] }
+          : { ...this.#between(from, to), at: end },
+      );
     }
+    return windows;
+  }
+
+  /** The newest scrape at or before `at` (the oldest one when none is), never after `limit`. */
+  #atOrBefore(at: number, limit: Snapshot): Snapshot {
+    let found = this.#snapshots[0] as Snapshot;
+    for (const snapshot of this.#snapshots) {
+      if (snapshot.at > at || snapshot.at > limit.at) break;
+      found = snapshot;
+    }
+    return found;
+  }
+
+  #between(base: Snapshot, newest: Snapshot): TrafficWindow {
     const series: SeriesIncrease[] = [];
     for (const [key, now] of newest.requests) {
       const before = base.requests.get(key) ?? 0;
@@ -134,7 +165,7 @@ export class ScrapedTelemetry {
       const durations = cumulative.map((value, i) => value - (i === 0 ? 0 : (cumulative[i - 1] as number)));
       series.push({ labels: this.#labels.get(key) as Record<string, string>, requests, durations });
     }
-    return { seconds: (newest.at - base.at) / 1000, at: newest.at, bounds, series };
+    return { seconds: (newest.at - base.at) / 1000, at: newest.at, bounds: this.#bounds, series };
   }
 
   /** The series key: every label but `le`, in their written order (the runtime writes one order). */
