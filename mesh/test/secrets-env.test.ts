@@ -10,6 +10,7 @@ import { type Runtime, startRuntime } from '../src/index.ts';
 import { createLogger } from '../src/log.ts';
 import { defaultTiming } from '../src/workloads/replica.ts';
 import type { PodStatus } from '../src/workloads/supervisor.ts';
+import { meshCli } from './support/mesh-cli.ts';
 import { poll, temporaryDataDir } from './support/processes.ts';
 
 const fixtures = fileURLToPath(new URL('fixtures/', import.meta.url));
@@ -68,7 +69,17 @@ data: { greeting: ${base64(greeting)} }
 stringData: { mood: sunny-5c1d }
 `;
 
-const values = ['applied-greeting-7f3a', 'changed-greeting-91c2', 'sunny-5c1d', 'local-token-3b9e'];
+const bulkToken = (token: string) =>
+  `apiVersion: v1\nkind: Secret\nmetadata: { name: bulk-token, namespace: vault }\nstringData: { token: ${token} }\n`;
+
+const values = [
+  'applied-greeting-7f3a',
+  'changed-greeting-91c2',
+  'sunny-5c1d',
+  'local-token-3b9e',
+  'bulk-token-d4e8',
+  'bulk-token-renewed-0a17',
+];
 
 /** A profile folder with its manifests, as a user's app would have it. */
 async function writeApp(root: string, manifests: string): Promise<string> {
@@ -109,9 +120,14 @@ spec:
         - name: bulk
           image: test/echo:0.1.0
           envFrom: [{ secretRef: { name: app-secrets }, prefix: S_ }]
-          env: [{ name: APP_NAME, value: bulk }, { name: APP_VERSION, value: v1 }]
+          env:
+            - { name: APP_NAME, value: bulk }
+            - { name: APP_VERSION, value: v1 }
+            - { name: BULK_TOKEN, valueFrom: { secretKeyRef: { name: bulk-token, key: token } } }
 ---
-${appSecrets('applied-greeting-7f3a')}`;
+${appSecrets('applied-greeting-7f3a')}
+---
+${bulkToken('bulk-token-d4e8')}`;
     runtime = await startRuntime({
       profile: await writeApp(join(dataDir, 'app'), manifests),
       port: 0,
@@ -183,6 +199,27 @@ ${appSecrets('applied-greeting-7f3a')}`;
     );
     expect((await envOf(restarted as PodStatus)).GREETING).toBe('changed-greeting-91c2');
     expect((await envOf(second)).GREETING).toBe('applied-greeting-7f3a');
+  });
+
+  it('keeps replicas running when a Secret they read is deleted; one that restarts waits for it', async () => {
+    const [bulk] = (await ready('bulk-v1', 1)) as [PodStatus];
+    const deleted = await meshCli(dataDir, ['delete', 'secret', 'bulk-token', '-n', 'vault']);
+    expect(deleted.stderr).toBe('');
+    expect(deleted.code).toBe(0);
+    expect((await envOf(bulk)).BULK_TOKEN).toBe('bulk-token-d4e8');
+    process.kill(bulk.pid as number, 'SIGKILL');
+    // The kubelet's CreateContainerConfigError: no process until the Secret is back.
+    await poll(
+      `${bulk.name} waiting for its Secret`,
+      () => pods('bulk-v1')[0]?.phase,
+      (phase) => phase === 'CreateContainerConfigError',
+    );
+    expect(lines.join('\n')).toMatch(
+      /bulk-v1-0 cannot start: Deployment bulk-v1: env BULK_TOKEN comes from Secret bulk-token \(key token\), which is not applied/,
+    );
+    await runtime.apply('bulk-token.yaml', bulkToken('bulk-token-renewed-0a17'));
+    const [started] = (await ready('bulk-v1', 1)) as [PodStatus];
+    expect((await envOf(started)).BULK_TOKEN).toBe('bulk-token-renewed-0a17');
   });
 
   it('writes no Secret value to its log', () => {

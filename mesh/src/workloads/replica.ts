@@ -13,7 +13,11 @@ export interface ReplicaSpec {
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly cwd: string;
-  /** What to run, given the port the replica must listen on (its PORT). */
+  /**
+   * What to run, given the port the replica must listen on (its PORT). Throws when the
+   * environment cannot be made now (a ConfigMap or Secret it reads is gone); its message names
+   * what is missing, never a value.
+   */
   readonly launch: (port: number) => Launch;
   readonly readinessProbe: HttpGetProbe | undefined;
   readonly livenessProbe: HttpGetProbe | undefined;
@@ -30,7 +34,12 @@ export interface ReplicaStatus {
   readonly name: string;
   readonly namespace: string;
   readonly ready: boolean;
-  readonly phase: 'ContainerCreating' | 'Running' | 'CrashLoopBackOff' | 'Terminating';
+  readonly phase:
+    | 'ContainerCreating'
+    | 'CreateContainerConfigError'
+    | 'Running'
+    | 'CrashLoopBackOff'
+    | 'Terminating';
   readonly restarts: number;
   /** Epoch milliseconds. */
   readonly createdAt: number;
@@ -82,6 +91,7 @@ export class Replica {
   #exited: Promise<void> = Promise.resolve();
   #restarts = 0;
   #waitingRestart = false;
+  #configError = false;
   readonly #createdAt = Date.now();
   readonly #readyWaiters = new Set<(ready: boolean) => void>();
 
@@ -100,11 +110,13 @@ export class Replica {
       this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
     const phase = this.#stopping
       ? 'Terminating'
-      : this.#waitingRestart
-        ? 'CrashLoopBackOff'
-        : alive
-          ? 'Running'
-          : 'ContainerCreating';
+      : this.#configError
+        ? 'CreateContainerConfigError'
+        : this.#waitingRestart
+          ? 'CrashLoopBackOff'
+          : alive
+            ? 'Running'
+            : 'ContainerCreating';
     return {
       name: this.spec.name,
       namespace: this.spec.namespace,
@@ -142,7 +154,14 @@ export class Replica {
     const port = await findFreePort();
     if (this.#stopping) return;
     this.#origin = `http://127.0.0.1:${port}`;
-    const launch = this.spec.launch(port);
+    let launch: Launch;
+    try {
+      launch = this.spec.launch(port);
+    } catch (error) {
+      this.#retryLaunch((error as Error).message);
+      return;
+    }
+    this.#configError = false;
     const child = spawn(launch.file, launch.args, {
       cwd: this.spec.cwd,
       env: launch.env,
@@ -199,6 +218,19 @@ export class Replica {
     this.#restarts++;
     this.#waitingRestart = true;
     this.#log.warn(`${this.spec.name} exited (${how}); restarting in ${this.#backoff / 1000} s`);
+    this.#later(this.#backoff, () => {
+      this.start().catch((error: Error) => this.#log.error(`${this.spec.name}: ${error.message}`));
+    });
+    this.#backoff = Math.min(this.#backoff * 2, this.#timing.backoffMs.max);
+  }
+
+  /**
+   * The kubelet's CreateContainerConfigError: no process is started, and the start is retried
+   * with the same backoff as a crash until what the environment reads is applied again.
+   */
+  #retryLaunch(reason: string): void {
+    this.#configError = true;
+    this.#log.warn(`${this.spec.name} cannot start: ${reason}; retrying in ${this.#backoff / 1000} s`);
     this.#later(this.#backoff, () => {
       this.start().catch((error: Error) => this.#log.error(`${this.spec.name}: ${error.message}`));
     });

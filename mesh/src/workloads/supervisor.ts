@@ -8,6 +8,7 @@ import {
   checkEnv,
   commandLine,
   type EnvContext,
+  type EnvSources,
   needsDatabase,
   type RuntimeValues,
   replicaEnv,
@@ -222,8 +223,16 @@ export class Supervisor {
       runner.remove();
     }
     for (const [key, deployment] of desired) {
-      const resolved = await this.#resolve(deployment, topology);
       let runner = this.#runners.get(key);
+      const resolved = await this.#resolve(deployment, topology).catch((error: Error) => {
+        // Changed Deployments were checked before the apply; this one was not changed, but a
+        // ConfigMap or Secret it reads went away. As on a cluster, its running replicas go on and
+        // a replica that starts waits for it (CreateContainerConfigError).
+        if (!runner || !(error instanceof TopologyError)) throw error;
+        this.#options.log.warn(`${error.message}; its running replicas keep their environment`);
+        return undefined;
+      });
+      if (!resolved) continue;
       if (!runner) {
         runner = new DeploymentRunner(this.#options, this.#prober, this.#timing, () => this.#applied);
         this.#runners.set(key, runner);
@@ -466,7 +475,7 @@ class DeploymentRunner {
     };
     const launch = (port: number): Launch => {
       // Read at every start, restarts included, as the kubelet reads env when it creates a container.
-      const sources = {
+      const sources: EnvSources = {
         profile: this.#options.profile,
         program,
         values: this.#options.values,
@@ -474,6 +483,7 @@ class DeploymentRunner {
         ...this.#applied(),
         inherited: this.#options.inheritedEnv,
       };
+      checkEnv(deployment, container, sources);
       const env = replicaEnv(container, pod, sources, port, outbound);
       const [command, ...args] = commandLine(container, sources, env);
       return { file: launchFile(command as string), args, env };
