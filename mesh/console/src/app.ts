@@ -1,9 +1,10 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { ConfigSource } from './config-source.ts';
+import { ConsoleRequestError } from './errors.ts';
 import { decorateNodes } from './graph/istio-details.ts';
 import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
 import { seriesPoints } from './graph/series.ts';
-import { PrometheusError } from './telemetry/prometheus.ts';
+import { badParameter, dnsLabel, namespacesOf, sendError, sendJson } from './http.ts';
 import type { TrafficWindow } from './telemetry/scraped.ts';
 import { accessLogLines, buildTraces, type RequestFeed, type RequestFilter } from './traces.ts';
 
@@ -29,19 +30,6 @@ export interface ConsoleAppOptions {
   readonly hosts: ReadonlySet<string>;
 }
 
-/** A request the console refuses, answered as problem+json naming the parameter. */
-export class ConsoleRequestError extends Error {
-  readonly code: string;
-  readonly httpStatus: number;
-
-  constructor(code: string, httpStatus: number, message: string) {
-    super(message);
-    this.name = 'ConsoleRequestError';
-    this.code = code;
-    this.httpStatus = httpStatus;
-  }
-}
-
 /**
  * The console's HTTP API. `GET /api/namespaces/graph` answers Kiali's graph JSON for the same
  * query parameters (kiali/kiali graph/options.go, with its defaults: `graphType=workload`,
@@ -50,11 +38,7 @@ export class ConsoleRequestError extends Error {
  */
 export function consoleApp(options: ConsoleAppOptions): RequestListener {
   return (req, res) => {
-    handle(req, res, options).catch((error: unknown) => {
-      if (error instanceof ConsoleRequestError || error instanceof PrometheusError)
-        return sendProblem(res, error.httpStatus, error.code, error.message);
-      sendProblem(res, 500, 'INTERNAL', 'internal error');
-    });
+    handle(req, res, options).catch((error: unknown) => sendError(res, error));
   };
 }
 
@@ -148,20 +132,6 @@ function requestFilter(params: URLSearchParams, defaultLimit: number, maxLimit: 
   return { namespaces, workload, limit };
 }
 
-const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-function namespacesOf(params: URLSearchParams): string[] {
-  const namespaces = (params.get('namespaces') ?? '')
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  if (namespaces.length === 0)
-    throw badParameter('namespaces', 'is required (comma-separated names, e.g. music)');
-  for (const name of namespaces)
-    if (!dnsLabel.test(name)) throw badParameter('namespaces', `"${name}" is not a namespace name`);
-  return namespaces;
-}
-
 interface GraphQuery {
   readonly namespaces: readonly string[];
   readonly graphType: GraphType;
@@ -201,28 +171,4 @@ function parseDuration(text: string): number | undefined {
   if (!match || text === '') return undefined;
   const seconds = Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
   return seconds > 0 ? seconds : undefined;
-}
-
-function badParameter(name: string, message: string): ConsoleRequestError {
-  return new ConsoleRequestError('BAD_PARAMETER', 400, `${name}: ${message}`);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
-}
-
-function sendProblem(res: ServerResponse, status: number, code: string, detail: string): void {
-  if (res.headersSent) return void res.end();
-  const text = JSON.stringify({ type: 'about:blank', title: code, status, code, detail });
-  res.writeHead(status, {
-    'content-type': 'application/problem+json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
 }

@@ -1,3 +1,4 @@
+import { ConsoleError } from '../errors.ts';
 import type { SeriesIncrease, TrafficWindow } from './scraped.ts';
 
 export interface PrometheusTelemetryOptions {
@@ -28,9 +29,10 @@ interface VectorSample {
 }
 
 /** A Prometheus that cannot answer the console's query; the graph API answers 502 with this. */
-export class PrometheusError extends Error {
-  readonly code = 'PROMETHEUS_FAILED';
-  readonly httpStatus = 502;
+export class PrometheusError extends ConsoleError {
+  constructor(message: string) {
+    super('PROMETHEUS_FAILED', 502, message);
+  }
 }
 
 /**
