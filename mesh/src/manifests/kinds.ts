@@ -41,7 +41,7 @@ export const kinds: readonly KindInfo[] = Object.freeze([
   { kind: 'Service', group: '', versions: ['v1'], plural: 'services', aliases: ['svc'], namespaced: true },
   // Read by replicas when they start (configMapKeyRef, envFrom).
   { kind: 'ConfigMap', group: '', versions: ['v1'], plural: 'configmaps', aliases: ['cm'], namespaced: true },
-  // Read by Gateway servers' credentialName (TLS); replicas' env Secrets have local values (local-env.ts).
+  // Read by Gateway servers' credentialName (TLS), and by replicas when they start (secretKeyRef, envFrom).
   { kind: 'Secret', group: '', versions: ['v1'], plural: 'secrets', aliases: [], namespaced: true },
   {
     kind: 'Deployment',

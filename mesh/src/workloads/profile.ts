@@ -9,8 +9,8 @@ import { references } from './expansion.ts';
 /**
  * A local profile: what a cluster has and one machine lacks, for one app. The manifests stay as a
  * cluster gets them; the profile says which folders to apply, which local program plays each
- * image, the local value of each Secret key, and which variables name a part of the cluster the
- * runtime plays itself. Field by field in mesh/README.md ("Run your own app").
+ * image, the local values of Secrets kept outside the manifests, and which variables name a part
+ * of the cluster the runtime plays itself. Field by field in mesh/README.md ("Run your own app").
  */
 export interface Profile {
   /** Absolute path of the profile file. */
@@ -28,7 +28,7 @@ export interface Profile {
   readonly database: ProfileDatabase | undefined;
   /** Image name (without tag, or with one to pin it) → the program that plays it. */
   readonly programs: Readonly<Record<string, Program>>;
-  /** `secrets[secret][key]`: the local value of each Secret key the manifests read. */
+  /** `secrets[secret][key]`: a Secret key's local value, read while no such Secret is applied. */
   readonly secrets: Readonly<Record<string, Readonly<Record<string, SecretValue>>>>;
   /** Manifest variables whose cluster value names something the runtime plays: their local value. */
   readonly replace: Readonly<Record<string, string>>;
