@@ -78,8 +78,9 @@ function runtimeValue(
 
 /**
  * One Secret key as a replica reads it. The Secret applied in the pod's namespace wins, whole, as
- * on a cluster; the profile's local value stands in only for a Secret that is not applied (one kept
- * outside the manifests). Undefined leaves the variable unset.
+ * on a cluster (the kubelet reads `secret.Data[key]`, `kubelet_pods.go` makeEnvironmentVariables);
+ * the profile's local value stands in only for a Secret that is not applied (one kept outside the
+ * manifests). Undefined leaves the variable unset.
  */
 export function secretValue(
   ref: Pick<KeyRef, 'name' | 'key'>,
@@ -216,9 +217,10 @@ export function outboundProxyEnv(outboundProxy: string): Readonly<Record<string,
 }
 
 /**
- * Refuses, before anything starts, a container whose environment cannot be made here: a Secret
- * (or key) neither applied nor given a local value, a ConfigMap (or key) not applied, unless the
- * reference is optional. The messages name Secrets and keys, never a value.
+ * Refuses a container whose environment cannot be made here: a Secret (or key) neither applied
+ * nor given a local value, a ConfigMap (or key) not applied, unless the reference is optional.
+ * Run at apply, and again as each replica starts, where the kubelet would fail the container with
+ * CreateContainerConfigError. The messages name Secrets and keys, never a value.
  */
 export function checkEnv(deployment: Deployment, container: Container, context: EnvContext): void {
   const { namespace } = deployment;
