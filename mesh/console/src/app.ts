@@ -1,5 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { ConfigSource } from './config-source.ts';
+import type { AdminAuth } from './auth.ts';
+import type { ConfigSource, RuntimeControl } from './config-source.ts';
+import { controlRoute, notControl } from './control-routes.ts';
 import { ConsoleRequestError } from './errors.ts';
 import { decorateNodes } from './graph/istio-details.ts';
 import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
@@ -20,6 +22,10 @@ export interface TrafficSource {
 
 export interface ConsoleAppOptions {
   readonly source: TrafficSource;
+  /** The runtime's objects, analysis, explain and apply, for the config and wizard pages. */
+  readonly control?: RuntimeControl | undefined;
+  /** Checks the admin token that applying a wizard needs, and logs in at the app. */
+  readonly auth?: AdminAuth | undefined;
   /** Istio configuration for the nodes' flags (hasVS...); without it the graph has none. */
   readonly config?: ConfigSource | undefined;
   /** The last requests, for traces and access logs (the local runtime only). */
@@ -51,6 +57,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Consol
       `the console answers only for Host ${[...options.hosts].join(', ')}`,
     );
   const url = new URL(req.url ?? '/', 'http://console.local');
+  const origins = new Set([...options.hosts].map((name) => `http://${name}`));
+  const answer = await controlRoute(req, url, { control: options.control, auth: options.auth, origins });
+  if (answer !== notControl) return sendJson(res, 200, answer);
   if (req.method !== 'GET' && req.method !== 'HEAD')
     throw new ConsoleRequestError('METHOD_NOT_ALLOWED', 405, `${req.method} is not served here (GET only)`);
   if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { consoleApp, type TrafficSource } from './app.ts';
-import { runtimeConfig } from './config-source.ts';
+import { AdminAuth, type AuthOptions } from './auth.ts';
+import { runtimeControl } from './config-source.ts';
 import { PrometheusTelemetry } from './telemetry/prometheus.ts';
 import { ScrapedTelemetry } from './telemetry/scraped.ts';
 import { runtimeFeed } from './traces.ts';
@@ -14,6 +15,8 @@ export interface ConsoleOptions {
   readonly prometheusUrl?: string | undefined;
   /** The runtime's data directory: its admin API gives the Istio objects behind the nodes' flags. */
   readonly runtimeDataDir?: string | undefined;
+  /** The app's login and keys: a wizard's apply needs a token of `role` from it. */
+  readonly auth?: AuthOptions | undefined;
   /** Where a configuration that cannot be read is reported (once per kind of failure). */
   readonly warn?: ((line: string) => void) | undefined;
   /** Kiali's port is 20001; 0 picks a free one. */
@@ -54,9 +57,12 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
     if (line !== lastWarning) options.warn?.(line);
     lastWarning = line;
   };
-  const config = options.runtimeDataDir ? runtimeConfig(options.runtimeDataDir) : undefined;
+  const control = options.runtimeDataDir ? runtimeControl(options.runtimeDataDir) : undefined;
   const feed = telemetry ? runtimeFeed(options.statsUrl) : undefined;
-  const server = createServer(consoleApp({ source, hosts, config, feed, onConfigError }));
+  const auth = options.auth ? new AdminAuth(options.auth) : undefined;
+  const server = createServer(
+    consoleApp({ source, hosts, config: control, control, auth, feed, onConfigError }),
+  );
   // A malformed request ends its own connection only.
   server.on('clientError', (_error, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {

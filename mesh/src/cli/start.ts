@@ -4,7 +4,7 @@ import { defaultDataDir, defaultProfileFile, parsePort } from '../config.ts';
 import { MeshError, UsageError } from '../errors.ts';
 import { createLogger, isLogLevel } from '../log.ts';
 import { type Runtime, startRuntime } from '../runtime.ts';
-import { displayPath, loadProfile } from '../workloads/profile.ts';
+import { displayPath, loadProfile, type Profile } from '../workloads/profile.ts';
 import { keepServingOnUncaughtErrors } from './last-resort.ts';
 import { formatOptions, type OptionTable, parseOptions } from './options.ts';
 
@@ -135,7 +135,7 @@ async function main(): Promise<number> {
   const dataDirFlag = runtime.dataDir === defaultDataDir() ? '' : ` --data-dir ${runtime.dataDir}`;
   out(`Admin API: ${runtime.adminUrl} — try \`npm run mesh -- get pods${dataDirFlag}\` (or --help)`);
   out(`Istio metrics: ${runtime.statsUrl}`);
-  const console = await startMeshConsole(args['console-port'], runtime, log);
+  const console = await startMeshConsole(args['console-port'], runtime, profile, log);
   if (console) {
     const namespace = profile.namespace;
     out(
@@ -152,6 +152,7 @@ async function main(): Promise<number> {
 async function startMeshConsole(
   flag: string | undefined,
   runtime: Runtime,
+  profile: Profile,
   log: ReturnType<typeof createLogger>,
 ): Promise<Console | undefined> {
   const port =
@@ -164,6 +165,11 @@ async function startMeshConsole(
       statsUrl: runtime.statsUrl,
       port,
       runtimeDataDir: runtime.dataDir,
+      auth: profile.console && {
+        loginUrl: `${runtime.url}${profile.console.loginPath}`,
+        jwksUrl: `${runtime.url}${profile.console.jwksPath}`,
+        role: profile.console.adminRole,
+      },
       warn: (line) => log.warn(line),
     });
   } catch (error) {

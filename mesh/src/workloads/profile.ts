@@ -38,6 +38,17 @@ export interface Profile {
   readonly env: Readonly<Record<string, string>>;
   /** Files whose absence `npm start` warns about (such as a web app not built yet). */
   readonly warnIfMissing: readonly { readonly path: string; readonly message: string }[];
+  /** Who may change configuration from the mesh console: the app's login and keys, and the role. */
+  readonly console: ProfileConsole | undefined;
+}
+
+export interface ProfileConsole {
+  /** Path of the app's login at the ingress, answering `{ id_token }` to `{ username, password }`. */
+  readonly loginPath: string;
+  /** Path of the app's public keys (a JWKS) at the ingress. */
+  readonly jwksPath: string;
+  /** The role, in the token's space-separated `auth` claim, that may apply the console's wizards. */
+  readonly adminRole: string;
 }
 
 export interface ProfileDatabase {
@@ -92,6 +103,7 @@ const topLevel = [
   'replaceWithoutOutbound',
   'env',
   'warnIfMissing',
+  'console',
 ];
 
 /** Reads and checks a profile; every error names the file and the field's path. */
@@ -144,9 +156,24 @@ function readProfile(file: string, root: FieldReader): Profile {
         return Object.freeze({ path: at(entry, 'path'), message: entry.string('message') });
       }),
     ),
+    console: root.optional('console', parseConsole),
   };
   checkReferences(root, profile);
   return Object.freeze(profile);
+}
+
+function parseConsole(field: FieldReader): ProfileConsole {
+  field.only(['loginPath', 'jwksPath', 'adminRole']);
+  const path = (key: string) => {
+    const value = field.string(key);
+    if (!value.startsWith('/')) throw field.error('must be a path starting with /', `${field.path}.${key}`);
+    return value;
+  };
+  return Object.freeze({
+    loginPath: path('loginPath'),
+    jwksPath: path('jwksPath'),
+    adminRole: field.string('adminRole'),
+  });
 }
 
 function parseDatabase(database: FieldReader): ProfileDatabase {
