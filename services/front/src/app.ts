@@ -12,7 +12,7 @@ import { createTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { metricsRoutes } from './metrics/routes.ts';
 import { MetricsSampler } from './metrics/sampler.ts';
-import { localSource, meshSource, remoteSource } from './metrics/sources.ts';
+import { meshSource, ownCounters, readiness, remoteHealth, serviceEndpoint } from './metrics/sources.ts';
 import { UserAdministration } from './users/administration.ts';
 import { UserRepository } from './users/repository.ts';
 import { userRoutes } from './users/routes.ts';
@@ -55,13 +55,19 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
     account: new LoginThrottle({ maxFailures: Number.MAX_SAFE_INTEGER, lockMs }),
   };
 
+  // With the mesh's metrics every card's figures come from them (all replicas, one clock); without,
+  // front reads its own counters and back's through its Service.
+  const backManagement = `${config.BACK_URL}/back/management`;
   const sampler = new MetricsSampler(
-    [
-      localSource('front', registry, ready),
-      remoteSource('back', `${config.BACK_URL}/back/management`),
-      ...(config.MESH_METRICS_URL ? [meshSource(config.MESH_METRICS_URL, config.MESH_NAMESPACE)] : []),
-    ],
-    { intervalMs: deps.metricsIntervalMs ?? 5_000, log: app.log },
+    config.MESH_METRICS_URL
+      ? [meshSource(config.MESH_METRICS_URL, config.MESH_NAMESPACE, ['front', 'back'])]
+      : [ownCounters('front', registry), serviceEndpoint('back', backManagement)],
+    [readiness('front', ready), remoteHealth('back', backManagement)],
+    {
+      intervalMs: deps.metricsIntervalMs ?? 5_000,
+      windowMs: config.METRICS_WINDOW_SECONDS * 1000,
+      log: app.log,
+    },
   );
   app.addHook('onReady', async () => sampler.start());
   app.addHook('onClose', () => sampler.stop());
@@ -89,7 +95,12 @@ export async function buildApp(config: Readonly<Config>, deps: AppDependencies):
     },
     { prefix: '/api/admin/users' },
   );
-  await app.register(metricsRoutes, { sampler, tokens });
+  await app.register(metricsRoutes, {
+    sampler,
+    tokens,
+    windowSeconds: config.METRICS_WINDOW_SECONDS,
+    consoleUrl: config.MESH_CONSOLE_URL,
+  });
   await registerWebApp(app, resolve(config.WEB_ROOT));
   return app;
 }

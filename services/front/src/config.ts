@@ -15,6 +15,10 @@ export const ConfigSchema = Type.Object({
   /** Istio's metrics in Prometheus text: the local runtime's /stats/prometheus, or Prometheus' /federate. */
   MESH_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   MESH_NAMESPACE: Type.String({ default: 'music', pattern: '^[a-z0-9-]+$' }),
+  /** The metrics page's rates are over this many seconds of readings. */
+  METRICS_WINDOW_SECONDS: Type.Integer({ default: 60, minimum: 10, maximum: 3_600 }),
+  /** Where the metrics page links for the service graph: the mesh console (Kiali on a cluster). */
+  MESH_CONSOLE_URL: Type.String({ default: 'http://localhost:20001/console/', pattern: '^https?://' }),
   WEB_ROOT: Type.String({
     default: fileURLToPath(new URL('../dist/web/browser', import.meta.url)),
     minLength: 1,

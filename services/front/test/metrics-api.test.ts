@@ -8,24 +8,33 @@ interface ServiceFigures {
   health: string;
   requestsTotal: number;
   requestRate: number;
+  clientErrorRate: number;
   errorRate: number;
+  resetAt: string | null;
+  replicasSeen: number | null;
+  windowSeconds: number;
   latencyP50Ms: number | null;
   latencyP99Ms: number | null;
   sampledAt: string;
 }
 
 /**
- * A stand-in for back's management endpoints. Every scrape finds 10 more requests: 8 × 200 (5 under
- * 10 ms, 3 under 100 ms) and 2 × 500 (under 100 ms), so any two consecutive scrapes show a 0.2 error
- * share, a 10 ms median (rank 5 closes the first bucket) and a p99 of 10 + 90 · 4.9/5 = 98.2 ms.
+ * A stand-in for back's management endpoints behind its Service: each scrape reaches one of
+ * `replicas` processes, in turn. Every scrape of a replica finds 10 more requests there: 8 × 200 (5
+ * under 10 ms, 3 under 100 ms) and 2 × 500 (under 100 ms), so any window shows a 0.2 error share, a
+ * 10 ms median (rank 5 closes the first bucket) and a p99 of 10 + 90 · 4.9/5 = 98.2 ms. The second
+ * replica starts with 1,000 requests already served.
  */
-let scrapes = 0;
+let replicas = 1;
+const scrapesOf = [0, 100];
 let backHealth: 'UP' | 'DOWN' = 'UP';
+let turn = 0;
 const back: Server = createServer((request, response) => {
   if (request.url === '/back/management/prometheus') {
-    scrapes += 1;
+    const replica = turn++ % replicas;
+    scrapesOf[replica] = (scrapesOf[replica] ?? 0) + 1;
     response.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
-    response.end(backMetrics(scrapes));
+    response.end(backMetrics(scrapesOf[replica] ?? 0, replica));
   } else if (request.url === '/back/management/health') {
     response.statusCode = backHealth === 'UP' ? 200 : 503;
     response.setHeader('content-type', 'application/json');
@@ -36,7 +45,7 @@ const back: Server = createServer((request, response) => {
   }
 });
 
-function backMetrics(n: number): string {
+function backMetrics(n: number, replica: number): string {
   const series = (status: string, count: number, under10ms: number) => {
     const labels = `method="GET",route="/back/api/tracks",status="${status}"`;
     return [
@@ -54,6 +63,7 @@ function backMetrics(n: number): string {
     ...series('200', 8 * n, 5 * n),
     ...series('500', 2 * n, 0),
     'process_cpu_seconds_total 0.5',
+    `process_start_time_seconds{app="back",version="v1"} ${1_700_000_000 + replica}`,
     '',
   ].join('\n');
 }
@@ -100,7 +110,9 @@ describe('GET /api/metrics', () => {
     const { back: figures } = await eventually(services, (s) => (s.back?.requestRate ?? 0) > 0);
     expect(figures).toMatchObject({
       name: 'back',
+      source: 'endpoint',
       health: 'UP',
+      clientErrorRate: 0,
       errorRate: 0.2,
       latencyP50Ms: 10,
       latencyP99Ms: 98.2,
@@ -113,9 +125,25 @@ describe('GET /api/metrics', () => {
     expect(Date.now() - Date.parse(figures?.sampledAt ?? '')).toBeLessThan(2_000);
   });
 
+  it("sums back's replicas when its Service answers each scrape from one, and the total never falls", async () => {
+    replicas = 2;
+    await eventually(services, (s) => s.back?.replicasSeen === 2);
+    const totals: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const { back: figures } = await services();
+      expect(figures).toMatchObject({ replicasSeen: 2, resetAt: null, errorRate: 0.2 });
+      totals.push(figures?.requestsTotal ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    expect(totals).toEqual([...totals].sort((a, b) => a - b));
+    // Both replicas' counters: the second's 1,000 at start and more.
+    expect(totals[0]).toBeGreaterThan(1_000);
+    replicas = 1;
+  });
+
   it("reports front's own health and requests from its registry", async () => {
     const { front: figures } = await eventually(services, (s) => (s.front?.requestsTotal ?? 0) >= 2);
-    expect(figures).toMatchObject({ name: 'front', health: 'UP', errorRate: 0 });
+    expect(figures).toMatchObject({ name: 'front', source: 'self', health: 'UP', errorRate: 0 });
     expect(figures?.requestsTotal).toBeGreaterThanOrEqual(2);
   });
 
@@ -129,6 +157,11 @@ describe('GET /api/metrics', () => {
     await new Promise((resolve) => back.close(resolve));
     const gone = await eventually(services, (s) => s.back?.health === 'DOWN' && s.back.requestRate === 0);
     expect(gone.back).toMatchObject({ health: 'DOWN', requestRate: 0, latencyP50Ms: null });
+  });
+
+  it('states the window and where the mesh console is', async () => {
+    const body = (await (await front.call('/api/metrics', {}, token)).json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ windowSeconds: 60, consoleUrl: 'http://localhost:20001/console/' });
   });
 
   it('answers 401 without a token', async () => {

@@ -26,21 +26,16 @@ export const istioScheme: MetricScheme = Object.freeze({
   msPerUnit: 1,
 });
 
-/** The request counters of one scrape, per series (service-kit's metrics.ts labels). */
+/** What an answer's status says: 4xx the client's fault, 5xx the server's. */
+export type StatusClass = 'ok' | 'client' | 'server';
+
+/** The request counters of one scrape, per series (keyed by the series' labels). */
 export interface RequestCounters {
   /** Epoch milliseconds of the scrape. */
   at: number;
-  requests: ReadonlyMap<string, { value: number; serverError: boolean }>;
+  requests: ReadonlyMap<string, { value: number; status: StatusClass }>;
   buckets: ReadonlyMap<string, { value: number; le: number }>;
   msPerUnit: number;
-}
-
-export interface RequestFigures {
-  requestsTotal: number;
-  requestRate: number;
-  errorRate: number;
-  latencyP50Ms: number | null;
-  latencyP99Ms: number | null;
 }
 
 export function requestCounters(
@@ -48,13 +43,13 @@ export function requestCounters(
   at: number,
   scheme: MetricScheme = serviceKitScheme,
 ): RequestCounters {
-  const requests = new Map<string, { value: number; serverError: boolean }>();
+  const requests = new Map<string, { value: number; status: StatusClass }>();
   const buckets = new Map<string, { value: number; le: number }>();
   for (const sample of samples) {
     if (sample.name === scheme.requests) {
       requests.set(seriesKey(sample), {
         value: sample.value,
-        serverError: /^5\d\d$/.test(sample.labels[scheme.status] ?? ''),
+        status: statusClass(sample.labels[scheme.status]),
       });
     } else if (sample.name === scheme.buckets && sample.labels.le !== undefined) {
       const le = sample.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(sample.labels.le);
@@ -64,44 +59,53 @@ export function requestCounters(
   return { at, requests, buckets, msPerUnit: scheme.msPerUnit };
 }
 
-/**
- * Rates over the interval between two scrapes, as Prometheus' `rate` and `histogram_quantile` would
- * compute them. Without a previous scrape there is no interval: rates are 0 and latencies null.
- */
-export function requestFigures(
-  previous: RequestCounters | undefined,
-  current: RequestCounters,
-): RequestFigures {
-  let requestsTotal = 0;
-  for (const { value } of current.requests.values()) requestsTotal += value;
-  const seconds = previous ? (current.at - previous.at) / 1000 : 0;
-  if (!previous || seconds <= 0) {
-    return { requestsTotal, requestRate: 0, errorRate: 0, latencyP50Ms: null, latencyP99Ms: null };
-  }
+/** The sum of a scrape's request counters. */
+export function totalRequests(counters: RequestCounters): number {
+  let total = 0;
+  for (const { value } of counters.requests.values()) total += value;
+  return total;
+}
 
-  let requests = 0;
-  let serverErrors = 0;
-  for (const [key, { value, serverError }] of current.requests) {
+/** True when a counter went down between two scrapes of one process: it restarted and counts from zero. */
+export function wasReset(previous: RequestCounters, current: RequestCounters): boolean {
+  for (const [key, { value }] of current.requests) {
+    const before = previous.requests.get(key)?.value;
+    if (before !== undefined && value < before) return true;
+  }
+  return false;
+}
+
+/** Growth between two scrapes of one process, as Prometheus' `increase` sums it per series. */
+export interface Increase {
+  requests: number;
+  clientErrors: number;
+  serverErrors: number;
+  /** Observations per histogram upper bound, cumulative as the buckets are. */
+  byBound: Map<number, number>;
+}
+
+export function emptyIncrease(): Increase {
+  return { requests: 0, clientErrors: 0, serverErrors: 0, byBound: new Map() };
+}
+
+/** Adds the growth from `previous` to `current` into `into`. */
+export function addIncrease(into: Increase, previous: RequestCounters, current: RequestCounters): void {
+  for (const [key, { value, status }] of current.requests) {
     const delta = increase(previous.requests.get(key)?.value, value);
-    requests += delta;
-    if (serverError) serverErrors += delta;
+    into.requests += delta;
+    if (status === 'client') into.clientErrors += delta;
+    else if (status === 'server') into.serverErrors += delta;
   }
-  const byBound = new Map<number, number>();
   for (const [key, { value, le }] of current.buckets) {
-    byBound.set(le, (byBound.get(le) ?? 0) + increase(previous.buckets.get(key)?.value, value));
+    into.byBound.set(le, (into.byBound.get(le) ?? 0) + increase(previous.buckets.get(key)?.value, value));
   }
-  const buckets = [...byBound].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
-  const quantileMs = (q: number) => {
-    const bound = histogramQuantile(q, buckets);
-    return bound === null ? null : round(bound * current.msPerUnit);
-  };
-  return {
-    requestsTotal,
-    requestRate: round(requests / seconds),
-    errorRate: requests > 0 ? round(serverErrors / requests) : 0,
-    latencyP50Ms: quantileMs(0.5),
-    latencyP99Ms: quantileMs(0.99),
-  };
+}
+
+/** The latency quantile of an increase, in milliseconds; null without observations. */
+export function quantileMs(q: number, growth: Increase, msPerUnit: number): number | null {
+  const buckets = [...growth.byBound].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
+  const bound = histogramQuantile(q, buckets);
+  return bound === null ? null : round(bound * msPerUnit);
 }
 
 /**
@@ -140,6 +144,12 @@ function seriesKey(sample: PromSample): string {
   return JSON.stringify(Object.entries(sample.labels).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-function round(value: number): number {
+function statusClass(status: string | undefined): StatusClass {
+  if (status?.length === 3 && status[0] === '4') return 'client';
+  if (status?.length === 3 && status[0] === '5') return 'server';
+  return 'ok';
+}
+
+export function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }

@@ -1,73 +1,95 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { CounterWindow, type WindowFigures } from './counter-window.ts';
 import { type PromSample, parsePrometheusText } from './prometheus-text.ts';
-import {
-  type MetricScheme,
-  type RequestCounters,
-  type RequestFigures,
-  requestCounters,
-  requestFigures,
-  serviceKitScheme,
-} from './request-figures.ts';
+import { type MetricScheme, requestCounters } from './request-figures.ts';
 
 export type Health = 'UP' | 'DOWN' | 'UNKNOWN';
 
-/** Where figures come from: one scrape, one or more rows. Both calls must honour the signal. */
-export interface MetricsSource {
+/** Where a card's figures come from: the mesh (every replica), front's own registry, a Service's endpoint. */
+export type FiguresSource = 'mesh' | 'self' | 'endpoint';
+
+/** One scrape feeding one or more cards. `prometheusText` must honour the signal. */
+export interface FigureSource {
+  /** Names the source in the log. */
   name: string;
+  kind: FiguresSource;
+  scheme: MetricScheme;
   prometheusText(signal: AbortSignal): Promise<string>;
-  health(signal: AbortSignal): Promise<Health>;
-  /** How to read the samples; service-kit's metrics unless told. */
-  scheme?: MetricScheme;
-  /** Splits one scrape into rows (one per workload, say); without it the source is one row. */
-  rows?(samples: readonly PromSample[]): ReadonlyMap<string, readonly PromSample[]>;
+  /** The samples of each card this scrape feeds; a card is fed by one source only. */
+  cards(samples: readonly PromSample[]): ReadonlyMap<string, readonly PromSample[]>;
+  /** Which process answered; a source that always reads the same counters leaves it out. */
+  instance?(samples: readonly PromSample[]): string;
 }
 
-export interface ServiceFigures extends RequestFigures {
+/** The health of one card, asked each round. It must honour the signal. */
+export interface HealthCheck {
+  card: string;
+  check(signal: AbortSignal): Promise<Health>;
+}
+
+export interface CardFigures extends Omit<WindowFigures, 'resetAt' | 'instances'> {
   name: string;
+  /** Null until the card's source has answered once. */
+  source: FiguresSource | null;
   health: Health;
+  resetAt: string | null;
+  /** Replicas seen in the window through a Service's endpoint; null where the source covers all. */
+  replicasSeen: number | null;
   sampledAt: string;
 }
 
-interface SourceState {
-  health: Health;
+interface Card {
+  window: CounterWindow;
+  source: FiguresSource;
   sampledAt: number;
-  previous?: RequestCounters | undefined;
-  current?: RequestCounters;
-  /** The last scrape failed: the counters are old, so rates read 0 until a scrape succeeds again. */
+  /** The last scrape failed: the figures are old, so rates read 0 until a scrape succeeds again. */
   stale: boolean;
 }
 
-const NOT_SCRAPED: RequestFigures = {
+const NOT_SCRAPED = {
   requestsTotal: 0,
+  resetAt: null,
+  windowSeconds: 0,
   requestRate: 0,
+  clientErrorRate: 0,
   errorRate: 0,
   latencyP50Ms: null,
   latencyP99Ms: null,
-};
+  replicasSeen: null,
+} as const;
 
 export interface SamplerOptions {
   intervalMs: number;
+  /** The rates' window: readings older than this are dropped. */
+  windowMs: number;
   log: FastifyBaseLogger;
+  now?: () => number;
 }
 
 /**
- * Scrapes every source on an interval and keeps the last two scrapes of each, so `/api/metrics`
- * answers from memory instead of fanning out per request.
+ * Scrapes every source on an interval and keeps each card's readings over the window, so
+ * `/api/metrics` answers from memory instead of fanning out per request. Cards with a health check
+ * come first, in the order given; the others (the mesh's workloads) follow by name.
  */
 export class MetricsSampler {
-  readonly #sources: readonly MetricsSource[];
+  readonly #sources: readonly FigureSource[];
+  readonly #checks: readonly HealthCheck[];
   readonly #options: SamplerOptions;
-  readonly #states = new Map<string, SourceState>();
-  /** The row names each source produced last time. */
-  readonly #rowsOf = new Map<string, Set<string>>();
+  readonly #now: () => number;
+  readonly #cards = new Map<string, Card>();
+  readonly #health = new Map<string, Health>();
+  /** The card names each source fed last time, which go stale when its scrape fails. */
+  readonly #cardsOf = new Map<FigureSource, Set<string>>();
   readonly #stopping = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
   #firstRound: Promise<void> | undefined;
 
-  constructor(sources: readonly MetricsSource[], options: SamplerOptions) {
+  constructor(sources: readonly FigureSource[], checks: readonly HealthCheck[], options: SamplerOptions) {
     this.#sources = sources;
+    this.#checks = checks;
     this.#options = options;
+    this.#now = options.now ?? Date.now;
   }
 
   start(): void {
@@ -83,66 +105,84 @@ export class MetricsSampler {
     await this.#round;
   }
 
-  /** Figures per row, waiting for the first round when the sampler has just started. */
-  async figures(): Promise<ServiceFigures[]> {
+  /** Figures per card, waiting for the first round when the sampler has just started. */
+  async figures(): Promise<CardFigures[]> {
     await this.#firstRound;
-    const names = [
-      ...this.#sources.filter((source) => !source.rows).map((source) => source.name),
-      ...[...this.#states.keys()]
-        .filter((name) => !this.#sources.some((source) => source.name === name))
-        .sort(),
-    ];
-    return names.map((name) => {
-      const state = this.#states.get(name);
-      const figures = state?.current
-        ? requestFigures(state.stale ? undefined : state.previous, state.current)
-        : NOT_SCRAPED;
-      const sampledAt = new Date(state?.sampledAt ?? Date.now()).toISOString();
-      return { name, health: state?.health ?? 'UNKNOWN', ...figures, sampledAt };
+    const checked = this.#checks.map((check) => check.card);
+    const others = [...this.#cards.keys()].filter((name) => !checked.includes(name)).sort();
+    return [...checked, ...others].map((name) => {
+      const card = this.#cards.get(name);
+      const health = this.#health.get(name) ?? (card && !card.stale ? 'UP' : 'UNKNOWN');
+      const sampledAt = new Date(card?.sampledAt ?? this.#now()).toISOString();
+      if (!card) return { name, source: null, health, ...NOT_SCRAPED, sampledAt };
+      const { resetAt, instances, ...figures } = card.window.figures();
+      return {
+        name,
+        source: card.source,
+        health,
+        ...figures,
+        ...(card.stale ? { ...NOT_SCRAPED, requestsTotal: figures.requestsTotal } : {}),
+        resetAt: resetAt === null ? null : new Date(resetAt).toISOString(),
+        replicasSeen: card.source === 'endpoint' && !card.stale ? instances : null,
+        sampledAt,
+      };
     });
   }
 
   /** One round at a time: a slow source delays the next round instead of piling rounds up. */
   #sampleOnce(): Promise<void> {
-    this.#round ??= Promise.all(this.#sources.map((source) => this.#sample(source))).then(() => {
+    this.#round ??= Promise.all([
+      ...this.#sources.map((source) => this.#scrape(source)),
+      ...this.#checks.map((check) => this.#check(check)),
+    ]).then(() => {
       this.#round = undefined;
     });
     return this.#round;
   }
 
-  async #sample(source: MetricsSource): Promise<void> {
-    const signal = AbortSignal.any([
+  #signal(): AbortSignal {
+    return AbortSignal.any([
       this.#stopping.signal,
       AbortSignal.timeout(Math.min(this.#options.intervalMs, 3_000)),
     ]);
-    const [health, text] = await Promise.allSettled([source.health(signal), source.prometheusText(signal)]);
+  }
+
+  async #check(check: HealthCheck): Promise<void> {
+    const health = await check.check(this.#signal()).catch((): Health => 'DOWN');
+    if (!this.#stopping.signal.aborted) this.#health.set(check.card, health);
+  }
+
+  async #scrape(source: FigureSource): Promise<void> {
+    const text = await source.prometheusText(this.#signal()).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, reason: describe(error) }),
+    );
     if (this.#stopping.signal.aborted) return;
-    const at = Date.now();
-    const samples = text.status === 'fulfilled' ? parsePrometheusText(text.value) : undefined;
-    // On a failed scrape the rows seen before go stale; a split source keeps its last row names.
-    const rows: ReadonlyMap<string, readonly PromSample[] | undefined> = samples
-      ? source.rows
-        ? source.rows(samples)
-        : new Map([[source.name, samples]])
-      : new Map([...(this.#rowsOf.get(source.name) ?? [source.name])].map((name) => [name, undefined]));
-    this.#rowsOf.set(source.name, new Set(rows.keys()));
-    const wasFresh = [...rows.keys()].some((name) => this.#states.get(name)?.stale === false);
-    if (!samples && wasFresh) {
-      const reason = text.status === 'rejected' ? describe(text.reason) : 'no samples';
-      this.#options.log.warn({ source: source.name, reason }, 'metrics scrape failed');
-    }
-    for (const [name, rowSamples] of rows) {
-      const state = this.#states.get(name) ?? { health: 'UNKNOWN', sampledAt: at, stale: false };
-      state.health = health.status === 'fulfilled' ? health.value : 'DOWN';
-      state.sampledAt = at;
-      if (rowSamples) {
-        state.previous = state.current;
-        state.current = requestCounters(rowSamples, at, source.scheme ?? serviceKitScheme);
-        state.stale = false;
-      } else {
-        state.stale = true;
+    const at = this.#now();
+    const samples = text.ok ? parsePrometheusText(text.value) : undefined;
+    if (!samples || samples.length === 0) {
+      const fed = [...(this.#cardsOf.get(source) ?? [])].map((name) => this.#cards.get(name));
+      if (fed.some((card) => card && !card.stale)) {
+        const reason = text.ok ? 'no samples' : text.reason;
+        this.#options.log.warn({ source: source.name, reason }, 'metrics scrape failed');
       }
-      this.#states.set(name, state);
+      for (const card of fed) if (card) card.stale = true;
+      return;
+    }
+    const instance = source.instance?.(samples) ?? source.name;
+    const cards = source.cards(samples);
+    this.#cardsOf.set(source, new Set(cards.keys()));
+    for (const [name, cardSamples] of cards) {
+      const card = this.#cards.get(name) ?? {
+        window: new CounterWindow(this.#options.windowMs),
+        source: source.kind,
+        sampledAt: at,
+        stale: false,
+      };
+      card.window.add({ instance, counters: requestCounters(cardSamples, at, source.scheme) });
+      card.sampledAt = at;
+      card.stale = false;
+      this.#cards.set(name, card);
     }
   }
 }
