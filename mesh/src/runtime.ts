@@ -8,9 +8,11 @@ import { EndpointRegistry } from './endpoints/registry.ts';
 import { StartupAbortedError, StartupTimeoutError } from './errors.ts';
 import { type Ingress, type IngressListener, RoutingState, startIngress } from './ingress/server.ts';
 import { loadGeneratedValues } from './keys/generated.ts';
-import type { Logger } from './log.ts';
+import { type Logger, silentLogger } from './log.ts';
+import type { FieldReader } from './manifests/fields.ts';
 import { buildTopology, loadFolders, parseYaml } from './manifests/load.ts';
 import type { Deployment, Service } from './manifests/model.ts';
+import { readerOf, resourceKey } from './manifests/resources.ts';
 import { isPortFree } from './net/ports.ts';
 import { explainRequest } from './proxy/explain.ts';
 import { startListener } from './proxy/listener.ts';
@@ -58,6 +60,31 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
+/** The Secrets and ConfigMaps of the saved state that `documents` do not define again. */
+async function savedEnvObjects(
+  dataDir: string,
+  documents: readonly FieldReader[],
+  reset: boolean | undefined,
+): Promise<FieldReader[]> {
+  if (reset) return [];
+  const defined = new Set(
+    documents.map((doc) => {
+      const record = (doc.value ?? {}) as {
+        kind?: unknown;
+        metadata?: { name?: unknown; namespace?: unknown };
+      };
+      return `${record.kind}/${record.metadata?.namespace ?? 'default'}/${record.metadata?.name}`;
+    }),
+  );
+  const saved = await new AppliedState(dataDir, silentLogger).peek();
+  return saved
+    .filter(
+      (resource) =>
+        (resource.kind === 'Secret' || resource.kind === 'ConfigMap') && !defined.has(resourceKey(resource)),
+    )
+    .map(readerOf);
+}
+
 /**
  * Runs an app from its local profile (Music's by default): one process per replica, the ingress
  * gateway, and PostgreSQL when a workload needs it.
@@ -69,7 +96,11 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
   const { log, signal } = config;
   const documents = await loadFolders(profile.manifests, process.cwd());
   // Checked before anything starts; the control plane checks it all again when it applies it.
-  const topology = buildTopology(documents);
+  // Secrets and ConfigMaps applied in an earlier run are restored too: deploy/'s Deployments may read them.
+  const topology = buildTopology([
+    ...documents,
+    ...(await savedEnvObjects(config.dataDir, documents, options.reset)),
+  ]);
   for (const warning of compileRoutingTable(topology).warnings) log.debug(warning);
   await planWorkloads(topology, { profile, path: config.inheritedEnv.PATH });
 

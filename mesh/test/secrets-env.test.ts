@@ -251,3 +251,36 @@ describe('a start whose Secret key is missing from both places', () => {
     }
   });
 });
+
+describe('a start whose Secret was applied in an earlier run', () => {
+  it('restores it before checking the workloads, so a Deployment of deploy/ that reads it starts', async () => {
+    const dataDir = await temporaryDataDir('music-mesh-secrets-restored-');
+    try {
+      const pin = echo('- { name: PIN, valueFrom: { secretKeyRef: { name: pins, key: pin } } }');
+      const secret =
+        'apiVersion: v1\nkind: Secret\nmetadata: { name: pins, namespace: vault }\nstringData: { pin: "4711" }\n';
+      const profile = await writeApp(join(dataDir, 'app'), `${pin}\n---\n${secret}`);
+      const options = {
+        profile,
+        port: 0,
+        adminPort: 0,
+        statsPort: 0,
+        dataDir,
+        timing,
+        readyTimeoutMs: 30_000,
+      };
+      await (await startRuntime(options)).stop();
+      // The Secret leaves the manifests (kept out of git, say); the runtime still holds it, as a cluster would.
+      await writeFile(join(dataDir, 'app', 'deploy', 'app.yaml'), pin);
+      const restarted = await startRuntime(options);
+      try {
+        const [pod] = restarted.pods().filter((p) => p.deployment === 'echo-v1');
+        expect((await envOf(pod as PodStatus)).PIN).toBe('4711');
+      } finally {
+        await restarted.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

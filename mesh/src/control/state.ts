@@ -70,6 +70,15 @@ export class AppliedState {
     }
   }
 
+  /** What the last run saved, read without moving anything aside (nothing when unreadable). */
+  async peek(): Promise<readonly StoredResource[]> {
+    try {
+      return parseSaved(await readFile(this.file, 'utf8')).resources;
+    } catch {
+      return [];
+    }
+  }
+
   /** `npm start -- --reset`: what was applied before is forgotten. */
   async discard(): Promise<void> {
     await rm(this.file, { force: true });
