@@ -111,6 +111,29 @@ describe('the mesh console over Music: config, explain and the wizards', () => {
     expect((await fetch(`${music.url}/back/management/health/readiness`)).status).toBe(200);
   });
 
+  it('bound beyond localhost, answers every API call only for a token of the admin role', async () => {
+    const auth = {
+      loginUrl: `${music.url}/api/authenticate`,
+      jwksUrl: `${music.url}/.well-known/jwks.json`,
+      role: 'ROLE_ADMIN',
+    };
+    await expect(
+      startConsole({ statsUrl: music.runtime.statsUrl, host: '0.0.0.0', port: 0 }),
+    ).rejects.toThrow(/beyond localhost \(0\.0\.0\.0\) only with the app's login/);
+    const exposed = await startConsole({ statsUrl: music.runtime.statsUrl, host: '0.0.0.0', port: 0, auth });
+    try {
+      const port = new URL(exposed.url).port;
+      const graph = `http://127.0.0.1:${port}/api/namespaces/graph?namespaces=music`;
+      expect((await fetch(graph)).status).toBe(401);
+      const user = await login(music.url, 'user', 'user');
+      expect((await fetch(graph, { headers: { authorization: `Bearer ${user}` } })).status).toBe(403);
+      const admin = await login(music.url, 'admin', 'admin');
+      expect((await fetch(graph, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
+    } finally {
+      await exposed.close();
+    }
+  });
+
   it('refuses a wrong login and a page of another origin', async () => {
     const wrong = await post('/api/login', { username: 'admin', password: 'nope' });
     expect(wrong.status).toBe(401);

@@ -32,6 +32,11 @@ export interface ConsoleAppOptions {
   readonly feed?: RequestFeed | undefined;
   /** Told when the configuration cannot be read: the graph is answered without its flags. */
   readonly onConfigError?: ((error: unknown) => void) | undefined;
+  /**
+   * Bound beyond loopback: every API call but the login needs a token of the admin role (as
+   * the wizards' applies always do), and any Host is answered.
+   */
+  readonly exposed?: boolean | undefined;
   /** The `Host` names the console answers for (DNS rebinding): its loopback authority. */
   readonly hosts: ReadonlySet<string>;
 }
@@ -50,14 +55,22 @@ export function consoleApp(options: ConsoleAppOptions): RequestListener {
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: ConsoleAppOptions): Promise<void> {
   const host = (req.headers.host ?? '').toLowerCase();
-  if (!options.hosts.has(host))
+  const exposed = options.exposed === true;
+  // On loopback only the console's own Host is answered (a DNS-rebinding page gets nothing);
+  // bound beyond it, the admin token protects every API call instead.
+  if (!exposed && !options.hosts.has(host))
     throw new ConsoleRequestError(
       'HOST_REFUSED',
       421,
       `the console answers only for Host ${[...options.hosts].join(', ')}`,
     );
   const url = new URL(req.url ?? '/', 'http://console.local');
-  const origins = new Set([...options.hosts].map((name) => `http://${name}`));
+  if (exposed && url.pathname.startsWith('/api/') && url.pathname !== '/api/login') {
+    if (!options.auth)
+      throw new ConsoleRequestError('NOT_AVAILABLE', 501, 'an exposed console needs the app’s login');
+    await options.auth.verify(req.headers.authorization);
+  }
+  const origins = new Set(exposed ? [`http://${host}`] : [...options.hosts].map((name) => `http://${name}`));
   const answer = await controlRoute(req, url, { control: options.control, auth: options.auth, origins });
   if (answer !== notControl) return sendJson(res, 200, answer);
   if (req.method !== 'GET' && req.method !== 'HEAD')

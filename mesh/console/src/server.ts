@@ -21,8 +21,11 @@ export interface ConsoleOptions {
   readonly warn?: ((line: string) => void) | undefined;
   /** Kiali's port is 20001; 0 picks a free one. */
   readonly port: number;
-  /** Loopback only: the console has no login yet. */
-  readonly host?: '127.0.0.1' | 'localhost';
+  /**
+   * Where to listen (default 127.0.0.1): on loopback reading needs no login, as Istio's Kiali
+   * addon; any other address needs `auth`, and then every API call needs the admin role's token.
+   */
+  readonly host?: string | undefined;
   /** How often the stats are scraped (Prometheus' default in Istio's addon is 15 s; locally 5 s). */
   readonly scrapeIntervalMs?: number;
   /** The largest window the graph answers (and how much traffic is kept). */
@@ -35,6 +38,8 @@ export interface Console {
   readonly telemetry: ScrapedTelemetry | undefined;
   close(): Promise<void>;
 }
+
+const loopback = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** Starts the console's API, scraping the runtime's stats in the background from now on. */
 export async function startConsole(options: ConsoleOptions): Promise<Console> {
@@ -50,6 +55,11 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
       }
     : new PrometheusTelemetry({ url: options.prometheusUrl as string, maxWindowSeconds: keepSeconds });
   const host = options.host ?? '127.0.0.1';
+  const exposed = !loopback.has(host);
+  if (exposed && !options.auth)
+    throw new Error(
+      `the console listens beyond localhost (${host}) only with the app's login to check tokens (the profile's console section)`,
+    );
   const hosts = new Set<string>();
   let lastWarning = '';
   const onConfigError = (error: unknown) => {
@@ -61,7 +71,7 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
   const feed = telemetry ? runtimeFeed(options.statsUrl) : undefined;
   const auth = options.auth ? new AdminAuth(options.auth) : undefined;
   const server = createServer(
-    consoleApp({ source, hosts, config: control, control, auth, feed, onConfigError }),
+    consoleApp({ source, hosts, exposed, config: control, control, auth, feed, onConfigError }),
   );
   // A malformed request ends its own connection only.
   server.on('clientError', (_error, socket) => socket.destroy());
@@ -75,7 +85,7 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
   const timer = setInterval(() => void telemetry?.scrape(), options.scrapeIntervalMs ?? 5_000);
   timer.unref();
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     telemetry,
     close: () =>
       new Promise<void>((resolve) => {
@@ -95,7 +105,12 @@ Istio metrics, scraped every few seconds and kept in memory over the largest win
   --prometheus-url <url>  read a cluster's Prometheus instead (default PROMETHEUS_URL, unset)
   --data-dir <dir>        a local runtime's data directory: its Istio objects flag the graph's
                           nodes (hasVS, hasTrafficShifting...; default MUSIC_DATA_DIR, unset)
-  --port <n>              where to listen on 127.0.0.1 (default 20001, Kiali's; 0 = any)
+  --port <n>              where to listen (default 20001, Kiali's; 0 = any)
+  --host <address>        default 127.0.0.1; beyond loopback every API call needs the admin
+                          token, checked with --login-url, --jwks-url and --admin-role
+  --login-url <url>       the app's login (front: <ingress>/api/authenticate)
+  --jwks-url <url>        the app's public keys (front: <ingress>/.well-known/jwks.json)
+  --admin-role <role>     the role that may change configuration (default ROLE_ADMIN)
   -h, --help              show this help`;
 
 async function main(): Promise<void> {
@@ -103,6 +118,10 @@ async function main(): Promise<void> {
     'stats-url'?: string;
     'prometheus-url'?: string;
     'data-dir'?: string;
+    host?: string;
+    'login-url'?: string;
+    'jwks-url'?: string;
+    'admin-role'?: string;
     port?: string;
     help?: boolean;
   };
@@ -112,6 +131,10 @@ async function main(): Promise<void> {
         'stats-url': { type: 'string' },
         'prometheus-url': { type: 'string' },
         'data-dir': { type: 'string' },
+        host: { type: 'string' },
+        'login-url': { type: 'string' },
+        'jwks-url': { type: 'string' },
+        'admin-role': { type: 'string' },
         port: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -130,6 +153,15 @@ async function main(): Promise<void> {
     statsUrl: values['stats-url'] ?? 'http://127.0.0.1:15090/stats/prometheus',
     prometheusUrl: values['prometheus-url'] ?? (process.env.PROMETHEUS_URL || undefined),
     runtimeDataDir: values['data-dir'] ?? (process.env.MUSIC_DATA_DIR || undefined),
+    host: values.host,
+    auth:
+      values['login-url'] && values['jwks-url']
+        ? {
+            loginUrl: values['login-url'],
+            jwksUrl: values['jwks-url'],
+            role: values['admin-role'] ?? 'ROLE_ADMIN',
+          }
+        : undefined,
     warn: (line) => process.stderr.write(`${line}\n`),
     port,
   });
