@@ -170,12 +170,24 @@ describe('user administration', () => {
     expect(rows[0]?.password_hash).not.toBe(rows[1]?.password_hash);
   });
 
+  it('edits the seeded admin account, which has no email, with the email left empty', async () => {
+    const edit = await admin('/api/admin/users/admin', {
+      method: 'PUT',
+      json: { firstName: 'Ada', lastName: 'Lovelace', email: '' },
+    });
+    expect(edit.status).toBe(200);
+    expect(await edit.json()).toMatchObject({ login: 'admin', firstName: 'Ada', email: null });
+  });
+
   it('keeps an admin from deleting, deactivating or demoting themself', async () => {
     const remove = await admin('/api/admin/users/admin', { method: 'DELETE' });
-    expect(remove.status).toBe(400);
+    expect(remove.status).toBe(409);
+    expect(remove.headers.get('content-type')).toContain('application/problem+json');
     const removeProblem = (await remove.json()) as Problem;
+    expect(removeProblem.code).toBe('CONFLICT');
     expect(removeProblem.errors[0]?.field).toBe('login');
-    expect(removeProblem.detail).toContain('admin');
+    expect(removeProblem.detail).toContain('the account you are signed in as');
+    expect((await admin('/api/admin/users/admin')).status).toBe(200);
 
     const deactivate = await admin('/api/admin/users/admin', { method: 'PUT', json: { activated: false } });
     expect(deactivate.status).toBe(400);

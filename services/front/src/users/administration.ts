@@ -72,9 +72,11 @@ export class UserAdministration {
 
   async delete(actor: Principal, login: string): Promise<void> {
     if (login === actor.login) {
-      throw new ValidationError([
-        { field: 'login', message: `${login} is your own account: you cannot delete it` },
-      ]);
+      // Not a malformed request but one the account's state forbids: a 409, naming why.
+      throw new ConflictError(
+        `${login} is your own account: you cannot delete the account you are signed in as.`,
+        [{ field: 'login', message: `${login} is your own account: you cannot delete it` }],
+      );
     }
     if (!(await this.#users.delete(login))) notFound(login);
   }

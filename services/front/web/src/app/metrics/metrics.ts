@@ -17,20 +17,33 @@ import { problemMessage } from '../api/problem';
 
 export interface ServiceMetrics {
   readonly name: string;
+  /** The mesh (every replica), front's own counters, or a Service's endpoint; null until read once. */
+  readonly source: 'mesh' | 'self' | 'endpoint' | null;
   readonly health: 'UP' | 'DOWN' | 'UNKNOWN';
   readonly requestsTotal: number;
-  /** Requests per second between front's last two scrapes. */
+  /** When the total last fell: a restart, or a replica gone. */
+  readonly resetAt: string | null;
+  /** The seconds the rates cover: the window, or less until it has filled. */
+  readonly windowSeconds: number;
   readonly requestRate: number;
-  /** Share of failed answers, 0..1. */
+  /** Shares 0..1 of the window's answers that were 4xx and 5xx. */
+  readonly clientErrorRate: number;
   readonly errorRate: number;
   readonly latencyP50Ms: number | null;
   readonly latencyP99Ms: number | null;
+  readonly replicasSeen: number | null;
   readonly sampledAt: string;
+}
+
+export interface MetricsAnswer {
+  readonly windowSeconds: number;
+  readonly consoleUrl: string;
+  readonly services: readonly ServiceMetrics[];
 }
 
 /** The last figures received, and why the latest poll failed, if it did. */
 export interface MetricsState {
-  readonly services: readonly ServiceMetrics[] | undefined;
+  readonly answer: MetricsAnswer | undefined;
   readonly error: string | undefined;
 }
 
@@ -48,17 +61,17 @@ export function pollMetrics(): Observable<MetricsState> {
     map(() => document.visibilityState === 'visible'),
     switchMap((visible) => (visible ? timer(0, pollIntervalMs) : EMPTY)),
     switchMap(() =>
-      http.get<{ services: ServiceMetrics[] }>('/api/metrics').pipe(
-        map(({ services }) => ({ services, error: undefined })),
-        catchError((error: unknown) => of({ services: undefined, error: problemMessage(error) })),
+      http.get<MetricsAnswer>('/api/metrics').pipe(
+        map((answer): MetricsState => ({ answer, error: undefined })),
+        catchError((error: unknown) => of({ answer: undefined, error: problemMessage(error) })),
       ),
     ),
     scan(
       (last: MetricsState, poll: MetricsState) => ({
-        services: poll.services ?? last.services,
+        answer: poll.answer ?? last.answer,
         error: poll.error,
       }),
-      { services: undefined, error: undefined },
+      { answer: undefined, error: undefined },
     ),
   );
 }

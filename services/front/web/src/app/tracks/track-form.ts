@@ -10,7 +10,7 @@ import { FieldErrorPipe, showFieldErrors } from '../api/field-errors';
 import { ApiProblem, problemMessage } from '../api/problem';
 import {
   durationValidator,
-  formatDuration,
+  formatDurationExactly,
   parseDuration,
   type Track,
   type TrackInput,
@@ -64,7 +64,7 @@ export class TrackForm {
     effect(() => {
       if (this.track.hasValue()) {
         const { title, artist, album, durationMs } = this.track.value();
-        this.form.reset({ title, artist, album: album ?? '', durationMs: formatDuration(durationMs) });
+        this.form.reset({ title, artist, album: album ?? '', durationMs: formatDurationExactly(durationMs) });
       }
     });
   }

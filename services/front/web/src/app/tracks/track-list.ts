@@ -14,18 +14,11 @@ import { MatSort, MatSortHeader } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { RouterLink } from '@angular/router';
 import { debounceTime, distinctUntilChanged, filter, map, type Observable, switchMap } from 'rxjs';
-import {
-  firstPage,
-  type PageQuery,
-  pageParams,
-  pageSizes,
-  totalCount,
-  withPage,
-  withSort,
-} from '../api/page';
+import { pageParams, pageSizes, sortState, totalCount, withPage, withSort } from '../api/page';
 import { ApiProblem, problemMessage } from '../api/problem';
+import { urlPageQuery } from '../api/url-page-query';
 import { confirmDeletion } from '../confirm/confirm-dialog';
-import { ServedBy } from '../shell/served-by';
+import { ServedBy, versionOf } from '../shell/served-by';
 import {
   formatDuration,
   libraryIdOf,
@@ -78,7 +71,10 @@ export class TrackList {
   protected readonly formatDuration = formatDuration;
   protected readonly stars = [1, 2, 3, 4, 5];
 
-  protected readonly query = signal<PageQuery>(firstPage);
+  private readonly pageInUrl = urlPageQuery();
+  protected readonly query = this.pageInUrl.query;
+  protected readonly sortState = computed(() => sortState(this.query()));
+  protected readonly setQuery = this.pageInUrl.set;
   /** What the search box holds; `search` follows it 300 ms after the typing stops. */
   protected readonly searchText = signal('');
   private readonly search = signal('');
@@ -115,12 +111,23 @@ export class TrackList {
     return error === undefined ? undefined : problemMessage(error);
   });
 
-  /** Until back has answered, search is offered; an answer from before v2 turns it into a hint. */
-  protected readonly canSearch = computed(() => (this.servedBy.version() ?? searchSince) >= searchSince);
+  /**
+   * The back that sent the rows on screen (X-Served-By of the list's own answer), not whichever
+   * answered last: a rating or a save may be answered by another version in between.
+   */
+  protected readonly listServedBy = linkedSignal<string | undefined, string | undefined>({
+    source: () => this.tracks.headers()?.get('X-Served-By') ?? undefined,
+    // While the next list loads, the one on screen still came from the last answer.
+    computation: (servedBy, previous) => servedBy ?? previous?.value,
+  });
+  private readonly listVersion = computed(() => versionOf(this.listServedBy()));
+
+  /** Until back has answered, search is offered; a list from before v2 turns it into a hint. */
+  protected readonly canSearch = computed(() => (this.listVersion() ?? searchSince) >= searchSince);
   /** The rating column shows when the rows carry ratings, whichever version sent them. */
   protected readonly showRatings = computed(() => this.rows().some((t) => t.rating !== undefined));
   /** The choice of list shows once a back that has both (v3) answered. */
-  protected readonly canChooseSource = computed(() => (this.servedBy.version() ?? 0) >= spotifySince);
+  protected readonly canChooseSource = computed(() => (this.listVersion() ?? 0) >= spotifySince);
   /** Rows from Spotify: album art, no sorting (Spotify orders by relevance and popularity). */
   protected readonly showsCatalog = computed(() => this.rows().some((t) => t.source === 'spotify'));
   /** The art column shows when the rows carry art fields (back v3), from Spotify or saved from it. */
@@ -149,13 +156,14 @@ export class TrackList {
       )
       .subscribe((q) => {
         this.search.set(q);
-        if (this.query().page !== 0) this.query.update((query) => ({ ...query, page: 0 }));
+        if (this.query().page !== 0) this.setQuery({ ...this.query(), page: 0 });
       });
   }
 
   protected chooseSource(source: TrackSource): void {
     this.source.set(source);
-    this.query.update((query) => ({ ...query, page: 0, sort: source === 'spotify' ? '' : query.sort }));
+    const query = this.query();
+    this.setQuery({ ...query, page: 0, sort: source === 'spotify' ? '' : query.sort });
   }
 
   /** Saves a Spotify row to the library; the list then shows it saved, with its stars. */

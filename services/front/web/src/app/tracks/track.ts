@@ -63,28 +63,42 @@ export function ratingUrl(id: string): string {
   return `${trackUrl(id)}/rating`;
 }
 
-const minutesSeconds = /^(\d+):([0-5]\d)$/;
+const minutesSeconds = /^(\d+):([0-5]\d)(?:\.(\d{1,3}))?$/;
 const milliseconds = /^\d+$/;
 
-/** Reads `m:ss` (3:45) or whole milliseconds (225000); undefined for an empty or malformed text. */
+/**
+ * Reads `m:ss` (3:45), `m:ss.mmm` (3:13.382) or whole milliseconds (225000); undefined for an empty
+ * or malformed text.
+ */
 export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();
   const parts = minutesSeconds.exec(trimmed);
   if (parts) {
-    return (Number(parts[1]) * 60 + Number(parts[2])) * 1000;
+    const fraction = Number((parts[3] ?? '').padEnd(3, '0'));
+    return (Number(parts[1]) * 60 + Number(parts[2])) * 1000 + fraction;
   }
   return milliseconds.test(trimmed) ? Number(trimmed) : undefined;
 }
 
-/** `m:ss`, with the milliseconds when the duration is not a whole number of seconds. */
+/** `m:ss` to the nearest second, as a track list shows a duration (193382 ms reads 3:13). */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) {
     return '';
   }
-  if (ms % 1000 !== 0) {
-    return String(ms);
+  return minutesAndSeconds(Math.round(ms / 1000));
+}
+
+/** `m:ss`, and `.mmm` when there are milliseconds, so that editing a track keeps its duration exactly. */
+export function formatDurationExactly(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) {
+    return '';
   }
-  const seconds = ms / 1000;
+  const rest = ms % 1000;
+  const whole = minutesAndSeconds(Math.floor(ms / 1000));
+  return rest === 0 ? whole : `${whole}.${String(rest).padStart(3, '0')}`;
+}
+
+function minutesAndSeconds(seconds: number): string {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
@@ -95,5 +109,5 @@ export function durationValidator(control: AbstractControl<string>): ValidationE
   const ms = parseDuration(control.value);
   return ms !== undefined && ms > 0 && Number.isSafeInteger(ms)
     ? null
-    : { duration: 'A positive duration, as m:ss (3:45) or milliseconds (225000).' };
+    : { duration: 'A positive duration, as m:ss (3:45), m:ss.mmm (3:13.382) or milliseconds (225000).' };
 }

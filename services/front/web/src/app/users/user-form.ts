@@ -67,7 +67,8 @@ export class UserForm {
     ],
     firstName: ['', Validators.maxLength(50)],
     lastName: ['', Validators.maxLength(50)],
-    email: ['', [Validators.required, Validators.email, Validators.maxLength(254)]],
+    // Optional, as for the API: the seeded admin and user accounts have none.
+    email: ['', [Validators.email, Validators.maxLength(254)]],
     activated: [true],
     authorities: this.fb.group({ ROLE_ADMIN: [false], ROLE_USER: [true] }),
     // Required only when creating: on edit, an empty password keeps the current one.

@@ -1,5 +1,5 @@
 import { httpResource } from '@angular/common/http';
-import { Component, computed, inject, signal } from '@angular/core';
+import { Component, computed, inject } from '@angular/core';
 import { MatButton } from '@angular/material/button';
 import { MatDialog } from '@angular/material/dialog';
 import { MatPaginator } from '@angular/material/paginator';
@@ -9,16 +9,10 @@ import { MatSort, MatSortHeader } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { RouterLink } from '@angular/router';
 import { filter, switchMap } from 'rxjs';
-import {
-  firstPage,
-  type PageQuery,
-  pageParams,
-  pageSizes,
-  totalCount,
-  withPage,
-  withSort,
-} from '../api/page';
+import { pageParams, pageSizes, sortState, totalCount, withPage, withSort } from '../api/page';
 import { problemMessage } from '../api/problem';
+import { urlPageQuery } from '../api/url-page-query';
+import { Session } from '../auth/session';
 import { confirmDeletion } from '../confirm/confirm-dialog';
 import { type User, usersUrl } from './user';
 import { UsersApi } from './users-api';
@@ -36,7 +30,12 @@ export class UserList {
   protected readonly columns = ['login', 'name', 'email', 'activated', 'authorities', 'actions'];
   protected readonly pageSizes = pageSizes;
 
-  protected readonly query = signal<PageQuery>(firstPage);
+  private readonly pageInUrl = urlPageQuery();
+  protected readonly query = this.pageInUrl.query;
+  protected readonly sortState = computed(() => sortState(this.query()));
+  /** The signed-in admin: their own row offers no Delete (the server refuses it too). */
+  private readonly session = inject(Session);
+  protected readonly me = computed(() => this.session.account()?.login);
   protected readonly users = httpResource<User[]>(() => ({
     url: usersUrl,
     params: pageParams(this.query()),
@@ -50,6 +49,7 @@ export class UserList {
 
   protected readonly withPage = withPage;
   protected readonly withSort = withSort;
+  protected readonly setQuery = this.pageInUrl.set;
 
   protected remove(user: User): void {
     confirmDeletion(this.dialog, { title: 'Delete user', message: `Delete the user "${user.login}"?` })
