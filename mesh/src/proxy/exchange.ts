@@ -204,6 +204,8 @@ export class Exchange implements RequestFacts, ResponseListener {
   attempt: Attempt | undefined;
   attempts = 0;
   finished = false;
+  /** Set for a request to a Service's TCP port: it reports a TCP connection instead (tcp-proxy.ts). */
+  reportTcp: ((exchange: Exchange) => void) | undefined = undefined;
   #stages: readonly Stage[] = [];
   #next = 0;
   #waiting: Stage | undefined;
@@ -347,7 +349,8 @@ export class Exchange implements RequestFacts, ResponseListener {
     if (this.#routeTimer) clearTimeout(this.#routeTimer);
     if (this.#waitTimer) clearTimeout(this.#waitTimer);
     const context = this.context;
-    if (context.recording) context.publish(exchangeRecord(this));
+    if (this.reportTcp !== undefined) this.reportTcp(this);
+    else if (context.recording) context.publish(exchangeRecord(this));
   }
 }
 

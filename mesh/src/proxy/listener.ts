@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { type AddressInfo, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { type Dispatcher, Pool } from 'undici';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
 import { PortInUseError } from '../errors.ts';
@@ -15,6 +15,7 @@ import { type Exchange, handleRequest, type ListenerContext, ProxyContext } from
 import { Flags, formatFlags, singleFlag } from './flags.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { MeshSettings } from './settings.ts';
+import { refuseTcp, reportTcpExchange, responseHeadBytes, type TcpTarget, tunnelTcp } from './tcp-proxy.ts';
 import { asUpstreamError, upstreamFailureReply } from './upstream/errors.ts';
 
 export type { ListenerContext } from './exchange.ts';
@@ -122,36 +123,31 @@ function onConnect(
     return;
   }
   const resolved = context.authority(context.routing.table, `${host}:${port}`);
-  let target = { host: host.replace(/^\[|\]$/g, ''), port };
-  if (resolved.tcpService !== undefined) {
-    // A Service's TCP port: Istio's tcp_proxy to one of its endpoints.
-    const endpoint = context.endpoints.pick(resolved.tcpService);
-    if (endpoint === undefined) {
-      socket.destroy();
-      return;
-    }
-    const origin = new URL(endpoint.origin);
-    target = { host: origin.hostname, port: Number(origin.port) };
-  } else if (resolved.virtualHost !== undefined) {
+  if (resolved.virtualHost !== undefined) {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     downstream.serve(socket, head);
     return;
   }
+  const cluster = resolved.tcpCluster;
+  let target: TcpTarget = {
+    host: host.replace(/^\[|\]$/g, ''),
+    port,
+    cluster: undefined,
+    endpoint: undefined,
+  };
+  if (cluster !== undefined) {
+    // A Service's TCP port: Istio's tcp_proxy to one of its endpoints.
+    const endpoint = context.endpoints.pick(cluster.service);
+    if (endpoint === undefined) {
+      refuseTcp(context, socket, authority, { ...target, cluster });
+      return;
+    }
+    const origin = new URL(endpoint.origin);
+    target = { host: origin.hostname, port: Number(origin.port), cluster, endpoint };
+  }
   tunnels.add(socket);
   socket.once('close', () => tunnels.delete(socket));
-  const upstream: Socket = connect(target.port, target.host);
-  upstream.once('connect', () => {
-    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    if (head.length > 0) upstream.write(head);
-    upstream.pipe(socket);
-    socket.pipe(upstream);
-  });
-  upstream.once('error', () => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-  });
-  socket.once('error', () => upstream.destroy());
-  socket.once('close', () => upstream.destroy());
+  tunnelTcp(context, socket, head, authority, target);
 }
 
 function connectNotRouted(authority: string): Partial<RequestRecord> {
@@ -192,9 +188,13 @@ function protocolErrorRecord(context: ProxyContext, status: number, socket: Sock
  * HTTP route table: no VirtualService HTTP route, retry, timeout or fault applies, and the bytes
  * go to one endpoint of the Service. Here the request goes on to an endpoint (round robin) as the
  * passthrough sends it; no ready endpoint closes the connection, as a TCP proxy does (flag `UH`).
+ * It is reported as a TCP connection, not as an HTTP request.
  */
 function tcpProxy(exchange: Exchange, service: string, pools: Map<string, Pool>): void {
-  const endpoint = exchange.context.endpoints.pick(service);
+  const context = exchange.context;
+  const cluster = context.authority(context.routing.table, exchange.authority).tcpCluster;
+  const endpoint = context.endpoints.pick(service);
+  exchange.reportTcp = (finished) => reportTcpExchange(finished, cluster, endpoint);
   if (endpoint === undefined) {
     exchange.addFlag(Flags.UH);
     exchange.res.destroy();
@@ -226,16 +226,16 @@ function passthrough(
     onResponseStart(_c, status, headers, message) {
       exchange.status = status;
       exchange.upstreamServiceTimeMs = performance.now() - started;
-      res.writeHead(
-        status,
-        message,
-        downstreamResponseHeaders(
-          headers,
-          undefined,
-          exchange.upstreamServiceTimeMs,
-          exchange.context.serverName,
-        ),
+      const list = downstreamResponseHeaders(
+        headers,
+        undefined,
+        exchange.upstreamServiceTimeMs,
+        exchange.context.serverName,
       );
+      res.writeHead(status, message, list);
+      // A TCP port's request counts its response head among the bytes sent.
+      if (exchange.reportTcp !== undefined)
+        exchange.responseBytes += responseHeadBytes(status, message || (STATUS_CODES[status] ?? ''), list);
     },
     onResponseData(controller, chunk) {
       exchange.responseBytes += chunk.length;

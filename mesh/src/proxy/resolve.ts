@@ -1,6 +1,6 @@
 import { authorityHost, authorityPort } from '../routing/hosts.ts';
 import type { RequestFacts } from '../routing/match.ts';
-import type { ClientView, CompiledRoute, RoutingTable, VirtualHost } from '../routing/table.ts';
+import type { ClientView, Cluster, CompiledRoute, RoutingTable, VirtualHost } from '../routing/table.ts';
 
 /**
  * How a listener turns a request into host, port, path, virtual host and route. The listener and
@@ -34,6 +34,8 @@ export interface ResolvedAuthority {
   readonly virtualHost: VirtualHost | undefined;
   /** In a sidecar, the Service whose TCP port the request is for: no HTTP routes, a TCP proxy to its endpoints. */
   readonly tcpService: string | undefined;
+  /** That port's cluster (`outbound|9000||db.music.svc.cluster.local`): its connect timeout, its labels. */
+  readonly tcpCluster: Cluster | undefined;
 }
 
 /**
@@ -52,6 +54,7 @@ export function resolveAuthority(
       port: table.binding.port,
       virtualHost: table.ingress.lookup(host),
       tcpService: undefined,
+      tcpCluster: undefined,
     });
   const port = authorityPort(authority) ?? 80;
   const tcpService = view.tcpService(host, port);
@@ -60,6 +63,7 @@ export function resolveAuthority(
     port,
     virtualHost: tcpService === undefined ? view.meshVirtualHost(host) : undefined,
     tcpService,
+    tcpCluster: tcpService === undefined ? undefined : view.clusters.get(`outbound|${port}||${tcpService}`),
   });
 }
 

@@ -1,3 +1,4 @@
+import type { ConnectionRecord } from './connection.ts';
 import type { RequestRecord } from './record.ts';
 
 /**
@@ -29,6 +30,20 @@ export function formatAccessLog(record: RequestRecord): string {
     `"${dash(record.authority)}" "${dash(record.upstreamHost)}" ${dash(record.upstreamCluster)} ` +
     `${dash(record.upstreamLocalAddress)} ${dash(record.downstreamLocalAddress)} ` +
     `${dash(record.downstreamRemoteAddress)} - ${dash(record.routeName)}`
+  );
+}
+
+/**
+ * The same format for a TCP connection, as Envoy fills it on a TCP listener: no request, so method,
+ * path and protocol are `-`, the response code 0, no headers; the bytes are the connection's
+ * (received from the client, sent to it) and the duration its lifetime. Written once, at close.
+ */
+export function formatTcpAccessLog(record: ConnectionRecord): string {
+  return (
+    `[${isoTime(record.startTime)}] "- - -" 0 ${record.responseFlags || '-'} - - "-" ` +
+    `${record.receivedBytes} ${record.sentBytes} ${Math.trunc(record.durationMs)} - "-" "-" "-" "-" ` +
+    `"${dash(record.upstreamHost)}" ${record.upstreamCluster} ${dash(record.upstreamLocalAddress)} ` +
+    `${dash(record.downstreamLocalAddress)} ${dash(record.downstreamRemoteAddress)} - -`
   );
 }
 

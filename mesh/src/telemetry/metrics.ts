@@ -1,3 +1,4 @@
+import type { ConnectionRecord } from './connection.ts';
 import type { RequestRecord, WorkloadIdentity } from './record.ts';
 
 /**
@@ -97,6 +98,7 @@ export class IstioMetrics {
   readonly #series: Series[] = [];
   /** Identity objects are usually shared by the data path; their key is computed once per object. */
   readonly #identityKeys = new WeakMap<object, string>();
+  readonly #tcp = new IstioTcpMetrics();
 
   constructor(options: IstioMetricsOptions = {}) {
     this.#buckets = options.buckets ?? defaultBuckets;
@@ -129,6 +131,11 @@ export class IstioMetrics {
     }
   }
 
+  /** A TCP connection at open or close (telemetry/connection.ts): Istio's istio_tcp_* counters. */
+  recordConnection(record: ConnectionRecord): void {
+    this.#tcp.record(record);
+  }
+
   /** Prometheus text exposition format 0.0.4, families and series in a stable order. */
   render(): string {
     const series = [...this.#series].sort((a, b) => (a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
@@ -138,6 +145,8 @@ export class IstioMetrics {
       for (const s of series) out.push(`istio_requests_total{${s.labels}} ${s.requests}\n`);
       out.push('\n');
     }
+    // Envoy lists counters before histograms.
+    this.#tcp.render(out);
     this.#renderHistogram(out, 'istio_request_bytes', series, (s) => s.requestBytes);
     this.#renderHistogram(out, 'istio_request_duration_milliseconds', series, (s) => s.duration);
     this.#renderHistogram(out, 'istio_response_bytes', series, (s) => s.responseBytes);
@@ -272,4 +281,113 @@ function escapeLabelValue(value: string): string {
 function formatNumber(value: number): string {
   if (Number.isInteger(value)) return String(value);
   return String(Math.round(value * 1e6) / 1e6);
+}
+
+// TCP: istio_stats' network filter (istio/proxy istio_stats.cc `reportHelper`) counts each
+// connection through a TCP proxy under the HTTP labels minus response_code and
+// grpc_response_status, with request_protocol="tcp". Its labels are fixed when it is first
+// reported (flags included), as the filter's tags are.
+
+interface TcpSeries {
+  readonly labels: string;
+  opened: number;
+  closed: number;
+  /** Bytes of closed connections; open ones add theirs when rendered. */
+  receivedBytes: number;
+  sentBytes: number;
+  readonly open: Set<ConnectionRecord>;
+}
+
+/** Counts ConnectionRecords into istio_tcp_connections_opened/closed_total and istio_tcp_sent/received_bytes_total. */
+export class IstioTcpMetrics {
+  readonly #series = new Map<string, TcpSeries>();
+  /** The series each open connection was counted under when it opened. */
+  readonly #seriesOf = new WeakMap<ConnectionRecord, TcpSeries>();
+
+  record(record: ConnectionRecord): void {
+    let series = this.#seriesOf.get(record);
+    if (series === undefined) {
+      const labels = tcpLabelValues(record)
+        .map(([name, value]) => `${name}="${escapeLabelValue(value)}"`)
+        .join(',');
+      series = this.#series.get(labels);
+      if (series === undefined) {
+        series = { labels, opened: 0, closed: 0, receivedBytes: 0, sentBytes: 0, open: new Set() };
+        this.#series.set(labels, series);
+      }
+      series.opened++;
+      if (!record.closed) {
+        series.open.add(record);
+        this.#seriesOf.set(record, series);
+        return;
+      }
+    }
+    if (!record.closed) return;
+    series.open.delete(record);
+    this.#seriesOf.delete(record);
+    series.closed++;
+    series.receivedBytes += record.receivedBytes;
+    series.sentBytes += record.sentBytes;
+  }
+
+  render(out: string[]): void {
+    if (this.#series.size === 0) return;
+    const series = [...this.#series.values()].sort((a, b) =>
+      a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0,
+    );
+    const family = (name: string, value: (s: TcpSeries) => number): void => {
+      out.push(`# TYPE ${name} counter\n`);
+      for (const s of series) out.push(`${name}{${s.labels}} ${value(s)}\n`);
+      out.push('\n');
+    };
+    family('istio_tcp_connections_closed_total', (s) => s.closed);
+    family('istio_tcp_connections_opened_total', (s) => s.opened);
+    family('istio_tcp_received_bytes_total', (s) => {
+      let bytes = s.receivedBytes;
+      for (const open of s.open) bytes += open.receivedBytes;
+      return bytes;
+    });
+    family('istio_tcp_sent_bytes_total', (s) => {
+      let bytes = s.sentBytes;
+      for (const open of s.open) bytes += open.sentBytes;
+      return bytes;
+    });
+  }
+}
+
+/**
+ * The 23 labels of a TCP series in istio_stats' order. Without request headers there is no Host to
+ * fall back on: a connection passed through as addressed has destination_service `unknown` and
+ * destination_service_name `PassthroughCluster` (populatePeerInfo).
+ */
+function tcpLabelValues(record: ConnectionRecord): (readonly [string, string])[] {
+  const source = record.source;
+  const destination = record.destination;
+  const reporter = record.reporter;
+  const passthrough = record.upstreamCluster === 'PassthroughCluster';
+  return [
+    ['reporter', reporter],
+    ['source_workload', orUnknown(source.workload)],
+    ['source_canonical_service', canonicalService(source)],
+    ['source_canonical_revision', canonicalRevision(source)],
+    ['source_workload_namespace', orUnknown(source.namespace)],
+    ['source_principal', unknown],
+    ['source_app', orUnknown(source.app)],
+    ['source_version', orUnknown(source.version)],
+    ['source_cluster', clusterName],
+    ['destination_workload', orUnknown(destination?.workload)],
+    ['destination_workload_namespace', orUnknown(destination?.namespace)],
+    ['destination_principal', unknown],
+    ['destination_app', orUnknown(destination?.app)],
+    ['destination_version', orUnknown(destination?.version)],
+    ['destination_service', destination?.service ?? unknown],
+    ['destination_canonical_service', destination ? canonicalService(destination) : unknown],
+    ['destination_canonical_revision', destination ? canonicalRevision(destination) : 'latest'],
+    ['destination_service_name', destination?.serviceName ?? (passthrough ? 'PassthroughCluster' : unknown)],
+    ['destination_service_namespace', destination ? (destination.service.split('.')[1] ?? unknown) : unknown],
+    ['destination_cluster', destination ? clusterName : unknown],
+    ['request_protocol', 'tcp'],
+    ['response_flags', record.responseFlags || '-'],
+    ['connection_security_policy', reporter === 'destination' ? 'none' : unknown],
+  ];
 }

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PortInUseError } from '../errors.ts';
-import { formatAccessLog } from './access-log.ts';
+import { formatAccessLog, formatTcpAccessLog } from './access-log.ts';
+import { type ConnectionRecord, connectionChannel } from './connection.ts';
 import { IstioMetrics } from './metrics.ts';
 import { RecentRequests } from './recent.ts';
 import { type RequestRecord, requestChannel } from './record.ts';
@@ -27,8 +28,9 @@ const statsPath = '/stats/prometheus';
 const requestsPath = '/stats/requests';
 
 /**
- * Subscribes to the data path's `music-mesh:request` channel: counts every record into Istio's
- * metrics, served like Envoy's at `/stats/prometheus`, and hands each access log line to `accessLog`.
+ * Subscribes to the data path's `music-mesh:request` and `music-mesh:connection` channels: counts
+ * every record into Istio's metrics, served like Envoy's at `/stats/prometheus`, and hands each
+ * access log line (a TCP connection's at its close) to `accessLog`.
  */
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const metrics = new IstioMetrics();
@@ -39,6 +41,11 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     metrics.record(record);
     recent.add(record);
     if (accessLog) accessLog(formatAccessLog(record));
+  };
+  const onConnection = (message: unknown): void => {
+    const record = message as ConnectionRecord;
+    metrics.recordConnection(record);
+    if (accessLog && record.closed) accessLog(formatTcpAccessLog(record));
   };
 
   const server = createServer((req, res) => {
@@ -69,6 +76,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   });
   await listen(server, options.statsPort, options.host);
   requestChannel.subscribe(onRecord);
+  connectionChannel.subscribe(onConnection);
 
   const { port } = server.address() as AddressInfo;
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -79,6 +87,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         requestChannel.unsubscribe(onRecord);
+        connectionChannel.unsubscribe(onConnection);
         server.close(() => resolve());
         server.closeAllConnections();
       });

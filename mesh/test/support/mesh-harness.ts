@@ -6,7 +6,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { request } from 'undici';
 import { EndpointRegistry } from '../../src/endpoints/registry.ts';
 import { buildTopology, parseYaml } from '../../src/manifests/load.ts';
@@ -14,7 +14,9 @@ import { type Listener, type ListenerContext, startListener } from '../../src/pr
 import type { MeshSettings } from '../../src/proxy/settings.ts';
 import { RoutingState } from '../../src/routing/state.ts';
 import { compileRoutingTable } from '../../src/routing/table.ts';
+import { type ConnectionRecord, connectionChannel } from '../../src/telemetry/connection.ts';
 import { type RequestRecord, requestChannel } from '../../src/telemetry/record.ts';
+import { startFixture } from './processes.ts';
 
 export interface Seen {
   readonly method: string;
@@ -63,6 +65,50 @@ export async function refusedOrigin(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+export interface UnacceptingOrigin {
+  readonly origin: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A port whose connects hang: a process that stopped accepting (fixtures/unaccepting-server.ts)
+ * with its accept queue filled here, so that the kernel drops every further SYN. Unlike an
+ * unroutable address, this holds on any machine, offline too.
+ */
+export async function startUnacceptingOrigin(): Promise<UnacceptingOrigin> {
+  const script = new URL('../fixtures/unaccepting-server.ts', import.meta.url).pathname;
+  const { child, line } = await startFixture(script, [], /listening on port (\d+)/);
+  const port = Number(line);
+  const fillers: Socket[] = [];
+  for (;;) {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    const connected = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 1_000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!connected) {
+      socket.destroy();
+      break;
+    }
+    fillers.push(socket);
+    if (fillers.length > 64)
+      throw new Error(`port ${port} still accepts after ${fillers.length} connections`);
+  }
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of fillers) socket.destroy();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 export const services = (...names: string[]) =>
   names
     .map(
@@ -92,6 +138,8 @@ export interface Mesh {
   readonly records: RequestRecord[];
   /** What the endpoints' inbound sides report (`reporter: 'destination'`), mirrored copies included. */
   readonly inbound: RequestRecord[];
+  /** TCP connections either side reports (each once, as first published; it changes in place until closed). */
+  readonly connections: ConnectionRecord[];
   close(): Promise<void>;
 }
 
@@ -128,14 +176,22 @@ export async function startMesh(
     (record.reporter === 'destination' ? inbound : records).push(record);
   };
   subscribe(requestChannel.name, onRecord);
+  const connections: ConnectionRecord[] = [];
+  const onConnection = (message: unknown) => {
+    const record = message as ConnectionRecord;
+    if (!connections.includes(record)) connections.push(record);
+  };
+  subscribe(connectionChannel.name, onConnection);
   return {
     listener,
     routing,
     endpoints,
     records,
     inbound,
+    connections,
     close: async () => {
       unsubscribe(requestChannel.name, onRecord);
+      unsubscribe(connectionChannel.name, onConnection);
       await listener.close();
       await endpoints.close();
     },
