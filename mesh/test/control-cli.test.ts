@@ -200,6 +200,23 @@ describe('npm run mesh against a running runtime', () => {
     expect(pods.stdout).not.toMatch(/echo-v2-0\s/);
   });
 
+  it('rolls on `kubectl rollout restart`: a changed pod template annotation replaces the replica', async () => {
+    const [before] = runtime.pods().filter((pod) => pod.deployment === 'echo-v2');
+    const restarted = (await withReplicas(1, 'v2b')).replace(
+      'labels: { app: echo, version: v2 }\n    spec:',
+      'labels: { app: echo, version: v2 }\n      annotations: { kubectl.kubernetes.io/restartedAt: "2026-12-02T20:00:00Z" }\n    spec:',
+    );
+    expect(restarted).toContain('restartedAt');
+    const rolled = await mesh(dataDir, ['apply', '-f', '-'], restarted);
+    expect(rolled.stdout).toBe('deployment.apps/echo-v2 configured\n');
+    const after = await until(
+      'a new echo-v2 replica, ready, and the old one gone',
+      () => runtime.pods().filter((pod) => pod.deployment === 'echo-v2'),
+      (pods) => pods.length === 1 && pods[0]?.ready === true && pods[0]?.name !== before?.name,
+    );
+    expect(after[0]?.name).not.toBe(before?.name);
+  });
+
   it('refuses an invalid resource with its file, document and field, and applies nothing of it', async () => {
     const file = join(fixtures, 'control/invalid-deployment.yaml');
     const run = await mesh(dataDir, ['apply', '-f', file]);

@@ -61,6 +61,7 @@ export function parseDeployment(
     ...source,
     replicas: spec.optionalInteger('replicas', 1),
     podLabels,
+    podAnnotations: template.child('metadata').labels('annotations'),
     containers: Object.freeze(containers),
   });
 }

@@ -75,6 +75,11 @@ export interface Deployment extends Source {
   readonly kind: WorkloadKind;
   readonly replicas: number;
   readonly podLabels: Readonly<Record<string, string>>;
+  /**
+   * The pod template's annotations: part of the template, so a change rolls the replicas
+   * (`kubectl rollout restart` writes `kubectl.kubernetes.io/restartedAt` here).
+   */
+  readonly podAnnotations: Readonly<Record<string, string>>;
   readonly containers: readonly Container[];
 }
 

@@ -427,7 +427,12 @@ class DeploymentRunner {
     }
     // ConfigMaps and Secrets are not part of the template: a changed one reaches replicas as they
     // (re)start.
-    const template = JSON.stringify([deployment.podLabels, workload.container, workload.program]);
+    const template = JSON.stringify([
+      deployment.podLabels,
+      deployment.podAnnotations,
+      workload.container,
+      workload.program,
+    ]);
     if (template !== this.#template) {
       if (this.#template !== '') this.#options.log.info(`deployment ${deployment.name}: rolling update`);
       this.#template = template;
