@@ -80,12 +80,10 @@ const routes: Readonly<Record<string, string>> = {
 
 /** A request the admin API refuses before doing anything; answered with `status`. */
 class AdminRefusal extends MeshError {
-  readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(status: number, code: string, message: string, headers: Readonly<Record<string, string>> = {}) {
-    super(code, message);
-    this.status = status;
+    super(code, message, { httpStatus: status });
     this.headers = headers;
   }
 }
@@ -221,7 +219,8 @@ async function handle<Table extends Compiled>(
   }
   if (route === 'GET /v1/analyze') return send(res, 200, { messages: plane.analyze() });
   if (route === 'POST /v1/explain') {
-    if (!context.explain) throw new MeshError('NOT_WIRED', 'explain is not available in this runtime yet');
+    if (!context.explain)
+      throw new MeshError('NOT_WIRED', 'explain is not available in this runtime yet', { httpStatus: 501 });
     const body = await readJson(req);
     let from: ExplainRequest['from'];
     if (typeof body.from === 'string' && body.from) {
@@ -357,20 +356,12 @@ function sendError(res: ServerResponse, error: unknown, log: Logger): void {
   let code = 'INTERNAL';
   let detail = 'internal error (see the runtime log)';
   let headers: Readonly<Record<string, string>> = {};
-  if (error instanceof AdminRefusal) {
-    ({ status, code, headers } = error);
+  if (error instanceof MeshError) {
+    // Each error class carries its status: 404 not found, 422 a refused manifest, 400 usage...
+    ({ code, httpStatus: status } = error);
     detail = error.message;
-  } else if (error instanceof MeshError) {
-    code = error.code;
-    detail = error.message;
-    status =
-      error instanceof NotFoundError
-        ? 404
-        : error instanceof ManifestError || code === 'TOPOLOGY_INVALID'
-          ? 422
-          : code === 'NOT_WIRED'
-            ? 501
-            : 400;
+    if (error instanceof AdminRefusal) headers = error.headers;
+    if (status >= 500) log.error(`admin API: ${error.message}`);
   } else log.error(`admin API: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   // Every problem of a refused manifest, each with its file and field (RFC 9457 extension member).
   const errors =

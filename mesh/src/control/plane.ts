@@ -62,7 +62,7 @@ export interface ChangeResult {
 
 export class NotFoundError extends MeshError {
   constructor(what: string) {
-    super('NOT_FOUND', `${what} not found`);
+    super('NOT_FOUND', `${what} not found`, { httpStatus: 404 });
   }
 }
 
