@@ -2,10 +2,11 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DatabaseError } from '../errors.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { type KindInfo, kindOf } from '../manifests/kinds.ts';
 import { parseYaml } from '../manifests/load.ts';
-import { ControlPlane } from './plane.ts';
+import { ControlPlane, type WorkloadController } from './plane.ts';
 import { AppliedState, appliedFile, restoreApplied } from './state.ts';
 
 const vs = (name: string, prefix: string) => `
@@ -27,13 +28,18 @@ function logger(): Logger & { warnings: string[] } {
 }
 
 /** One start of the runtime's control plane on `dataDir`: the state loaded, deploy/ applied over it. */
-async function start(dataDir: string, documents = deploy(), options: { reset?: boolean; log?: Logger } = {}) {
+async function start(
+  dataDir: string,
+  documents = deploy(),
+  options: { reset?: boolean; log?: Logger; workloads?: WorkloadController } = {},
+) {
   const log = options.log ?? silentLogger;
   const state = new AppliedState(dataDir, log, () => 1234);
   const plane = new ControlPlane({
     compile: () => ({ warnings: [] }),
     install: () => {},
     log,
+    workloads: options.workloads,
     save: (resources) => state.save(resources),
   });
   await restoreApplied(plane, state, documents, { reset: options.reset ?? false, log });
@@ -116,6 +122,22 @@ describe('applied objects across restarts', () => {
         /step\.yaml: unknown field "spec\.http\[0\]\.match\[0\]\.uri\.prefx".*kept as .*\.bad-1234\)$/,
       ),
     ]);
+  });
+
+  it('keeps the saved objects when start-up fails for another reason (a database another runtime holds)', async () => {
+    const first = await start(dataDir);
+    await first.plane.apply(parseYaml('step.yaml', vs('added', '/added')));
+    const file = join(dataDir, appliedFile);
+    const saved = await readFile(file, 'utf8');
+    const log = logger();
+    const held = new DatabaseError(
+      'PostgreSQL in .data/postgres belongs to the runtime with pid 42, still running',
+    );
+    const workloads: WorkloadController = { check: async () => {}, sync: async () => Promise.reject(held) };
+    await expect(start(dataDir, deploy(), { log, workloads })).rejects.toThrow(held);
+    expect(log.warnings).toEqual([]);
+    expect(await readFile(file, 'utf8')).toBe(saved);
+    expect(await readdir(dataDir)).toEqual([appliedFile]);
   });
 
   it('refuses a change it cannot save, and keeps the one in force', async () => {

@@ -1,6 +1,6 @@
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MeshError, StateNotSavedError } from '../errors.ts';
+import { ManifestError, StateNotSavedError, TopologyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { FieldReader } from '../manifests/fields.ts';
 import type { SourcePosition } from '../manifests/model.ts';
@@ -159,7 +159,9 @@ export async function restoreApplied<Table extends Compiled>(
     );
     return results;
   } catch (error) {
-    if (!(error instanceof MeshError) || error instanceof StateNotSavedError) throw error;
+    // Only objects this runtime no longer accepts make the file unusable; a failure to start
+    // something (a database another runtime holds...) says nothing about the file, which stays.
+    if (!(error instanceof ManifestError || error instanceof TopologyError)) throw error;
     await state.setAside(error.message);
     return plane.apply(documents);
   }
