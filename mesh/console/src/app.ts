@@ -98,6 +98,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Consol
     const windows = await options.source.steps(query.durationSeconds, query.stepSeconds);
     return sendJson(res, 200, { step: query.stepSeconds, points: seriesPoints(windows, query) });
   }
+  if (url.pathname === '/api/mirrors') {
+    const namespaces = namespacesOf(url.searchParams);
+    if (!options.feed)
+      throw new ConsoleRequestError(
+        'NOT_AVAILABLE',
+        501,
+        'the mirror comparison comes from the local runtime',
+      );
+    const routes = await options.feed.mirrors().catch((error: unknown) => {
+      throw new ConsoleRequestError(
+        'RUNTIME_UNREACHABLE',
+        502,
+        `the runtime's mirrors: ${(error as Error).message}`,
+      );
+    });
+    return sendJson(res, 200, { routes: routes.filter((route) => namespaces.includes(route.namespace)) });
+  }
   if (url.pathname === '/api/traces' || url.pathname === '/api/logs') {
     const traces = url.pathname === '/api/traces';
     const filter = requestFilter(url.searchParams, traces ? 20 : 100, traces ? 500 : 2_000);

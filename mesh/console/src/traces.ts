@@ -1,8 +1,10 @@
+import type { RouteComparisonSummary } from '../../src/telemetry/mirror-comparison.ts';
 import type { RecentRequest } from '../../src/telemetry/recent.ts';
 
-/** Where the console reads the last requests: the local runtime's `/stats/requests`. */
+/** Where the console reads the last requests and the mirror comparison: the local runtime. */
 export interface RequestFeed {
   recent(): Promise<readonly RecentRequest[]>;
+  mirrors(): Promise<readonly RouteComparisonSummary[]>;
 }
 
 /** One proxy's view of one hop of a request, placed on the trace's time line. */
@@ -109,12 +111,14 @@ function matches(request: RecentRequest, filter: RequestFilter): boolean {
 
 /** The local runtime's feed, next to its metrics (`/stats/prometheus` → `/stats/requests`). */
 export function runtimeFeed(statsUrl: string): RequestFeed {
-  const url = new URL('/stats/requests', statsUrl);
+  const read = async <T>(path: string): Promise<T> => {
+    const url = new URL(path, statsUrl);
+    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    return (await response.json()) as T;
+  };
   return {
-    async recent() {
-      const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-      return ((await response.json()) as { requests: RecentRequest[] }).requests;
-    },
+    recent: async () => (await read<{ requests: RecentRequest[] }>('/stats/requests')).requests,
+    mirrors: async () => (await read<{ routes: RouteComparisonSummary[] }>('/stats/mirrors')).routes,
   };
 }

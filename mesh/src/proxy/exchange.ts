@@ -37,6 +37,7 @@ import {
   resolveAuthority,
 } from './resolve.ts';
 import { defaultMeshSettings, type MeshSettings } from './settings.ts';
+import type { PrimaryComparison } from './shadow-compare.ts';
 import { chainOf } from './stages/chain.ts';
 import { exchangeRecord } from './stages/record.ts';
 import type { RetryStage } from './stages/retry.ts';
@@ -204,6 +205,8 @@ export class Exchange implements RequestFacts, ResponseListener {
   attempt: Attempt | undefined;
   attempts = 0;
   finished = false;
+  /** Set when a mirror's copies are compared with this answer (shadow-compare.ts). */
+  comparison: PrimaryComparison | undefined = undefined;
   /** Set for a request to a Service's TCP port: it reports a TCP connection instead (tcp-proxy.ts). */
   reportTcp: ((exchange: Exchange) => void) | undefined = undefined;
   #stages: readonly Stage[] = [];
@@ -339,6 +342,7 @@ export class Exchange implements RequestFacts, ResponseListener {
     if (extraHeaders !== undefined) for (const item of extraHeaders) headers.push(item);
     res.writeHead(status, undefined, headers);
     res.end(bytes);
+    if (bytes !== undefined) this.comparison?.data(bytes);
     this.finish();
   }
 
@@ -350,7 +354,11 @@ export class Exchange implements RequestFacts, ResponseListener {
     if (this.#waitTimer) clearTimeout(this.#waitTimer);
     const context = this.context;
     if (this.reportTcp !== undefined) this.reportTcp(this);
-    else if (context.recording) context.publish(exchangeRecord(this));
+    else if (context.recording || this.comparison !== undefined) {
+      const record = exchangeRecord(this);
+      if (context.recording) context.publish(record);
+      this.comparison?.finish(record);
+    }
   }
 }
 

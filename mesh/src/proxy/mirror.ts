@@ -1,10 +1,12 @@
 import type { Dispatcher } from 'undici';
 import type { RouteDestination } from '../routing/table.ts';
+import { mirrorChannel } from '../telemetry/mirror-comparison.ts';
 import type { DestinationIdentity, RequestRecord } from '../telemetry/record.ts';
 import type { ClusterRuntime, HostState } from './cluster.ts';
 import type { Exchange } from './exchange.ts';
 import { Flags, formatFlags, singleFlag } from './flags.ts';
 import { shadowAuthority } from './headers.ts';
+import { PrimaryComparison, type ShadowSide } from './shadow-compare.ts';
 import type { InboundCall } from './stages/inbound.ts';
 import { destinationIdentity, exchangeRecord } from './stages/record.ts';
 
@@ -53,9 +55,17 @@ export class MirrorSender {
     if (!upstream) return;
     const now = performance.now();
     const host = runtime.pick(now, undefined);
+    // Compared with the primary only while someone listens (the console's mirror comparison).
+    let side: ShadowSide | undefined;
+    if (mirrorChannel.hasSubscribers) {
+      exchange.comparison ??= new PrimaryComparison();
+      side = exchange.comparison.shadow(runtime.config.name);
+    }
     if (!host) {
       // It never reaches an inbound side, which would have recorded it: recorded here.
       if (exchange.context.recording) exchange.context.publish(unreachedCopy(exchange, runtime, destination));
+      side?.start(503);
+      side?.end(false, 'unknown', 'UH');
       return;
     }
     // The pool may queue the request and read the list later: the copy needs its own.
@@ -71,6 +81,7 @@ export class MirrorSender {
       destination,
       now,
       headers[upstream.hostIndex] as string,
+      side,
     );
     this.#count++;
     if (this.#newest === undefined) this.#oldest = handler;
@@ -161,6 +172,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler, InboundCall {
   next: MirrorHandler | undefined;
   #controller: Dispatcher.DispatchController | undefined;
   #done = false;
+  readonly #side: ShadowSide | undefined;
 
   constructor(
     sender: MirrorSender,
@@ -170,6 +182,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler, InboundCall {
     destination: RouteDestination,
     started: number,
     authority: string,
+    side: ShadowSide | undefined,
   ) {
     this.#sender = sender;
     this.#exchange = exchange;
@@ -178,6 +191,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler, InboundCall {
     this.#destination = destination;
     this.started = started;
     this.authority = authority;
+    this.#side = side;
   }
 
   // InboundCall: what the endpoint's inbound side records of the copy.
@@ -205,20 +219,27 @@ class MirrorHandler implements Dispatcher.DispatchHandler, InboundCall {
     this.#controller = controller;
   }
 
-  onResponseStart(): void {}
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.#side?.start(statusCode);
+  }
 
-  onResponseData(): void {}
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#side?.data(chunk);
+  }
 
   onResponseEnd(): void {
+    this.#side?.end(true, this.destination.workload);
     this.#end();
   }
 
   onResponseError(): void {
+    this.#side?.end(false, this.destination.workload, 'UC');
     this.#end();
   }
 
   timeout(): void {
     this.#controller?.abort(new Error('mirror timeout'));
+    this.#side?.end(false, this.destination.workload, 'UT');
     this.#end();
   }
 

@@ -4,6 +4,7 @@ import { PortInUseError } from '../errors.ts';
 import { formatAccessLog, formatTcpAccessLog } from './access-log.ts';
 import { type ConnectionRecord, connectionChannel } from './connection.ts';
 import { IstioMetrics } from './metrics.ts';
+import { type MirrorComparisonRecord, MirrorComparisons, mirrorChannel } from './mirror-comparison.ts';
 import { RecentRequests } from './recent.ts';
 import { type RequestRecord, requestChannel } from './record.ts';
 
@@ -26,6 +27,8 @@ export interface Telemetry {
 const statsPath = '/stats/prometheus';
 /** The last requests, newest last, as JSON (`?since=<seq>&limit=<n>`): the console's traces and logs. */
 const requestsPath = '/stats/requests';
+/** Mirrored requests compared with their primaries, per route (mirror-comparison.ts). */
+const mirrorsPath = '/stats/mirrors';
 
 /**
  * Subscribes to the data path's `music-mesh:request` and `music-mesh:connection` channels: counts
@@ -42,6 +45,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     recent.add(record);
     if (accessLog) accessLog(formatAccessLog(record));
   };
+  const comparisons = new MirrorComparisons();
+  const onMirror = (message: unknown): void => comparisons.add(message as MirrorComparisonRecord);
   const onConnection = (message: unknown): void => {
     const record = message as ConnectionRecord;
     metrics.recordConnection(record);
@@ -50,6 +55,12 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
 
   const server = createServer((req, res) => {
     const [path, search = ''] = (req.url ?? '/').split('?');
+    if (path === mirrorsPath && req.method === 'GET') {
+      const body = JSON.stringify({ routes: comparisons.summary() });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     if (path === requestsPath && req.method === 'GET') {
       const params = new URLSearchParams(search);
       const since = Number(params.get('since') ?? -1);
@@ -77,6 +88,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   await listen(server, options.statsPort, options.host);
   requestChannel.subscribe(onRecord);
   connectionChannel.subscribe(onConnection);
+  mirrorChannel.subscribe(onMirror);
 
   const { port } = server.address() as AddressInfo;
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -88,6 +100,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
       closed ??= new Promise<void>((resolve) => {
         requestChannel.unsubscribe(onRecord);
         connectionChannel.unsubscribe(onConnection);
+        mirrorChannel.unsubscribe(onMirror);
         server.close(() => resolve());
         server.closeAllConnections();
       });

@@ -192,6 +192,7 @@ export class Attempt implements Dispatcher.DispatchHandler, InboundCall {
     if (this.#done) return;
     const exchange = this.exchange;
     exchange.responseBytes += chunk.length;
+    exchange.comparison?.data(chunk);
     if (!exchange.res.write(chunk)) {
       controller.pause();
       exchange.res.waitForDrain(controller);

@@ -1,0 +1,124 @@
+// Mirror comparison: whether the shadow answers like the primary, per route, with examples.
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsole } from '../console/src/server.ts';
+import type { RouteComparisonSummary } from '../src/telemetry/mirror-comparison.ts';
+import { startTelemetry, type Telemetry } from '../src/telemetry/server.ts';
+import {
+  gateway,
+  get,
+  type Mesh,
+  services,
+  startMesh,
+  startUpstream,
+  type Upstream,
+} from './support/mesh-harness.ts';
+import { poll } from './support/processes.ts';
+
+const routes = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: back, namespace: music }
+spec:
+  host: back
+  subsets: [{ name: v2, labels: { version: v2 } }, { name: v3, labels: { version: v3 } }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: back, namespace: music }
+spec:
+  hosts: ["*"]
+  gateways: [music-gateway]
+  http:
+    - name: tracks
+      route: [{ destination: { host: back, subset: v2 } }]
+      mirror: { host: back, subset: v3 }
+`;
+
+describe('mirror comparison: the shadow’s answers against the primary’s', () => {
+  let upstreams: Upstream[];
+  let mesh: Mesh;
+  let telemetry: Telemetry;
+
+  beforeAll(async () => {
+    // v3 answers /same as v2 does, /other with another body, /broken with a 500.
+    upstreams = await Promise.all(
+      ['v2', 'v3'].map((version) =>
+        startUpstream(`back-${version}`, (req, res) => {
+          const path = req.url ?? '/';
+          if (version === 'v3' && path.startsWith('/broken')) {
+            res.writeHead(500).end('{"error":"v3 cannot"}');
+            return;
+          }
+          const body =
+            version === 'v3' && path.startsWith('/other') ? '{"tracks":[1,2,3]}' : '{"tracks":[1,2]}';
+          res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+        }),
+      ),
+    );
+    telemetry = await startTelemetry({ statsPort: 0, host: '127.0.0.1' });
+    mesh = await startMesh(
+      `${services('back')}---${gateway}---${routes}`,
+      upstreams.map((upstream, i) => ({
+        name: `back-v${i + 2}-0`,
+        app: 'back',
+        version: `v${i + 2}`,
+        origin: upstream.origin,
+      })),
+    );
+    for (const path of ['/same', '/same', '/same', '/same', '/other', '/other', '/broken'])
+      await get(`${mesh.listener.url}${path}`, { host: 'music.example.com' });
+  });
+
+  afterAll(async () => {
+    await mesh?.close();
+    await telemetry?.close();
+    await Promise.all((upstreams ?? []).map((upstream) => upstream.close()));
+  });
+
+  const summary = async (): Promise<RouteComparisonSummary[]> => {
+    const res = await request(new URL('/stats/mirrors', telemetry.url));
+    return ((await res.body.json()) as { routes: RouteComparisonSummary[] }).routes;
+  };
+
+  it('counts per route how often the shadow’s status and body differ, with the differing requests', async () => {
+    const [route] = await poll(
+      'all 7 mirrored requests compared',
+      summary,
+      (routes) => routes[0]?.total === 7,
+    );
+    expect(route).toMatchObject({
+      namespace: 'music',
+      primaryCluster: 'outbound|8080|v2|back.music.svc.cluster.local',
+      shadowCluster: 'outbound|8080|v3|back.music.svc.cluster.local',
+      total: 7,
+      statusDiffers: 1,
+      bodyDiffers: 3,
+      incomplete: 0,
+    });
+    expect(
+      route?.examples.map((example) => `${example.path} ${example.primary.status}/${example.shadow.status}`),
+    ).toEqual(['/other 200/200', '/other 200/200', '/broken 200/500']);
+    expect([route?.examples[0]?.primary.workload, route?.examples[0]?.shadow.workload]).toEqual([
+      'back-v2',
+      'back-v3',
+    ]);
+    expect(route?.examples[0]?.shadow.bodyHash).not.toBe(route?.examples[0]?.primary.bodyHash);
+  });
+
+  it('is what the console shows for the namespace', async () => {
+    const console = await startConsole({ statsUrl: telemetry.url, port: 0, scrapeIntervalMs: 3_600_000 });
+    try {
+      const res = await request(`${console.url}/api/mirrors?namespaces=music`);
+      expect(res.statusCode).toBe(200);
+      const { routes } = (await res.body.json()) as { routes: RouteComparisonSummary[] };
+      expect(routes.map((route) => [route.route, route.total, route.bodyDiffers])).toEqual([
+        [expect.stringContaining('tracks'), 7, 3],
+      ]);
+      const other = await request(`${console.url}/api/mirrors?namespaces=shop`);
+      expect(((await other.body.json()) as { routes: unknown[] }).routes).toEqual([]);
+    } finally {
+      await console.close();
+    }
+  });
+});
