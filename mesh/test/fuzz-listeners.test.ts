@@ -4,10 +4,15 @@
  * upstream. After each batch the listener must still answer a normal request, and no request it
  * could parse may have got a 5xx. The seed is in the test's name; `FUZZ_SEED=<n>` replays a run and
  * `FUZZ_INPUTS=<n>` changes how many inputs each listener gets (default 1000).
+ * The HTTPS Gateway listener gets TLS-level inputs too: malformed records, random bytes before and
+ * after a real ClientHello, half-open and reset handshakes, garbage injected into an established
+ * TLS stream, and the HTTP inputs inside TLS.
  * Inputs that found bugs live as exact bytes in listener-regressions.test.ts.
  */
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HttpsIngress, startHttpsIngress } from './support/https-ingress.ts';
 import {
   gateway,
   get,
@@ -244,4 +249,165 @@ spec:
       expect(failures, 'inputs answered 5xx (bytes, first 300)').toEqual([]);
     });
   }
+});
+
+/** How one TLS-level input is thrown: raw bytes, or bytes around or inside a real TLS session. */
+type TlsInput =
+  | { readonly kind: 'raw'; readonly bytes: Buffer; readonly ending: Ending }
+  /** A completed handshake, then `bytes` written into the TLS stream unencrypted (corrupt records). */
+  | { readonly kind: 'inject'; readonly bytes: Buffer; readonly ending: Ending }
+  /** A completed handshake, then an HTTP input sent through it. */
+  | { readonly kind: 'inside'; readonly input: Input };
+
+function tlsGenerator(next: () => number, clientHello: Buffer, http: () => Input) {
+  const int = (max: number) => Math.floor(next() * max);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const noise = (max: number) => Buffer.from(Array.from({ length: int(max) }, () => int(256)));
+  const endings = ['wait', 'end', 'reset', 'cut'] as const;
+  /** A TLS record header (type, version, length) over a body that may not match it. */
+  const record = (): Buffer => {
+    const body = pick([noise(64), clientHello.subarray(5, 5 + int(clientHello.length)), Buffer.alloc(0)]);
+    const header = Buffer.alloc(5);
+    header[0] = pick([0x14, 0x15, 0x16, 0x17, 0x18, int(256)]);
+    header.writeUInt16BE(pick([0x0301, 0x0303, 0x0304, 0x0300, 0x0200, int(65536)]), 1);
+    header.writeUInt16BE(pick([body.length, 0, 1, 0x4000, 0x4001, 0xffff, int(65536)]), 3);
+    return Buffer.concat([header, body]);
+  };
+  /** The real ClientHello, cut, bit-flipped or with a field overwritten. */
+  const damagedHello = (): Buffer => {
+    const hello = Buffer.from(clientHello);
+    for (let i = 1 + int(4); i > 0; i--) hello[int(hello.length)] = int(256);
+    return next() < 0.5 ? hello.subarray(0, int(hello.length + 1)) : hello;
+  };
+  return (): TlsInput => {
+    switch (int(9)) {
+      case 0:
+        return { kind: 'raw', bytes: noise(4096), ending: pick(endings) };
+      case 1: {
+        const records = Array.from({ length: 1 + int(4) }, record);
+        return { kind: 'raw', bytes: Buffer.concat(records), ending: pick(endings) };
+      }
+      case 2:
+        return { kind: 'raw', bytes: damagedHello(), ending: pick(endings) };
+      case 3:
+        // A whole ClientHello and then silence, an end or a reset: a half-open handshake.
+        return { kind: 'raw', bytes: clientHello, ending: pick(['wait', 'end', 'reset'] as const) };
+      case 4:
+        // Random bytes, then a ClientHello: TLS that does not start at the first byte.
+        return { kind: 'raw', bytes: Buffer.concat([noise(32), clientHello]), ending: pick(endings) };
+      case 5:
+        // A ClientHello followed by garbage where the rest of the handshake should be.
+        return {
+          kind: 'raw',
+          bytes: Buffer.concat([clientHello, noise(512), record()]),
+          ending: pick(endings),
+        };
+      case 6:
+        // Plain HTTP on the TLS port.
+        return { kind: 'raw', bytes: http().bytes, ending: pick(endings) };
+      case 7:
+        return { kind: 'inject', bytes: next() < 0.5 ? noise(256) : record(), ending: pick(endings) };
+      default:
+        return { kind: 'inside', input: http() };
+    }
+  };
+}
+
+/** The first bytes a real client sends: its ClientHello, with the SNI the listener serves. */
+async function captureClientHello(servername: string): Promise<Buffer> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const hello = new Promise<Buffer>((resolve) =>
+    server.once('connection', (socket) => {
+      socket.once('data', (chunk: Buffer) => {
+        resolve(chunk);
+        socket.destroy();
+      });
+    }),
+  );
+  const client = tlsConnect({
+    port: (server.address() as AddressInfo).port,
+    host: '127.0.0.1',
+    servername,
+    rejectUnauthorized: false,
+  });
+  client.on('error', () => {});
+  const bytes = await hello;
+  client.destroy();
+  server.close();
+  return bytes;
+}
+
+/** Throws one TLS input; what an `inside` input gets back is read as HTTP, like `throwAt`. */
+function throwTlsAt(port: number, servername: string, input: TlsInput): Promise<Outcome> {
+  if (input.kind === 'raw') return throwAt(port, input);
+  return new Promise((resolve) => {
+    const raw: Socket = connect(port, '127.0.0.1');
+    const tls = tlsConnect({ socket: raw, servername, rejectUnauthorized: false });
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const done = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      tls.destroy();
+      raw.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      resolve({ statuses: [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1])) });
+    };
+    const timer = setTimeout(done, 3_000);
+    for (const socket of [raw, tls]) {
+      socket.on('error', done);
+      socket.on('close', done);
+    }
+    tls.on('data', (chunk: Buffer) => chunks.push(chunk));
+    tls.once('secureConnect', () => {
+      const { bytes, ending } = input.kind === 'inject' ? input : input.input;
+      const target: Socket = input.kind === 'inject' ? raw : tls;
+      if (ending === 'cut') {
+        target.write(bytes.subarray(0, Math.ceil(bytes.length / 2)), () => raw.destroy());
+        return;
+      }
+      target.write(bytes, () => {
+        if (ending === 'end') target.end();
+        else if (ending === 'reset') raw.resetAndDestroy();
+      });
+    });
+  });
+}
+
+describe(`the HTTPS Gateway listener under ${inputs} fuzzed TLS inputs (seed ${seed}; FUZZ_SEED replays)`, () => {
+  let https: HttpsIngress;
+
+  beforeAll(async () => {
+    https = await startHttpsIngress();
+  });
+
+  afterAll(async () => {
+    await https?.close();
+  });
+
+  it('keeps serving HTTPS and never answers 5xx to what it parsed', { timeout: 240_000 }, async () => {
+    const { port, servername, goodRequest } = https;
+    expect(await goodRequest()).toBe(200);
+    const clientHello = await captureClientHello(servername);
+    const next = random(seed + 2);
+    const nextInput = tlsGenerator(next, clientHello, generator(next));
+    const failures: string[] = [];
+    for (let done = 0; done < inputs; done += batch) {
+      const thrown = Array.from({ length: Math.min(batch, inputs - done) }, nextInput);
+      const outcomes = await Promise.all(thrown.map((input) => throwTlsAt(port, servername, input)));
+      outcomes.forEach((outcome, i) => {
+        const input = thrown[i] as TlsInput;
+        if (outcome.statuses.some((status) => status >= 500 && status !== 501 && status !== 505))
+          failures.push(
+            JSON.stringify(
+              (input.kind === 'inside' ? input.input : input).bytes.toString('latin1').slice(0, 300),
+            ),
+          );
+      });
+      expect(await goodRequest(), `a good HTTPS request after ${done + thrown.length} inputs`).toBe(200);
+    }
+    expect(failures, 'inputs answered 5xx (bytes, first 300)').toEqual([]);
+  });
 });

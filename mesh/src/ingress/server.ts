@@ -160,8 +160,10 @@ async function tlsListener(
   const chains = new Map<string, Promise<Listener>>();
   const chainsNow = () =>
     options.routing.table.gatewayPorts.find((p) => p.port === gatewayPort)?.chains ?? [];
+  // Half-open only once the handshake is done: a client that closes its side mid-handshake is let
+  // go at once, not kept until the 120 s handshake timeout (and holding up close).
   const server: TlsServer = createTlsServer({
-    allowHalfOpen: true,
+    allowHalfOpen: false,
     SNICallback: (name, done) => {
       const chain = chainForServerName(chainsNow(), name);
       if (chain?.credentials) done(null, chain.credentials.context);
@@ -174,6 +176,8 @@ async function tlsListener(
   server.on('secureConnection', (socket: TLSSocket) => {
     // A reset before the chain's listener takes the socket must end this connection only.
     socket.on('error', ignoreSocketError);
+    // A request followed by the client's FIN still gets its answer, as on the plain listener.
+    socket.allowHalfOpen = true;
     const name = typeof socket.servername === 'string' ? socket.servername : undefined;
     const chain = chainForServerName(chainsNow(), name);
     const listener = chain && chains.get(chain.routeName);

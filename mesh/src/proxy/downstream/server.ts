@@ -43,18 +43,21 @@ export function createDownstreamServer(
   return {
     server,
     serve,
-    close: (graceMs = 2_000) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          for (const connection of connections) connection.socket.destroy();
-        }, graceMs);
-        clearInterval(sweep);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        for (const connection of connections) connection.close();
-      }),
+    close: async (graceMs = 2_000) => {
+      clearInterval(sweep);
+      const timer = setTimeout(() => {
+        for (const connection of connections) connection.socket.destroy();
+      }, graceMs);
+      // Every connection counts, those handed to `serve` too (TLS, CONNECT), which the server's
+      // own close does not wait for; an unbound server's close returns at once.
+      const ended = [...connections].map(
+        (connection) => new Promise((resolve) => connection.socket.once('close', resolve)),
+      );
+      const stopped = server.listening ? new Promise((resolve) => server.close(resolve)) : undefined;
+      for (const connection of connections) connection.close();
+      await Promise.all([stopped, ...ended]);
+      clearTimeout(timer);
+    },
   };
 }
 
