@@ -3,81 +3,37 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole } from '../console/src/server.ts';
 import type { RouteComparisonSummary } from '../src/telemetry/mirror-comparison.ts';
-import { startTelemetry, type Telemetry } from '../src/telemetry/server.ts';
-import {
-  gateway,
-  get,
-  type Mesh,
-  services,
-  startMesh,
-  startUpstream,
-  type Upstream,
-} from './support/mesh-harness.ts';
 import { poll } from './support/processes.ts';
+import { backGatewayRoutes, startVersionedBack, type VersionedBack } from './support/versioned-back.ts';
 
-const routes = `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: back, namespace: music }
-spec:
-  host: back
-  subsets: [{ name: v2, labels: { version: v2 } }, { name: v3, labels: { version: v3 } }]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: back, namespace: music }
-spec:
-  hosts: ["*"]
-  gateways: [music-gateway]
-  http:
-    - name: tracks
+const routes = backGatewayRoutes(`    - name: tracks
       route: [{ destination: { host: back, subset: v2 } }]
       mirror: { host: back, subset: v3 }
-`;
+`);
 
 describe('mirror comparison: the shadow’s answers against the primary’s', () => {
-  let upstreams: Upstream[];
-  let mesh: Mesh;
-  let telemetry: Telemetry;
+  let back: VersionedBack;
 
   beforeAll(async () => {
     // v3 answers /same as v2 does, /other with another body, /broken with a 500.
-    upstreams = await Promise.all(
-      ['v2', 'v3'].map((version) =>
-        startUpstream(`back-${version}`, (req, res) => {
-          const path = req.url ?? '/';
-          if (version === 'v3' && path.startsWith('/broken')) {
-            res.writeHead(500).end('{"error":"v3 cannot"}');
-            return;
-          }
-          const body =
-            version === 'v3' && path.startsWith('/other') ? '{"tracks":[1,2,3]}' : '{"tracks":[1,2]}';
-          res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-        }),
-      ),
-    );
-    telemetry = await startTelemetry({ statsPort: 0, host: '127.0.0.1' });
-    mesh = await startMesh(
-      `${services('back')}---${gateway}---${routes}`,
-      upstreams.map((upstream, i) => ({
-        name: `back-v${i + 2}-0`,
-        app: 'back',
-        version: `v${i + 2}`,
-        origin: upstream.origin,
-      })),
-    );
-    for (const path of ['/same', '/same', '/same', '/same', '/other', '/other', '/broken'])
-      await get(`${mesh.listener.url}${path}`, { host: 'music.example.com' });
+    back = await startVersionedBack(['v2', 'v3'], routes, (version, req, res) => {
+      const path = req.url ?? '/';
+      if (version === 'v3' && path.startsWith('/broken')) {
+        res.writeHead(500).end('{"error":"v3 cannot"}');
+        return;
+      }
+      const body = version === 'v3' && path.startsWith('/other') ? '{"tracks":[1,2,3]}' : '{"tracks":[1,2]}';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    });
+    await back.send(4, '/same');
+    await back.send(2, '/other');
+    await back.send(1, '/broken');
   });
 
-  afterAll(async () => {
-    await mesh?.close();
-    await telemetry?.close();
-    await Promise.all((upstreams ?? []).map((upstream) => upstream.close()));
-  });
+  afterAll(() => back?.close());
 
   const summary = async (): Promise<RouteComparisonSummary[]> => {
-    const res = await request(new URL('/stats/mirrors', telemetry.url));
+    const res = await request(new URL('/stats/mirrors', back.telemetry.url));
     return ((await res.body.json()) as { routes: RouteComparisonSummary[] }).routes;
   };
 
@@ -107,7 +63,11 @@ describe('mirror comparison: the shadow’s answers against the primary’s', ()
   });
 
   it('is what the console shows for the namespace', async () => {
-    const console = await startConsole({ statsUrl: telemetry.url, port: 0, scrapeIntervalMs: 3_600_000 });
+    const console = await startConsole({
+      statsUrl: back.telemetry.url,
+      port: 0,
+      scrapeIntervalMs: 3_600_000,
+    });
     try {
       const res = await request(`${console.url}/api/mirrors?namespaces=music`);
       expect(res.statusCode).toBe(200);

@@ -2,88 +2,51 @@
 // metrics served by the runtime's stats endpoint, the console scraping it.
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTelemetry, type Telemetry } from '../../src/telemetry/server.ts';
+import type { Upstream } from '../../test/support/mesh-harness.ts';
+import { poll } from '../../test/support/processes.ts';
 import {
-  gateway,
-  get,
-  type Mesh,
-  services,
-  startMesh,
-  startUpstream,
-  type Upstream,
-} from '../../test/support/mesh-harness.ts';
+  backGatewayRoutes,
+  startVersionedBack,
+  type VersionedBack,
+} from '../../test/support/versioned-back.ts';
 import type { EdgeData, KialiGraph, NodeData } from '../src/graph/kiali-graph.ts';
 import type { SeriesPoint } from '../src/graph/series.ts';
 import { type Console, startConsole } from '../src/server.ts';
 import type { Trace } from '../src/traces.ts';
 
-const routes = `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: back, namespace: music }
-spec:
-  host: back
-  subsets:
-    - { name: v1, labels: { version: v1 } }
-    - { name: v2, labels: { version: v2 } }
-    - { name: v3, labels: { version: v3 } }
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: back, namespace: music }
-spec:
-  hosts: ["*"]
-  gateways: [music-gateway]
-  http:
-    - match: [{ uri: { prefix: /fail } }]
+const routes = backGatewayRoutes(`    - match: [{ uri: { prefix: /fail } }]
       route: [{ destination: { host: back, subset: v2 } }]
     - route:
         - { destination: { host: back, subset: v1 }, weight: 90 }
         - { destination: { host: back, subset: v2 }, weight: 10 }
       mirror: { host: back, subset: v3 }
-`;
+`);
 
 describe('the console graph API (Kiali’s shape) over the runtime’s telemetry', () => {
-  let upstreams: Upstream[];
-  let mesh: Mesh;
-  let telemetry: Telemetry;
+  let back: VersionedBack;
   let console: Console;
 
   beforeAll(async () => {
-    upstreams = await Promise.all(
-      ['v1', 'v2', 'v3'].map((version) =>
-        startUpstream(`back-${version}`, (req, res) => {
-          const failing = version === 'v2' && req.url?.startsWith('/fail');
-          res.writeHead(failing ? 503 : 200, { 'content-type': 'application/json' });
-          res.end('{}');
-        }),
-      ),
-    );
-    telemetry = await startTelemetry({ statsPort: 0, host: '127.0.0.1' });
-    mesh = await startMesh(
-      `${services('back')}---${gateway}---${routes}`,
-      upstreams.map((upstream, i) => ({
-        name: `back-v${i + 1}-0`,
-        app: 'back',
-        version: `v${i + 1}`,
-        origin: upstream.origin,
-      })),
-    );
-    console = await startConsole({ statsUrl: telemetry.url, port: 0, scrapeIntervalMs: 3_600_000 });
-    for (let i = 0; i < 200; i++) await get(`${mesh.listener.url}/tracks`, { host: 'music.example.com' });
-    for (let i = 0; i < 20; i++) await get(`${mesh.listener.url}/fail`, { host: 'music.example.com' });
+    back = await startVersionedBack(['v1', 'v2', 'v3'], routes, (version, req, res) => {
+      const failing = version === 'v2' && req.url?.startsWith('/fail');
+      res.writeHead(failing ? 503 : 200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    console = await startConsole({ statsUrl: back.telemetry.url, port: 0, scrapeIntervalMs: 3_600_000 });
+    await back.send(200, '/tracks');
+    await back.send(20, '/fail');
     // Mirrored copies are fire-and-forget: wait until v3 has seen them all before scraping.
-    const deadline = Date.now() + 20_000;
-    while ((upstreams[2] as Upstream).seen.length < 200 && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await poll(
+      'v3 saw every mirrored copy',
+      () => (back.upstreams[2] as Upstream).seen.length,
+      (n) => n >= 200,
+    );
     await console.telemetry?.scrape();
   });
 
   afterAll(async () => {
     await console?.close();
-    await mesh?.close();
-    await telemetry?.close();
-    await Promise.all((upstreams ?? []).map((upstream) => upstream.close()));
+    await back?.close();
   });
 
   async function graph(query: string): Promise<KialiGraph> {

@@ -2,18 +2,13 @@
 // and a real Prometheus (Debian's) scraping the same stats endpoint, as on a cluster.
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTelemetry, type Telemetry } from '../../src/telemetry/server.ts';
-import {
-  gateway,
-  get,
-  type Mesh,
-  services,
-  startMesh,
-  startUpstream,
-  type Upstream,
-} from '../../test/support/mesh-harness.ts';
 import { poll } from '../../test/support/processes.ts';
 import { hasPrometheus, type Prometheus, startPrometheus } from '../../test/support/prometheus.ts';
+import {
+  backGatewayRoutes,
+  startVersionedBack,
+  type VersionedBack,
+} from '../../test/support/versioned-back.ts';
 import { buildGraph, type KialiGraph } from '../src/graph/kiali-graph.ts';
 import { startConsole } from '../src/server.ts';
 import { PrometheusTelemetry } from '../src/telemetry/prometheus.ts';
@@ -22,27 +17,12 @@ import { ScrapedTelemetry, type TrafficWindow } from '../src/telemetry/scraped.t
 if (!hasPrometheus)
   process.stderr.write('mesh/console/test/prometheus-source.test.ts skipped: no prometheus on PATH\n');
 
-const routes = `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: back, namespace: music }
-spec:
-  host: back
-  subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: back, namespace: music }
-spec:
-  hosts: ["*"]
-  gateways: [music-gateway]
-  http:
-    - match: [{ uri: { prefix: /fail } }]
+const routes = backGatewayRoutes(`    - match: [{ uri: { prefix: /fail } }]
       route: [{ destination: { host: back, subset: v2 } }]
     - route:
         - { destination: { host: back, subset: v1 }, weight: 80 }
         - { destination: { host: back, subset: v2 }, weight: 20 }
-`;
+`);
 
 /** Requests per (reporter, source, destination, code) in a window: what both sources must agree on. */
 function counts(window: TrafficWindow): Record<string, number> {
@@ -71,9 +51,7 @@ function edgeCounts(graph: KialiGraph): Record<string, number> {
 }
 
 describe.skipIf(!hasPrometheus)('the console over a real Prometheus and over its own scrapes', () => {
-  let upstreams: Upstream[];
-  let mesh: Mesh;
-  let telemetry: Telemetry;
+  let back: VersionedBack;
   let prometheus: Prometheus;
   let local: ScrapedTelemetry;
   const query = async (promql: string) => {
@@ -82,39 +60,21 @@ describe.skipIf(!hasPrometheus)('the console over a real Prometheus and over its
     return Number(body.data.result[0]?.value[1] ?? Number.NaN);
   };
   const destinationTotal = () => query('sum(istio_requests_total{reporter="destination"})');
-  const send = async (n: number, path: string) => {
-    for (let i = 0; i < n; i++) await get(`${mesh.listener.url}${path}`, { host: 'music.example.com' });
-  };
+  const send = (n: number, path: string) => back.send(n, path);
 
   beforeAll(async () => {
-    upstreams = await Promise.all(
-      ['v1', 'v2'].map((version) =>
-        startUpstream(`back-${version}`, (req, res) => {
-          res.writeHead(version === 'v2' && req.url?.startsWith('/fail') ? 503 : 200);
-          res.end();
-        }),
-      ),
-    );
-    telemetry = await startTelemetry({ statsPort: 0, host: '127.0.0.1' });
-    mesh = await startMesh(
-      `${services('back')}---${gateway}---${routes}`,
-      upstreams.map((upstream, i) => ({
-        name: `back-v${i + 1}-0`,
-        app: 'back',
-        version: `v${i + 1}`,
-        origin: upstream.origin,
-      })),
-    );
-    const stats = new URL(telemetry.url);
+    back = await startVersionedBack(['v1', 'v2'], routes, (version, req, res) => {
+      res.writeHead(version === 'v2' && req.url?.startsWith('/fail') ? 503 : 200);
+      res.end();
+    });
+    const stats = new URL(back.telemetry.url);
     prometheus = await startPrometheus([stats.host], stats.pathname);
-    local = new ScrapedTelemetry({ url: telemetry.url });
+    local = new ScrapedTelemetry({ url: back.telemetry.url });
   }, 90_000);
 
   afterAll(async () => {
     await prometheus?.close();
-    await mesh?.close();
-    await telemetry?.close();
-    await Promise.all((upstreams ?? []).map((upstream) => upstream.close()));
+    await back?.close();
   });
 
   it('counts the same requests per edge from both sources for the same traffic', async () => {
