@@ -8,6 +8,8 @@
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGraph } from '../console/src/graph/kiali-graph.ts';
+import { ScrapedTelemetry } from '../console/src/telemetry/scraped.ts';
 import type { ListenerContext } from '../src/proxy/listener.ts';
 import { startTelemetry, type Telemetry } from '../src/telemetry/server.ts';
 import {
@@ -308,3 +310,29 @@ async function poll(check: () => Promise<void>): Promise<void> {
     }
   }
 }
+
+describe('TCP traffic in the mesh console', () => {
+  it('is a tcp edge with bytes per second, as Kiali draws it', async () => {
+    const console = new ScrapedTelemetry({ url: telemetry.url });
+    await console.scrape();
+    const { socket, received } = await tunnel('db.music.svc.cluster.local:9000');
+    const payload = 'x'.repeat(1_000);
+    socket.write(payload);
+    await eventually(() => expect(received().length).toBe(1_000), 10_000);
+    socket.end();
+    await once(socket, 'close');
+    // Both sides count the bytes as they flow; the scrape after the close sees all of them.
+    await poll(async () => {
+      await console.scrape();
+      const graph = buildGraph(console.window(600), {
+        namespaces: ['music'],
+        graphType: 'workload',
+        durationSeconds: 600,
+        injectServiceNodes: false,
+        responseTimePercentile: 95,
+      });
+      const edge = graph.elements.edges.find((e) => e.data.traffic.protocol === 'tcp');
+      expect(Math.round(Number(edge?.data.traffic.rates?.tcp) * graph.measuredDuration)).toBe(1_000);
+    });
+  });
+});

@@ -91,9 +91,18 @@ interface Node {
   readonly destServices: Map<string, { cluster: string; namespace: string; name: string }>;
 }
 
+type Protocol = 'http' | 'tcp';
+
+/** Kiali's node rates per protocol (graph/protocol.go): requests per second, TCP bytes per second. */
+const nodeRates: readonly (readonly [Protocol, readonly string[]])[] = [
+  ['http', ['httpIn', 'httpInNoResponse', 'httpIn3xx', 'httpIn4xx', 'httpIn5xx', 'httpOut']],
+  ['tcp', ['tcpIn', 'tcpOut']],
+];
+
 interface Edge {
   readonly source: Node;
   readonly target: Node;
+  readonly protocol: Protocol;
   mirror: boolean;
   readonly series: Set<string>;
   readonly rates: Map<string, number>;
@@ -126,31 +135,33 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     if (series.labels.reporter === 'source') callerPairs.add(pairKey(series.labels));
   }
 
-  const readings: SeriesIncrease[][] = [
-    window.series.filter(
+  // Kiali's three readings, in its order, for requests and then for TCP bytes.
+  const readingsOf = (all: readonly SeriesIncrease[]): SeriesIncrease[][] => [
+    all.filter(
       (s) =>
         s.labels.reporter === 'source' &&
         !namespaces.has(s.labels.source_workload_namespace ?? '') &&
         s.labels.destination_workload === unknown &&
         namespaces.has(s.labels.destination_service_namespace ?? ''),
     ),
-    window.series.filter(
+    all.filter(
       (s) =>
         s.labels.reporter === 'destination' && namespaces.has(s.labels.destination_workload_namespace ?? ''),
     ),
-    window.series.filter(
+    all.filter(
       (s) => s.labels.reporter === 'source' && namespaces.has(s.labels.source_workload_namespace ?? ''),
     ),
   ];
-  for (const reading of readings) {
+  for (const reading of readingsOf(window.series)) {
     for (const series of reading) {
       const labels = series.labels;
       const mirror = labels.reporter === 'destination' && !callerPairs.has(pairKey(labels));
-      addSeries(series, mirror);
+      addSeries(series, mirror, 'http');
     }
   }
+  for (const reading of readingsOf(window.tcp)) for (const series of reading) addSeries(series, false, 'tcp');
 
-  function addSeries(series: SeriesIncrease, mirror: boolean): void {
+  function addSeries(series: SeriesIncrease, mirror: boolean, protocol: Protocol): void {
     const l = series.labels;
     const sourceKey: NodeKey = {
       namespace: l.source_workload_namespace ?? unknown,
@@ -172,7 +183,7 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     const dest = nodeFor(destKey);
     if (!source || !dest) return;
     if (l.source_workload === 'istio-ingressgateway') source.data.isGateway = { ingressInfo: {} };
-    const code = l.response_code ?? '0';
+    const code = protocol === 'tcp' ? '-' : (l.response_code ?? '0');
     const flags = l.response_flags ?? '-';
     const host = l.destination_service ?? unknown;
     const seriesHash = [nodeIdOf(source), nodeIdOf(dest), code, flags, host].join(':');
@@ -191,12 +202,12 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
       );
       if (!service) return;
       service.data.isInjected = true;
-      if (addEdgeTraffic(source, service, series, seriesHash, code, flags, host, false)) {
+      if (addEdgeTraffic(source, service, series, seriesHash, code, flags, host, false, protocol)) {
         addDestService(service, serviceNamespace, serviceName);
-        addEdgeTraffic(service, dest, series, seriesHash, code, flags, host, false);
+        addEdgeTraffic(service, dest, series, seriesHash, code, flags, host, false, protocol);
         addDestService(dest, serviceNamespace, serviceName);
       }
-    } else if (addEdgeTraffic(source, dest, series, seriesHash, code, flags, host, mirror)) {
+    } else if (addEdgeTraffic(source, dest, series, seriesHash, code, flags, host, mirror, protocol)) {
       addDestService(dest, serviceNamespace, serviceName);
     }
   }
@@ -236,13 +247,15 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     flags: string,
     host: string,
     mirror: boolean,
+    protocol: Protocol,
   ): boolean {
-    const key = `${source.key}>${target.key}${mirror ? '>mirror' : ''}`;
+    const key = `${source.key}>${target.key}>${protocol}${mirror ? '>mirror' : ''}`;
     let edge = edges.get(key);
     if (!edge) {
       edge = {
         source,
         target,
+        protocol,
         mirror,
         series: new Set(),
         rates: new Map(),
@@ -256,8 +269,8 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     if (edge.series.has(seriesHash)) return false;
     edge.series.add(seriesHash);
     const rate = series.requests / seconds;
-    const group = statusGroup(code);
-    add(edge.rates, 'http', rate);
+    const group = protocol === 'http' ? statusGroup(code) : undefined;
+    add(edge.rates, protocol, rate);
     if (group) add(edge.rates, group, rate);
     edge.total += rate;
     add(nested(edge.flags, code), flags, rate);
@@ -265,8 +278,8 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     series.durations.forEach((count, i) => {
       edge.durations[i] = (edge.durations[i] ?? 0) + count;
     });
-    add(source.rates, 'httpOut', rate);
-    add(target.rates, 'httpIn', rate);
+    add(source.rates, `${protocol}Out`, rate);
+    add(target.rates, `${protocol}In`, rate);
     if (group) add(target.rates, group.replace('http', 'httpIn'), rate);
     return true;
   }
@@ -277,12 +290,16 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
 
   const nodeList = [...nodes.values()];
   for (const node of nodeList) {
-    const rates: Rates = {};
-    for (const name of ['httpIn', 'httpInNoResponse', 'httpIn3xx', 'httpIn4xx', 'httpIn5xx', 'httpOut']) {
-      const value = node.rates.get(name) ?? 0;
-      if (value > 0) rates[name] = value.toFixed(2);
+    const traffic: { protocol: string; rates: Rates }[] = [];
+    for (const [protocol, names] of nodeRates) {
+      const rates: Rates = {};
+      for (const name of names) {
+        const value = node.rates.get(name) ?? 0;
+        if (value > 0) rates[name] = value.toFixed(2);
+      }
+      if (Object.keys(rates).length > 0) traffic.push({ protocol, rates });
     }
-    if (Object.keys(rates).length > 0) node.data.traffic = [{ protocol: 'http', rates }];
+    if (traffic.length > 0) node.data.traffic = traffic;
     if (node.destServices.size > 0)
       node.data.destServices = [...node.destServices.values()].sort((a, b) =>
         a.namespace === b.namespace ? compare(a.name, b.name) : compare(a.namespace, b.namespace),
@@ -290,7 +307,8 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
   }
   const hasIncoming = new Set([...edges.values()].map((edge) => edge.target.key));
   for (const node of nodeList)
-    if (!hasIncoming.has(node.key) && node.rates.has('httpOut')) node.data.isRoot = true;
+    if (!hasIncoming.has(node.key) && (node.rates.has('httpOut') || node.rates.has('tcpOut')))
+      node.data.isRoot = true;
 
   const edgeList = [...edges.values()].map((edge) =>
     edgeData(edge, options.responseTimePercentile, window.bounds),
@@ -301,6 +319,7 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     (a, b) =>
       compare(a.source, b.source) ||
       compare(a.target, b.target) ||
+      compare(a.traffic.protocol, b.traffic.protocol) ||
       compare(String(a.isMirror), String(b.isMirror)),
   );
   return {
@@ -315,7 +334,10 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
 function edgeData(edge: Edge, percentile: number, bounds: readonly number[]): EdgeData {
   const total = edge.total;
   const rates: Rates = {};
-  for (const name of ['http', 'httpNoResponse', 'http3xx', 'http4xx', 'http5xx']) {
+  const protocol = edge.protocol;
+  for (const name of protocol === 'http'
+    ? ['http', 'httpNoResponse', 'http3xx', 'http4xx', 'http5xx']
+    : ['tcp']) {
     const value = edge.rates.get(name) ?? 0;
     if (value > 0) rates[name] = value.toFixed(2);
   }
@@ -324,8 +346,8 @@ function edgeData(edge: Edge, percentile: number, bounds: readonly number[]): Ed
     (edge.rates.get('http5xx') ?? 0) +
     (edge.rates.get('httpNoResponse') ?? 0);
   if (total > 0 && errors > 0) rates.httpPercentErr = ((errors / total) * 100).toFixed(1);
-  const out = edge.source.rates.get('httpOut') ?? 0;
-  if (total > 0 && out > 0) rates.httpPercentReq = ((total / out) * 100).toFixed(1);
+  const out = edge.source.rates.get(`${protocol}Out`) ?? 0;
+  if (protocol === 'http' && total > 0 && out > 0) rates.httpPercentReq = ((total / out) * 100).toFixed(1);
   const responses: NonNullable<EdgeData['traffic']['responses']> = {};
   for (const [code, flags] of edge.flags) {
     responses[code] = {
@@ -338,10 +360,10 @@ function edgeData(edge: Edge, percentile: number, bounds: readonly number[]): Ed
     };
   }
   const data: EdgeData = {
-    id: hash(`${edge.source.data.id}.${edge.target.data.id}.http${edge.mirror ? '.mirror' : ''}`),
+    id: hash(`${edge.source.data.id}.${edge.target.data.id}.${protocol}${edge.mirror ? '.mirror' : ''}`),
     source: edge.source.data.id,
     target: edge.target.data.id,
-    traffic: { protocol: 'http', rates, responses },
+    traffic: { protocol, rates, responses },
   };
   const time = quantile(percentile / 100, bounds, edge.durations);
   if (time !== undefined) data.responseTime = time.toFixed(0);

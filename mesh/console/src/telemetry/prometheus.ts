@@ -1,5 +1,5 @@
 import { ConsoleError } from '../errors.ts';
-import type { SeriesIncrease, TrafficWindow } from './scraped.ts';
+import { type SeriesIncrease, type TrafficWindow, tcpMetric } from './scraped.ts';
 
 export interface PrometheusTelemetryOptions {
   /** The Prometheus server, e.g. `http://prometheus.istio-system:9090` (PROMETHEUS_URL). */
@@ -72,11 +72,12 @@ export class PrometheusTelemetry {
   }
 
   async #readings(time: number): Promise<Readings> {
-    const [requests, buckets] = await Promise.all([
+    const [requests, buckets, tcp] = await Promise.all([
       this.#instant('istio_requests_total', time),
       this.#instant('istio_request_duration_milliseconds_bucket', time),
+      this.#instant(tcpMetric, time),
     ]);
-    return { requests, buckets };
+    return { requests, buckets, tcp };
   }
 
   async #instant(metric: string, time: number): Promise<VectorSample[]> {
@@ -99,6 +100,7 @@ export class PrometheusTelemetry {
 interface Readings {
   readonly requests: readonly VectorSample[];
   readonly buckets: readonly VectorSample[];
+  readonly tcp: readonly VectorSample[];
 }
 
 /** The increases from one reading to a later one, as a window of `seconds` ending at `end` (seconds). */
@@ -123,7 +125,17 @@ function between(start: Readings, end: Readings, seconds: number, endTime: numbe
       durations,
     });
   }
-  return { seconds, at: endTime * 1000, bounds, series };
+  const tcp: SeriesIncrease[] = [];
+  for (const [key, byPart] of increases(end.tcp, start.tcp)) {
+    const bytes = byPart.get('') ?? 0;
+    if (bytes > 0)
+      tcp.push({
+        labels: Object.fromEntries(JSON.parse(key) as [string, string][]),
+        requests: bytes,
+        durations: [],
+      });
+  }
+  return { seconds, at: endTime * 1000, bounds, series, tcp };
 }
 
 /**

@@ -18,6 +18,11 @@ export interface TrafficWindow {
   /** Upper bounds of the duration buckets, milliseconds; the last bucket (+Inf) has none. */
   readonly bounds: readonly number[];
   readonly series: readonly SeriesIncrease[];
+  /**
+   * TCP traffic: bytes per label set (`requests` holds the bytes, `durations` is empty), read from
+   * `istio_tcp_received_bytes_total` as Kiali's default TCP rate ("sent") reads it.
+   */
+  readonly tcp: readonly SeriesIncrease[];
 }
 
 interface Snapshot {
@@ -25,6 +30,7 @@ interface Snapshot {
   readonly requests: ReadonlyMap<string, number>;
   /** Cumulative bucket counts by series key, in `bounds` order with +Inf last. */
   readonly buckets: ReadonlyMap<string, readonly number[]>;
+  readonly tcp: ReadonlyMap<string, number>;
 }
 
 export interface ScrapedTelemetryOptions {
@@ -38,6 +44,8 @@ export interface ScrapedTelemetryOptions {
 }
 
 const requestsMetric = 'istio_requests_total';
+/** Kiali reads TCP "sent" bytes from the received counter (Istio's L4 telemetry is backwards, istio#32399). */
+export const tcpMetric = 'istio_tcp_received_bytes_total';
 const bucketMetric = 'istio_request_duration_milliseconds_bucket';
 
 /**
@@ -78,14 +86,19 @@ export class ScrapedTelemetry {
 
   /** Adds one scrape's text, taken at `at`. */
   add(text: string, at: number): void {
-    const samples = parseExposition(text, (name) => name === requestsMetric || name === bucketMetric);
+    const samples = parseExposition(
+      text,
+      (name) => name === requestsMetric || name === bucketMetric || name === tcpMetric,
+    );
     const requests = new Map<string, number>();
+    const tcp = new Map<string, number>();
     const byKey = new Map<string, Map<number, number>>();
     const bounds = new Set<number>();
     for (const sample of samples) {
       const key = this.#keyOf(sample);
       if (key === undefined) continue;
       if (sample.name === requestsMetric) requests.set(key, sample.value);
+      else if (sample.name === tcpMetric) tcp.set(key, sample.value);
       else {
         const le = sample.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(sample.labels.le);
         if (Number.isNaN(le)) continue;
@@ -103,7 +116,7 @@ export class ScrapedTelemetry {
         key,
         order.map((le) => values.get(le) ?? 0),
       );
-    this.#snapshots.push({ at, requests, buckets });
+    this.#snapshots.push({ at, requests, buckets, tcp });
     const oldest = at - this.#keepMs;
     // Keep one scrape at or before the oldest window's start, so that a full window has a base.
     while (this.#snapshots.length > 2 && (this.#snapshots[1] as Snapshot).at <= oldest)
@@ -114,7 +127,7 @@ export class ScrapedTelemetry {
   window(seconds: number): TrafficWindow {
     const newest = this.#snapshots.at(-1);
     if (!newest || this.#snapshots.length < 2)
-      return { seconds, at: newest?.at ?? this.#now(), bounds: this.#bounds, series: [] };
+      return { seconds, at: newest?.at ?? this.#now(), bounds: this.#bounds, series: [], tcp: [] };
     return this.#between(this.#atOrBefore(newest.at - seconds * 1000, newest), newest);
   }
 
@@ -135,7 +148,7 @@ export class ScrapedTelemetry {
       const from = this.#atOrBefore(end - stepSeconds * 1000, to);
       windows.push(
         from === to
-          ? { seconds: stepSeconds, at: end, bounds: this.#bounds, series: [] }
+          ? { seconds: stepSeconds, at: end, bounds: this.#bounds, series: [], tcp: [] }
           : { ...this.#between(from, to), at: end },
       );
     }
@@ -165,7 +178,14 @@ export class ScrapedTelemetry {
       const durations = cumulative.map((value, i) => value - (i === 0 ? 0 : (cumulative[i - 1] as number)));
       series.push({ labels: this.#labels.get(key) as Record<string, string>, requests, durations });
     }
-    return { seconds: (newest.at - base.at) / 1000, at: newest.at, bounds: this.#bounds, series };
+    const tcp: SeriesIncrease[] = [];
+    for (const [key, now] of newest.tcp) {
+      const before = base.tcp.get(key) ?? 0;
+      const bytes = now >= before ? now - before : now;
+      if (bytes > 0)
+        tcp.push({ labels: this.#labels.get(key) as Record<string, string>, requests: bytes, durations: [] });
+    }
+    return { seconds: (newest.at - base.at) / 1000, at: newest.at, bounds: this.#bounds, series, tcp };
   }
 
   /** The series key: every label but `le`, in their written order (the runtime writes one order). */
