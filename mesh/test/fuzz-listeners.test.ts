@@ -12,6 +12,8 @@
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsole } from '../console/src/server.ts';
+import { startTelemetry } from '../src/telemetry/server.ts';
 import { type HttpsIngress, startHttpsIngress } from './support/https-ingress.ts';
 import {
   gateway,
@@ -409,5 +411,41 @@ describe(`the HTTPS Gateway listener under ${inputs} fuzzed TLS inputs (seed ${s
       expect(await goodRequest(), `a good HTTPS request after ${done + thrown.length} inputs`).toBe(200);
     }
     expect(failures, 'inputs answered 5xx (bytes, first 300)').toEqual([]);
+  });
+});
+
+describe(`the mesh console's API under ${inputs} fuzzed inputs (seed ${seed}; FUZZ_SEED replays)`, () => {
+  it('keeps serving and never answers 5xx, its own Host or another', { timeout: 240_000 }, async () => {
+    const telemetry = await startTelemetry({ statsPort: 0, host: '127.0.0.1' });
+    const console = await startConsole({ statsUrl: telemetry.url, port: 0, scrapeIntervalMs: 3_600_000 });
+    try {
+      const { port } = new URL(console.url);
+      const next = generator(random(seed + 7));
+      const own = (input: Input): Input => ({
+        ...input,
+        // Half the inputs name the console's own Host, so that they get past its Host check.
+        bytes: Buffer.from(
+          input.bytes.toString('latin1').replace(/\r\nhost:[^\r]*/i, `\r\nhost: 127.0.0.1:${port}`),
+          'latin1',
+        ),
+      });
+      const failures: string[] = [];
+      for (let done = 0; done < inputs; done += batch) {
+        const thrown = Array.from({ length: Math.min(batch, inputs - done) }, (_, i) =>
+          i % 2 ? own(next()) : next(),
+        );
+        const outcomes = await Promise.all(thrown.map((input) => throwAt(Number(port), input)));
+        outcomes.forEach((outcome, i) => {
+          if (outcome.statuses.some((status) => status >= 500 && status !== 501 && status !== 505))
+            failures.push(JSON.stringify((thrown[i] as Input).bytes.toString('latin1').slice(0, 300)));
+        });
+        const health = await get(`${console.url}/healthz`);
+        expect(health.status, `the console after ${done + thrown.length} inputs`).toBe(200);
+      }
+      expect(failures, 'inputs answered 5xx (bytes, first 300)').toEqual([]);
+    } finally {
+      await console.close();
+      await telemetry.close();
+    }
   });
 });
