@@ -1,4 +1,4 @@
-import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 
 // A query parameter whose name looks like a credential (`token`, `access_token`, `code`, `sig`…),
 // the same rule as the mesh's access log.
@@ -34,4 +34,35 @@ export function serviceLoggerOptions(
     },
     ...(stream ? { stream } : {}),
   };
+}
+
+/** The routes probes and scrapers call every few seconds (registerHealth, registerMetrics). */
+const managementRoute = /\/management\/(?:health(?:\/(?:liveness|readiness))?|prometheus)$/;
+
+function isManagement(request: FastifyRequest): boolean {
+  return managementRoute.test(request.routeOptions.url ?? '');
+}
+
+/**
+ * Fastify's request lines, with those of health probes and metrics scrapes at debug instead of info:
+ * an idle stack would otherwise log a line pair per probe and scrape, every few seconds, forever.
+ * A failed one still logs at error.
+ */
+export class ServiceLogController extends LogController {
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
+    if (isManagement(request)) request.log.debug({ req: request }, 'incoming request');
+    else super.incomingRequest(request, reply);
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (!error && isManagement(request)) {
+      reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    } else {
+      super.requestCompleted(error, request, reply);
+    }
+  }
 }
