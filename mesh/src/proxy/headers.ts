@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHeaderMutation, ResponseHeaderMutation } from '../routing/policy.ts';
 import type { DownstreamRequest } from './downstream/server.ts';
@@ -143,7 +143,7 @@ export function upstreamRequestHeaders(
   }
   if (forwardedFor !== undefined) list.push('x-forwarded-for', forwardedFor);
   list.push('x-forwarded-proto', forwardedProto ?? 'http');
-  requestId ??= randomUUID();
+  requestId ??= newRequestId();
   list.push('x-request-id', requestId);
   if (!traceparent) list.push('traceparent', newTraceparent());
   const append = mutation.append;
@@ -153,21 +153,55 @@ export function upstreamRequestHeaders(
 }
 
 /**
- * Random bytes for trace and span ids, drawn 24 at a time from a block refilled when used up: one
- * `randomFillSync` per 170 requests instead of three `randomUUID()` and their string surgery.
+ * Random bytes for request, trace and span ids, drawn from a block refilled when used up (one
+ * `randomFillSync` per hundred requests or so), written as hex over the digits of a template and
+ * read back as one flat string: no `randomUUID()` and no string building per request.
  */
 const entropy = Buffer.allocUnsafe(4080);
 let entropyOffset = entropy.length;
+const hexDigits = Buffer.from('0123456789abcdef', 'latin1');
+const uuidText = Buffer.from('00000000-0000-4000-8000-000000000000', 'latin1');
+const traceparentText = Buffer.from('00-00000000000000000000000000000000-0000000000000000-01', 'latin1');
 
-/** `00-<trace id>-<span id>-01`, W3C Trace Context. */
-function newTraceparent(): string {
-  if (entropyOffset === entropy.length) {
+/** Where the next `count` random bytes start in `entropy`. */
+function randomBytes(count: number): number {
+  if (entropyOffset + count > entropy.length) {
     randomFillSync(entropy);
     entropyOffset = 0;
   }
   const at = entropyOffset;
-  entropyOffset += 24;
-  return `00-${entropy.toString('hex', at, at + 16)}-${entropy.toString('hex', at + 16, at + 24)}-01`;
+  entropyOffset += count;
+  return at;
+}
+
+/** Writes `count` bytes of `entropy` from `from` as lower-case hex into `text` at `to`. */
+function writeHex(text: Buffer, to: number, from: number, count: number): void {
+  for (let i = from; i < from + count; i++) {
+    const byte = entropy[i] as number;
+    text[to++] = hexDigits[byte >> 4] as number;
+    text[to++] = hexDigits[byte & 15] as number;
+  }
+}
+
+/** A random UUID (version 4, RFC 9562) as `randomUUID()` makes them: Envoy's x-request-id. */
+function newRequestId(): string {
+  const at = randomBytes(16);
+  entropy[at + 6] = ((entropy[at + 6] as number) & 0x0f) | 0x40;
+  entropy[at + 8] = ((entropy[at + 8] as number) & 0x3f) | 0x80;
+  writeHex(uuidText, 0, at, 4);
+  writeHex(uuidText, 9, at + 4, 2);
+  writeHex(uuidText, 14, at + 6, 2);
+  writeHex(uuidText, 19, at + 8, 2);
+  writeHex(uuidText, 24, at + 10, 6);
+  return uuidText.toString('latin1');
+}
+
+/** `00-<trace id>-<span id>-01`, W3C Trace Context. */
+function newTraceparent(): string {
+  const at = randomBytes(24);
+  writeHex(traceparentText, 3, at, 16);
+  writeHex(traceparentText, 36, at + 16, 8);
+  return traceparentText.toString('latin1');
 }
 
 /** `back:8080` → `back-shadow:8080` (Envoy puts the suffix on the host, before the port: envoy#2600). */
