@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
 import {
   type LocalReplyError,

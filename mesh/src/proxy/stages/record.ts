@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Cluster } from '../../routing/table.ts';
 import type { DestinationIdentity, RequestRecord } from '../../telemetry/record.ts';
 import type { HostState } from '../cluster.ts';

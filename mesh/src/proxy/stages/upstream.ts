@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { NoHealthyUpstreamError, UpstreamOverflowError, UpstreamTimeoutError } from '../../errors.ts';
 import type { CompiledRoute } from '../../routing/table.ts';
