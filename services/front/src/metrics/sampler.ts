@@ -80,6 +80,8 @@ export class MetricsSampler {
   readonly #health = new Map<string, Health>();
   /** The card names each source fed last time, which go stale when its scrape fails. */
   readonly #cardsOf = new Map<FigureSource, Set<string>>();
+  /** When each source last answered: a card it starts feeding later had no requests until then. */
+  readonly #answeredAt = new Map<FigureSource, number>();
   readonly #stopping = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
@@ -160,8 +162,9 @@ export class MetricsSampler {
     if (this.#stopping.signal.aborted) return;
     const at = this.#now();
     const samples = text.ok ? parsePrometheusText(text.value) : undefined;
-    if (!samples || samples.length === 0) {
-      const fed = [...(this.#cardsOf.get(source) ?? [])].map((name) => this.#cards.get(name));
+    const fed = [...(this.#cardsOf.get(source) ?? [])].map((name) => this.#cards.get(name));
+    // An empty answer is the mesh before its first request; after cards, it is a broken source.
+    if (!samples || (samples.length === 0 && fed.length > 0)) {
       if (fed.some((card) => card && !card.stale)) {
         const reason = text.ok ? 'no samples' : text.reason;
         this.#options.log.warn({ source: source.name, reason }, 'metrics scrape failed');
@@ -171,14 +174,24 @@ export class MetricsSampler {
     }
     const instance = source.instance?.(samples) ?? source.name;
     const cards = source.cards(samples);
+    const answeredBefore = this.#answeredAt.get(source);
+    this.#answeredAt.set(source, at);
     this.#cardsOf.set(source, new Set(cards.keys()));
     for (const [name, cardSamples] of cards) {
-      const card = this.#cards.get(name) ?? {
-        window: new CounterWindow(this.#options.windowMs),
-        source: source.kind,
-        sampledAt: at,
-        stale: false,
-      };
+      let card = this.#cards.get(name);
+      if (!card) {
+        card = {
+          window: new CounterWindow(this.#options.windowMs),
+          source: source.kind,
+          sampledAt: at,
+          stale: false,
+        };
+        // The mesh lists a workload from its first request on: before, it had none (back-v2 joining
+        // a canary, any workload just after start), so its first requests count in the window.
+        if (answeredBefore !== undefined) {
+          card.window.add({ instance, counters: requestCounters([], answeredBefore, source.scheme) });
+        }
+      }
       card.window.add({ instance, counters: requestCounters(cardSamples, at, source.scheme) });
       card.sampledAt = at;
       card.stale = false;
