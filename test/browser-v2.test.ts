@@ -84,4 +84,21 @@ describe('the tracks page across back versions', () => {
     expect(await karma.getByTestId('rate-4').getAttribute('aria-pressed')).toBe('true');
     await page.close();
   });
+
+  it('names the version that sent the list in its hint, not the one that answered a later call', async () => {
+    await routeBackTo(music.runtime, 'v2');
+    const page = await browser.newPage({ baseURL: music.url });
+    await logIn(page, 'admin', 'admin');
+    const lucky = page.getByTestId('track-row').filter({ hasText: 'Lucky' });
+    await lucky.getByTestId('rate-3').waitFor(answered);
+
+    // The list came from back-v2; a rating answered by back-v1 (404: no ratings there) changes the
+    // last answer but not the list, so no "came from back-v1" hint appears and search stays offered.
+    await routeBackTo(music.runtime, 'v1');
+    await lucky.getByTestId('rate-3').click();
+    await expect.poll(() => page.getByTestId('served-by').textContent(), answered).toContain('back-v1');
+    await page.getByText('Ratings arrive with back v2').waitFor(answered);
+    expect(await page.getByTestId('search-unavailable').count()).toBe(0);
+    await page.close();
+  });
 });
