@@ -2,10 +2,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const webIndex = new URL('../services/front/dist/web/browser/index.html', import.meta.url);
-if (!existsSync(webIndex)) {
-  console.log('Building the Angular app first (services/front/dist is missing)...');
-  const build = spawnSync('npm', ['run', 'build', '--workspace', 'services/front'], { stdio: 'inherit' });
+// The Angular apps the tests open in a browser: front's, and the mesh console's.
+const apps = [
+  { workspace: 'services/front', index: '../services/front/dist/web/browser/index.html' },
+  { workspace: 'mesh', index: '../mesh/console/dist/browser/index.html' },
+];
+for (const app of apps) {
+  if (existsSync(new URL(app.index, import.meta.url))) continue;
+  console.log(`Building the Angular app of ${app.workspace} first (its dist is missing)...`);
+  const build = spawnSync('npm', ['run', 'build', '--workspace', app.workspace], { stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 

@@ -7,6 +7,7 @@ import { decorateNodes } from './graph/istio-details.ts';
 import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
 import { seriesPoints } from './graph/series.ts';
 import { badParameter, dnsLabel, namespacesOf, sendError, sendJson } from './http.ts';
+import { isPagePath, type PagesOptions, servePages } from './static.ts';
 import type { TrafficWindow } from './telemetry/scraped.ts';
 import { accessLogLines, buildTraces, type RequestFeed, type RequestFilter } from './traces.ts';
 
@@ -39,6 +40,8 @@ export interface ConsoleAppOptions {
   readonly exposed?: boolean | undefined;
   /** The `Host` names the console answers for (DNS rebinding): its loopback authority. */
   readonly hosts: ReadonlySet<string>;
+  /** The console's pages (the built Angular app) and what they are told. */
+  readonly pages?: PagesOptions | undefined;
 }
 
 /**
@@ -76,6 +79,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Consol
   if (req.method !== 'GET' && req.method !== 'HEAD')
     throw new ConsoleRequestError('METHOD_NOT_ALLOWED', 405, `${req.method} is not served here (GET only)`);
   if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  if (isPagePath(url.pathname)) return servePages(req, res, url, options.pages);
   if (url.pathname === '/api/namespaces/graph') {
     const query = graphQuery(url.searchParams, options.source.maxWindowSeconds);
     const [window, config] = await Promise.all([

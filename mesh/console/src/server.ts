@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { consoleApp, type TrafficSource } from './app.ts';
 import { AdminAuth, type AuthOptions } from './auth.ts';
 import { runtimeControl } from './config-source.ts';
+import type { PageSettings } from './static.ts';
 import { PrometheusTelemetry } from './telemetry/prometheus.ts';
 import { ScrapedTelemetry } from './telemetry/scraped.ts';
 import { runtimeFeed } from './traces.ts';
@@ -30,6 +31,8 @@ export interface ConsoleOptions {
   readonly scrapeIntervalMs?: number;
   /** The largest window the graph answers (and how much traffic is kept). */
   readonly keepSeconds?: number;
+  /** What the pages are told: the ingress to send requests to, the namespace to show. */
+  readonly pages?: PageSettings | undefined;
 }
 
 export interface Console {
@@ -71,7 +74,17 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
   const feed = telemetry ? runtimeFeed(options.statsUrl) : undefined;
   const auth = options.auth ? new AdminAuth(options.auth) : undefined;
   const server = createServer(
-    consoleApp({ source, hosts, exposed, config: control, control, auth, feed, onConfigError }),
+    consoleApp({
+      source,
+      hosts,
+      exposed,
+      config: control,
+      control,
+      auth,
+      feed,
+      onConfigError,
+      pages: { settings: options.pages },
+    }),
   );
   // A malformed request ends its own connection only.
   server.on('clientError', (_error, socket) => socket.destroy());
@@ -165,7 +178,7 @@ async function main(): Promise<void> {
     warn: (line) => process.stderr.write(`${line}\n`),
     port,
   });
-  process.stdout.write(`Mesh console API at ${console.url}/api/namespaces/graph?namespaces=music\n`);
+  process.stdout.write(`Mesh console at ${console.url}/console/ (its API: ${console.url}/api/)\n`);
 }
 
 if (import.meta.main) {

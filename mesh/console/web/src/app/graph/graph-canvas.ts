@@ -1,0 +1,165 @@
+import {
+  afterRenderEffect,
+  Component,
+  DestroyRef,
+  type ElementRef,
+  inject,
+  input,
+  viewChild,
+} from '@angular/core';
+import cytoscape, { type Core, type LayoutOptions } from 'cytoscape';
+import dagre from 'cytoscape-dagre';
+import { graphStyle, healthColors } from './graph-style';
+import { cytoscapeElements, type GraphView } from './graph-view';
+import { type Flow, flowOf, TrafficDots } from './traffic-dots';
+
+cytoscape.use(dagre);
+
+// Left to right, as Kiali lays out its graph with dagre.
+const layout = {
+  name: 'dagre',
+  rankDir: 'LR',
+  nodeSep: 40,
+  rankSep: 140,
+  padding: 40,
+  fit: true,
+  animate: false,
+} as LayoutOptions;
+
+/**
+ * The graph drawn with cytoscape. A refresh with the same nodes updates figures and colours in
+ * place, so nodes stay where they are (or where the user dragged them); other nodes lay the
+ * graph out again. Traffic is animated on a canvas over it.
+ */
+@Component({
+  selector: 'mc-graph-canvas',
+  template: `
+    <div #graph class="graph" role="img" [attr.aria-label]="description()"></div>
+    <canvas #dots class="dots" aria-hidden="true"></canvas>
+  `,
+  styleUrl: './graph-canvas.scss',
+})
+export class GraphCanvas {
+  readonly view = input.required<GraphView>();
+  /** Traffic animation (the page turns it off when the user prefers reduced motion). */
+  readonly animate = input(true);
+
+  private readonly graph = viewChild.required<ElementRef<HTMLDivElement>>('graph');
+  private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('dots');
+  private cy: Core | undefined;
+  private readonly traffic = new TrafficDots();
+  private frame: number | undefined;
+  private lastFrame = 0;
+
+  constructor() {
+    afterRenderEffect({ write: () => this.draw(this.view()) });
+    afterRenderEffect({ write: () => (this.animate() ? this.startAnimation() : this.stopAnimation()) });
+    inject(DestroyRef).onDestroy(() => {
+      this.stopAnimation();
+      this.cy?.destroy();
+    });
+  }
+
+  protected description(): string {
+    const { nodes, edges } = this.view();
+    const count = nodes.filter((node) => node.kind !== 'box').length;
+    return `Traffic graph: ${count} nodes and ${edges.length} edges, listed in the table below.`;
+  }
+
+  private draw(view: GraphView): void {
+    const elements = cytoscapeElements(view);
+    const flows = new Map<string, Flow>();
+    for (const edge of view.edges) {
+      const flow = flowOf(edge);
+      if (flow) flows.set(edge.id, flow);
+    }
+    this.traffic.setFlows(flows);
+    const cy = this.cy;
+    if (!cy) {
+      this.cy = cytoscape({
+        container: this.graph().nativeElement,
+        elements: elements.map((element) => ({ ...element, data: { ...element.data } })),
+        style: graphStyle,
+        minZoom: 0.2,
+        maxZoom: 3,
+        boxSelectionEnabled: false,
+      });
+      this.cy.layout(layout).run();
+      return;
+    }
+    const nodeIds = new Set(elements.filter((e) => e.group === 'nodes').map((e) => e.data.id));
+    const shown = cy.nodes().map((node) => node.id());
+    const sameNodes = shown.length === nodeIds.size && shown.every((id) => nodeIds.has(id));
+    cy.batch(() => {
+      if (!sameNodes) {
+        cy.elements().remove();
+        cy.add(elements.map((element) => ({ ...element, data: { ...element.data } })));
+        return;
+      }
+      const edgeIds = new Set(elements.filter((e) => e.group === 'edges').map((e) => e.data.id));
+      cy.edges()
+        .filter((edge) => !edgeIds.has(edge.id()))
+        .remove();
+      for (const element of elements) {
+        const existing = cy.getElementById(element.data.id);
+        if (existing.empty()) cy.add({ ...element, data: { ...element.data } });
+        else existing.data(element.data).classes(element.classes);
+      }
+    });
+    if (!sameNodes) cy.layout(layout).run();
+  }
+
+  private startAnimation(): void {
+    if (this.frame !== undefined) return;
+    this.lastFrame = performance.now();
+    const step = (now: number) => {
+      this.traffic.advance((now - this.lastFrame) / 1000);
+      this.lastFrame = now;
+      this.paintDots();
+      this.frame = requestAnimationFrame(step);
+    };
+    this.frame = requestAnimationFrame(step);
+  }
+
+  private stopAnimation(): void {
+    if (this.frame !== undefined) cancelAnimationFrame(this.frame);
+    this.frame = undefined;
+    const canvas = this.canvas().nativeElement;
+    canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
+  }
+
+  /** Each dot on its edge's curve: the quadratic Bézier through the edge's ends and midpoint. */
+  private paintDots(): void {
+    const cy = this.cy;
+    const canvas = this.canvas().nativeElement;
+    const context = canvas.getContext('2d');
+    if (!cy || !context) return;
+    const ratio = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth;
+    const height = canvas.clientHeight;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+    }
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, width, height);
+    const radius = Math.min(Math.max(2.5 * cy.zoom(), 1.5), 5);
+    for (const id of this.traffic.ids()) {
+      const edge = cy.getElementById(id);
+      if (edge.empty() || !edge.visible()) continue;
+      const from = edge.renderedSourceEndpoint();
+      const to = edge.renderedTargetEndpoint();
+      const mid = edge.renderedMidpoint();
+      const control = { x: 2 * mid.x - (from.x + to.x) / 2, y: 2 * mid.y - (from.y + to.y) / 2 };
+      for (const dot of this.traffic.dots(id)) {
+        const t = dot.at;
+        const x = (1 - t) ** 2 * from.x + 2 * (1 - t) * t * control.x + t ** 2 * to.x;
+        const y = (1 - t) ** 2 * from.y + 2 * (1 - t) * t * control.y + t ** 2 * to.y;
+        context.beginPath();
+        context.arc(x, y, radius, 0, 2 * Math.PI);
+        context.fillStyle = dot.error ? healthColors.failure : '#1f1f1f';
+        context.fill();
+      }
+    }
+  }
+}
