@@ -111,8 +111,9 @@ export async function startConsole(options: ConsoleOptions): Promise<Console> {
 
 const usage = `Usage: node mesh/console/src/server.ts [options]
 
-Serves the mesh console's API (Kiali's graph API at /api/namespaces/graph) from a runtime's
-Istio metrics, scraped every few seconds and kept in memory over the largest window.
+Serves the mesh console, its pages at /console/ and its API (Kiali's graph API at
+/api/namespaces/graph), from a runtime's Istio metrics, scraped every few seconds and kept in
+memory over the largest window.
 
   --stats-url <url>       the runtime's metrics (default http://127.0.0.1:15090/stats/prometheus)
   --prometheus-url <url>  read a cluster's Prometheus instead (default PROMETHEUS_URL, unset)

@@ -123,4 +123,16 @@ describe('the console’s graph page', () => {
     expect(new URL(page.url()).searchParams.get('graphType')).toBe('workload');
     expect(await edgeRow('back', 'back-v2').getAttribute('data-health')).toBe('failure');
   });
+
+  it('keeps the traffic still for a user who prefers reduced motion', async () => {
+    const still = await browser.newPage({ reducedMotion: 'reduce' });
+    try {
+      await still.goto(`${console.url}/console/`);
+      const animation = still.getByRole('checkbox', { name: /Traffic animation/ });
+      await expect.poll(() => animation.isDisabled(), { timeout: 10_000 }).toBe(true);
+      expect(await animation.isChecked()).toBe(false);
+    } finally {
+      await still.close();
+    }
+  });
 });
