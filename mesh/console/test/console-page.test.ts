@@ -103,6 +103,7 @@ describe('the console’s graph page', () => {
     await page.evaluate(() => {
       (globalThis as { notReloaded?: boolean }).notReloaded = true;
     });
+    const layouts = await page.locator('mc-graph-canvas .graph').getAttribute('data-layouts');
     await back.send(20, '/fail');
     await console.telemetry?.scrape();
     await page.getByRole('button', { name: 'Refresh now' }).click();
@@ -113,15 +114,22 @@ describe('the console’s graph page', () => {
     expect(await edgeRow('back', 'back v2').locator('td').nth(6).textContent()).toContain('Failure');
     expect(await edgeRow('istio-ingressgateway latest', 'back').getAttribute('data-health')).toBe('degraded');
     expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // The same nodes: figures and colours change in place, nothing moves.
+    expect(await page.locator('mc-graph-canvas .graph').getAttribute('data-layouts')).toBe(layouts);
   });
 
   it('shows the workload graph when the graph type changes', async () => {
+    const layouts = Number(await page.locator('mc-graph-canvas .graph').getAttribute('data-layouts'));
     await page.getByLabel('Graph type').selectOption('workload');
     await expect
       .poll(nodeNames, { timeout: 10_000 })
       .toEqual(['back', 'back-v1', 'back-v2', 'back-v3', 'istio-ingressgateway']);
     expect(new URL(page.url()).searchParams.get('graphType')).toBe('workload');
     expect(await edgeRow('back', 'back-v2').getAttribute('data-health')).toBe('failure');
+    // Other nodes: laid out again.
+    expect(Number(await page.locator('mc-graph-canvas .graph').getAttribute('data-layouts'))).toBe(
+      layouts + 1,
+    );
   });
 
   it('keeps the traffic still for a user who prefers reduced motion', async () => {

@@ -1,13 +1,15 @@
 import { Component } from '@angular/core';
-import { RouterLink, RouterOutlet } from '@angular/router';
+import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 
 @Component({
   selector: 'mc-root',
-  imports: [RouterLink, RouterOutlet],
+  imports: [RouterLink, RouterLinkActive, RouterOutlet],
   template: `
     <header class="masthead">
       <a class="brand" routerLink="/">Mesh console</a>
-      <nav aria-label="Pages"><a routerLink="/" aria-current="page">Graph</a></nav>
+      <nav aria-label="Pages">
+        <a routerLink="/" routerLinkActive="active" ariaCurrentWhenActive="page">Graph</a>
+      </nav>
     </header>
     <main><router-outlet /></main>
   `,

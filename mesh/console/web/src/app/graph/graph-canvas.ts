@@ -84,7 +84,7 @@ export class GraphCanvas {
         maxZoom: 3,
         boxSelectionEnabled: false,
       });
-      this.cy.layout(layout).run();
+      this.layOut(this.cy);
       return;
     }
     const nodeIds = new Set(elements.filter((e) => e.group === 'nodes').map((e) => e.data.id));
@@ -106,7 +106,14 @@ export class GraphCanvas {
         else existing.data(element.data).classes(element.classes);
       }
     });
-    if (!sameNodes) cy.layout(layout).run();
+    if (!sameNodes) this.layOut(cy);
+  }
+
+  /** Lays the graph out, counting the layouts on the element (`data-layouts`) for tests to see. */
+  private layOut(cy: Core): void {
+    cy.layout(layout).run();
+    const element = this.graph().nativeElement;
+    element.setAttribute('data-layouts', String(Number(element.getAttribute('data-layouts') ?? 0) + 1));
   }
 
   private startAnimation(): void {
