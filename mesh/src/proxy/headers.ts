@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHeaderMutation, ResponseHeaderMutation } from '../routing/policy.ts';
 import type { DownstreamRequest } from './downstream/server.ts';
+import { isNamed, lowerCaseName } from './http1/tokens.ts';
 
 /**
  * Connection-level headers (RFC 9110 §7.6.1) never cross the proxy; `expect` is answered by
@@ -212,34 +212,41 @@ export function shadowAuthority(authority: string): string {
   return `${authority.slice(0, colon)}-shadow${authority.slice(colon)}`;
 }
 
-/** Response headers Envoy writes itself, whatever the upstream or the route's operations say. */
-const ownResponseHeaders = new Set(['server', 'x-envoy-upstream-service-time']);
+/**
+ * Response headers that are not forwarded: connection-level ones, and those Envoy writes itself
+ * whatever the upstream or the route's operations say.
+ */
+const notForwarded = new Set([...hopByHop, 'server', 'x-envoy-upstream-service-time']);
 
 /**
- * Turns the upstream's response headers (undici's parsed object, lower-case names) into the flat
- * `[name, value, ...]` list the client gets: connection-level headers removed, the route's
- * operations applied, Envoy's own added. A new array rather than `delete` on undici's object,
- * which would turn it into a slow dictionary for `writeHead` to walk.
+ * Turns the upstream's response fields (flat `[name, value, ...]` as received) into the list the
+ * client gets: names in lower case as Envoy writes them, in the order received, connection-level
+ * headers removed, the route's operations applied, Envoy's own added.
  */
 export function downstreamResponseHeaders(
-  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[],
   mutation: ResponseHeaderMutation | undefined,
   upstreamServiceTimeMs: number,
   serverName: string,
 ): string[] {
-  const connection = headers.connection;
+  let connection: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 10 && isNamed(name, 'connection')) {
+      const value = rawHeaders[i + 1] as string;
+      connection = connection === undefined ? value : `${connection},${value}`;
+    }
+  }
   const dropped =
     connection === undefined || connection === 'keep-alive' || connection === 'close'
       ? undefined
       : connectionTokens(connection);
   const replaced = mutation?.replaced;
   const list: string[] = [];
-  for (const name in headers) {
-    if (hopByHop.has(name) || ownResponseHeaders.has(name) || dropped?.has(name) || replaced?.has(name))
-      continue;
-    const value = headers[name];
-    if (typeof value === 'string') list.push(name, value);
-    else if (value !== undefined) for (const item of value) list.push(name, item);
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = lowerCaseName(rawHeaders[i] as string);
+    if (notForwarded.has(name) || dropped?.has(name) || replaced?.has(name)) continue;
+    list.push(name, rawHeaders[i + 1] as string);
   }
   if (mutation) {
     const extra = mutation.extra;
@@ -251,7 +258,6 @@ export function downstreamResponseHeaders(
 }
 
 /** Headers named in `Connection` are hop-by-hop as well. */
-function connectionTokens(connection: string | string[]): Set<string> {
-  const value = Array.isArray(connection) ? connection.join(',') : connection;
-  return new Set(value.split(',').map((token) => token.trim().toLowerCase()));
+function connectionTokens(connection: string): Set<string> {
+  return new Set(connection.split(',').map((token) => token.trim().toLowerCase()));
 }

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { type Dispatcher, Pool } from 'undici';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
@@ -227,7 +227,7 @@ function passthrough(
       exchange.status = status;
       exchange.upstreamServiceTimeMs = performance.now() - started;
       const list = downstreamResponseHeaders(
-        headers,
+        headerList(headers),
         undefined,
         exchange.upstreamServiceTimeMs,
         exchange.context.serverName,
@@ -270,6 +270,17 @@ function passthrough(
 }
 
 const noBytes = Buffer.alloc(0);
+
+/** undici's parsed response headers as a flat `[name, value, ...]`, repeats one pair each. */
+function headerList(headers: IncomingHttpHeaders): string[] {
+  const list: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === 'string') list.push(name, value);
+    else if (value !== undefined) for (const item of value) list.push(name, item);
+  }
+  return list;
+}
 
 const emptyMutation = Object.freeze({
   drop: new Set<string>(),

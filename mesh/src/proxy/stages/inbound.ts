@@ -7,7 +7,7 @@ import { type DestinationIdentity, requestChannel, type WorkloadIdentity } from 
 import { addFlag, Flags, formatFlags } from '../flags.ts';
 import { httpDate } from '../http-date.ts';
 import { asUpstreamError, upstreamFailureReply } from '../upstream/errors.ts';
-import { UpstreamPool, type UpstreamRequest } from '../upstream/pool.ts';
+import { type UpstreamHandler, UpstreamPool, type UpstreamRequest } from '../upstream/pool.ts';
 import { epochMs } from './record.ts';
 
 /**
@@ -51,12 +51,7 @@ export class Inbound {
   }
 
   /** Sends a request to the app over `pool` and calls `handler` as an upstream would. */
-  dispatch(
-    pool: UpstreamPool,
-    request: UpstreamRequest,
-    handler: Dispatcher.DispatchHandler,
-    call: InboundCall,
-  ): void {
+  dispatch(pool: UpstreamPool, request: UpstreamRequest, handler: UpstreamHandler, call: InboundCall): void {
     const exchange = new InboundExchange(this, handler, call, request);
     try {
       pool.dispatch(request, exchange);
@@ -70,9 +65,9 @@ export class Inbound {
  * One request through an inbound side. It stands between the caller's handler and the app's
  * connection, and is also the controller the caller pauses, resumes or aborts.
  */
-class InboundExchange implements Dispatcher.DispatchHandler {
+class InboundExchange implements UpstreamHandler {
   readonly #inbound: Inbound;
-  readonly #handler: Dispatcher.DispatchHandler;
+  readonly #handler: UpstreamHandler;
   readonly #call: InboundCall;
   readonly #request: UpstreamRequest;
   readonly #started = performance.now();
@@ -86,12 +81,7 @@ class InboundExchange implements Dispatcher.DispatchHandler {
   paused = false;
   reason: Error | null = null;
 
-  constructor(
-    inbound: Inbound,
-    handler: Dispatcher.DispatchHandler,
-    call: InboundCall,
-    request: UpstreamRequest,
-  ) {
+  constructor(inbound: Inbound, handler: UpstreamHandler, call: InboundCall, request: UpstreamRequest) {
     this.#inbound = inbound;
     this.#handler = handler;
     this.#call = call;
@@ -128,13 +118,13 @@ class InboundExchange implements Dispatcher.DispatchHandler {
   onResponseStart(
     _controller: Dispatcher.DispatchController,
     status: number,
-    headers: IncomingHttpHeaders,
-    message?: string,
+    rawHeaders: readonly string[],
+    message: string,
   ): void {
     this.#answered = true;
     this.#status = status;
     this.#serviceTime = performance.now() - this.#started;
-    if (!this.aborted) this.#handler.onResponseStart?.(this.#self, status, headers, message);
+    if (!this.aborted) this.#handler.onResponseStart?.(this.#self, status, rawHeaders, message);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -163,14 +153,23 @@ class InboundExchange implements Dispatcher.DispatchHandler {
     const body = Buffer.from(failure.body);
     this.#bytes = body.length;
     this.#record(failure.httpStatus, Flags[failure.flag as keyof typeof Flags]);
-    const headers: IncomingHttpHeaders = {
-      'content-length': String(body.length),
-      'content-type': 'text/plain',
-      date: httpDate(),
-      server: 'istio-envoy',
-    };
+    const headers = [
+      'content-length',
+      String(body.length),
+      'content-type',
+      'text/plain',
+      'date',
+      httpDate(),
+      'server',
+      'istio-envoy',
+    ];
     const handler = this.#handler;
-    handler.onResponseStart?.(this.#self, failure.httpStatus, headers, STATUS_CODES[failure.httpStatus]);
+    handler.onResponseStart?.(
+      this.#self,
+      failure.httpStatus,
+      headers,
+      STATUS_CODES[failure.httpStatus] ?? '',
+    );
     if (!this.aborted) handler.onResponseData?.(this.#self, body);
     if (!this.aborted) handler.onResponseEnd?.(this.#self, noTrailers);
   }

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { NoHealthyUpstreamError, UpstreamOverflowError, UpstreamTimeoutError } from '../../errors.ts';
@@ -8,6 +7,7 @@ import type { Exchange } from '../exchange.ts';
 import { Flags } from '../flags.ts';
 import { downstreamResponseHeaders, type UpstreamHeaders } from '../headers.ts';
 import { asUpstreamError, upstreamFailureReply } from '../upstream/errors.ts';
+import type { UpstreamHandler } from '../upstream/pool.ts';
 import type { InboundCall } from './inbound.ts';
 import { destinationIdentity } from './record.ts';
 import type { TryFailure } from './retry.ts';
@@ -99,7 +99,7 @@ function onPerTryTimeout(attempt: Attempt): void {
 }
 
 /** One try upstream: the dispatch handler, streaming the answer to the client. */
-export class Attempt implements Dispatcher.DispatchHandler, InboundCall {
+export class Attempt implements UpstreamHandler, InboundCall {
   readonly exchange: Exchange;
   readonly runtime: ClusterRuntime;
   readonly host: HostState;
@@ -151,8 +151,8 @@ export class Attempt implements Dispatcher.DispatchHandler, InboundCall {
   onResponseStart(
     controller: Dispatcher.DispatchController,
     statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
+    rawHeaders: readonly string[],
+    statusMessage: string,
   ): void {
     if (this.#done) return;
     const exchange = this.exchange;
@@ -181,7 +181,7 @@ export class Attempt implements Dispatcher.DispatchHandler, InboundCall {
       statusCode,
       statusMessage,
       downstreamResponseHeaders(
-        headers,
+        rawHeaders,
         exchange.responseHeaders,
         exchange.upstreamServiceTimeMs,
         exchange.context.serverName,

@@ -6,7 +6,6 @@ import type { Dispatcher } from 'undici';
 import { BodyDecoder } from '../http1/body.ts';
 import { Http1Error } from '../http1/error.ts';
 import { closeDelimitedBody, envoyHeadLimits, headEnd, ResponseHead } from '../http1/head.ts';
-import { lowerCaseName } from '../http1/tokens.ts';
 import {
   UpstreamConnectError,
   UpstreamConnectTimeoutError,
@@ -20,11 +19,29 @@ import {
  * A minimal HTTP/1.1 client pool to one endpoint, for the proxy's own exchanges: keep-alive, one
  * request at a time per connection (no pipelining, as Envoy), the request head written as one
  * latin1 string, bodies streamed with backpressure, answers read by `http1/` with the rules the
- * listeners apply to requests, failures reported as `UpstreamError`s (./errors.ts). It takes
- * undici's dispatch handlers (the exchange's Attempt, the mirror's handler) so that the exchange is
- * the same whichever client runs underneath. Upgrade (101) is not supported: the passthrough and
- * anything else that needs it stay on undici.
+ * listeners apply to requests, failures reported as `UpstreamError`s (./errors.ts). It calls
+ * its handlers (the inbound side's, for the exchange's Attempt or the mirror's handler) as undici
+ * calls dispatch handlers, but with the answer's fields as received (`UpstreamHandler`). Upgrade
+ * (101) is not supported: the passthrough and anything else that needs it stay on undici.
  */
+
+/**
+ * undici's dispatch handler, except that `onResponseStart` gets the head's fields as received:
+ * flat `[name, value, ...]`, names as the upstream spelled them (undici's `controller.rawHeaders`).
+ * The proxy forwards them as a list, so no headers object is built for it to take apart again.
+ */
+export interface UpstreamHandler {
+  onRequestStart?(controller: Dispatcher.DispatchController, context: unknown): void;
+  onResponseStart?(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    rawHeaders: readonly string[],
+    statusMessage: string,
+  ): void;
+  onResponseData?(controller: Dispatcher.DispatchController, chunk: Buffer): void;
+  onResponseEnd?(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void;
+  onResponseError?(controller: Dispatcher.DispatchController, error: Error): void;
+}
 
 export interface UpstreamPoolOptions {
   /** Most connections open at once; more requests wait in a queue. */
@@ -55,14 +72,14 @@ const requestContext = Object.freeze({});
 class Pending {
   readonly pool: UpstreamPool;
   readonly request: UpstreamRequest;
-  readonly handler: Dispatcher.DispatchHandler;
+  readonly handler: UpstreamHandler;
   connection: Connection | undefined;
   done = false;
   aborted = false;
   paused = false;
   reason: Error | null = null;
 
-  constructor(pool: UpstreamPool, request: UpstreamRequest, handler: Dispatcher.DispatchHandler) {
+  constructor(pool: UpstreamPool, request: UpstreamRequest, handler: UpstreamHandler) {
     this.pool = pool;
     this.request = request;
     this.handler = handler;
@@ -345,7 +362,7 @@ class Connection {
     }
     const bodyLength = head.bodyLength(pending.request.method);
     if (bodyLength === closeDelimitedBody) this.#reusable = false;
-    pending.handler.onResponseStart?.(pending.controller, status, headersObject(head.raw), head.reason);
+    pending.handler.onResponseStart?.(pending.controller, status, head.raw, head.reason);
     if (this.current !== pending || pending.done) return false;
     if (bodyLength === 0) {
       this.#complete(pending, more);
@@ -412,20 +429,6 @@ class Connection {
 }
 
 const keepAliveTimeout = /timeout\s*=\s*(\d+)/i;
-
-/** Node's shape for response headers, which the dispatch handlers take: lower-case names, repeats in arrays. */
-function headersObject(raw: readonly string[]): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = lowerCaseName(raw[i] as string);
-    const value = raw[i + 1] as string;
-    const existing = headers[name];
-    if (existing === undefined) headers[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else headers[name] = [existing, value];
-  }
-  return headers;
-}
 
 /** Codes of a write that failed because the peer went away, while its answer may still be readable. */
 function peerGone(error: Error | null | undefined): error is Error {
@@ -497,7 +500,7 @@ export class UpstreamPool {
     return this.#all.size;
   }
 
-  dispatch(request: UpstreamRequest, handler: Dispatcher.DispatchHandler): boolean {
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {
     const pending = new Pending(this, request, handler);
     handler.onRequestStart?.(pending.controller, requestContext);
     if (pending.done) return true;
