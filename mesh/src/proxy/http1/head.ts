@@ -184,7 +184,9 @@ export class RequestHead extends MessageHead {
     let lineEnd = text.indexOf('\r\n');
     if (lineEnd === -1) lineEnd = text.length;
     const sp1 = text.indexOf(' ');
-    const sp2 = text.lastIndexOf(' ', lineEnd - 1);
+    // The last space of the line, found by a loop: String#lastIndexOf is a call into C++ here.
+    let sp2 = lineEnd - 1;
+    while (sp2 >= 0 && text.charCodeAt(sp2) !== 32) sp2--;
     if (sp1 <= 0 || sp1 >= lineEnd || sp2 <= sp1 + 1) return new Http1Error(400, 'malformed request line');
     const version = text.slice(sp2 + 1, lineEnd);
     if (version === 'HTTP/1.1') this.http11 = true;
