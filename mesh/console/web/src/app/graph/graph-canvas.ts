@@ -19,7 +19,7 @@ cytoscape.use(dagre);
 const layout = {
   name: 'dagre',
   rankDir: 'LR',
-  nodeSep: 40,
+  nodeSep: 60,
   rankSep: 140,
   padding: 40,
   fit: true,
