@@ -77,8 +77,10 @@ describe('npm start', () => {
     expect(output()).not.toContain(token);
 
     // The mesh console's graph API, Kiali's shape, over the traffic so far (the login above).
-    const consoleUrl = /Mesh console API: (http:\/\/\S+)/.exec(output())?.[1];
-    expect(consoleUrl).toBeDefined();
+    const consolePage = /Mesh console: (http:\/\/\S+)\/console\//.exec(output())?.[1];
+    expect(consolePage).toBeDefined();
+    expect((await fetch(`${consolePage}/console/`)).status).toBe(200);
+    const consoleUrl = `${consolePage}/api/namespaces/graph?namespaces=music&graphType=versionedApp&injectServiceNodes=true&duration=60s`;
     type Graph = { graphType: string; elements: { nodes: { data: Record<string, unknown> }[] } };
     // The login went through the gateway to front; the console shows it after its next scrape (5 s),
     // front's service node flagged with the gateway VirtualService that routes to it.

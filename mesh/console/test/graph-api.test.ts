@@ -78,6 +78,8 @@ describe('the console graph API (Kiali’s shape) over the runtime’s telemetry
     expect(v1?.workload).toBe('back-v1');
 
     const toService = edge(g, ingress, service);
+    // The mirror's copies are not part of what the gateway sends: all of it goes to the service.
+    expect(toService.traffic.rates?.httpPercentReq).toBe('100.0');
     const rate = (e: EdgeData, name: string) => Number(e.traffic.rates?.[name] ?? 0);
     // 220 requests over the window: rates are requests per second of the window Kiali names.
     expect(rate(toService, 'http') * g.measuredDuration).toBeCloseTo(220, -1);
@@ -121,6 +123,16 @@ describe('the console graph API (Kiali’s shape) over the runtime’s telemetry
         .map((n) => n.data.app)
         .sort(),
     ).toEqual(['back', 'istio-ingressgateway']);
+    const servicesGraph = await graph('namespaces=music&graphType=service');
+    // Kiali's service graph: the services, and the callers that are no service as roots.
+    expect(
+      servicesGraph.elements.nodes
+        .map((n) => `${n.data.nodeType} ${n.data.service ?? n.data.workload}`)
+        .sort(),
+    ).toEqual(['service back', 'workload istio-ingressgateway']);
+    const [toBack] = servicesGraph.elements.edges;
+    expect(Number(toBack?.data.traffic.rates?.http) * servicesGraph.measuredDuration).toBeCloseTo(220, -1);
+    expect(toBack?.data.traffic.rates?.httpPercentReq).toBe('100.0');
   });
 
   it('shows the last requests as traces: every hop of one request by its x-request-id, the mirror’s copy too', async () => {

@@ -137,10 +137,8 @@ async function main(): Promise<number> {
   out(`Istio metrics: ${runtime.statsUrl}`);
   const console = await startMeshConsole(args['console-port'], runtime, profile, log);
   if (console) {
-    const namespace = profile.namespace;
-    out(
-      `Mesh console API: ${console.url.replace('127.0.0.1', 'localhost')}/api/namespaces/graph?namespaces=${namespace}&graphType=versionedApp&injectServiceNodes=true&duration=60s`,
-    );
+    const shownConsole = console.url.replace('127.0.0.1', 'localhost');
+    out(`Mesh console: ${shownConsole}/console/ (Kiali's address: ${shownConsole}/kiali/console/)`);
   }
   out('Press Ctrl-C to stop.');
   out('');
@@ -165,6 +163,7 @@ async function startMeshConsole(
       statsUrl: runtime.statsUrl,
       port,
       runtimeDataDir: runtime.dataDir,
+      pages: { ingressUrl: runtime.url.replace('127.0.0.1', 'localhost'), namespace: profile.namespace },
       auth: profile.console && {
         loginUrl: `${runtime.url}${profile.console.loginPath}`,
         jwksUrl: `${runtime.url}${profile.console.jwksPath}`,

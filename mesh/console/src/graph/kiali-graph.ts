@@ -191,8 +191,8 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     const serviceNamespace = l.destination_service_namespace ?? unknown;
     const inject =
       !mirror &&
-      options.injectServiceNodes &&
-      options.graphType !== 'service' &&
+      // A service graph is built as a service-injected workload graph, then reduced (below).
+      (options.injectServiceNodes || options.graphType === 'service') &&
       ok(serviceName) &&
       dest.data.nodeType !== 'service';
     if (inject) {
@@ -278,7 +278,8 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     series.durations.forEach((count, i) => {
       edge.durations[i] = (edge.durations[i] ?? 0) + count;
     });
-    add(source.rates, `${protocol}Out`, rate);
+    // A caller does not send its mirror's copies: they are not part of its outgoing requests.
+    if (!mirror) add(source.rates, `${protocol}Out`, rate);
     add(target.rates, `${protocol}In`, rate);
     if (group) add(target.rates, group.replace('http', 'httpIn'), rate);
     return true;
@@ -288,6 +289,7 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     if (ok(name)) node.destServices.set(`${namespace}/${name}`, { cluster, namespace, name });
   }
 
+  if (options.graphType === 'service') reduceToServiceGraph(nodes, edges);
   const nodeList = [...nodes.values()];
   for (const node of nodeList) {
     const traffic: { protocol: string; rates: Rates }[] = [];
@@ -329,6 +331,83 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
     graphType: options.graphType,
     elements: { nodes: allNodes.map((data) => ({ data })), edges: edgeList.map((data) => ({ data })) },
   };
+}
+
+/**
+ * Kiali's service graph (graph/telemetry/common.go `ReduceToServiceGraph`): the workload nodes of
+ * the service-injected graph go; a service's edges to its workloads become edges to the services
+ * those workloads call, their traffic summed (histograms too, so their percentiles stay exact);
+ * a caller that is no service stays only as a root with its edges to services.
+ */
+function reduceToServiceGraph(nodes: Map<string, Node>, edges: Map<string, Edge>): void {
+  const outgoing = new Map<string, Edge[]>();
+  const incoming = new Set<string>();
+  for (const edge of edges.values()) {
+    outgoing.set(edge.source.key, [...(outgoing.get(edge.source.key) ?? []), edge]);
+    incoming.add(edge.target.key);
+  }
+  const isService = (node: Node) => node.data.nodeType === 'service';
+  const reduced = new Map<string, Edge>();
+  const resetOut = (node: Node) => {
+    node.rates.delete('httpOut');
+    node.rates.delete('tcpOut');
+  };
+  for (const node of [...nodes.values()]) {
+    const out = outgoing.get(node.key) ?? [];
+    if (!isService(node)) {
+      const toServices = out.filter((edge) => isService(edge.target));
+      if (incoming.has(node.key) || toServices.length === 0) {
+        nodes.delete(node.key);
+        continue;
+      }
+      resetOut(node);
+      for (const edge of toServices) {
+        reduced.set(`${node.key}>${edge.target.key}>${edge.protocol}`, edge);
+        add(node.rates, `${edge.protocol}Out`, edge.total);
+      }
+      continue;
+    }
+    resetOut(node);
+    for (const toWorkload of out) {
+      for (const toService of outgoing.get(toWorkload.target.key) ?? []) {
+        if (!isService(toService.target)) continue;
+        const key = `${node.key}>${toService.target.key}>${toService.protocol}`;
+        const merged = reduced.get(key) ?? emptyEdge(node, toService.target, toService.protocol);
+        reduced.set(key, merged);
+        mergeEdge(merged, toService);
+        add(node.rates, `${toService.protocol}Out`, toService.total);
+      }
+    }
+  }
+  edges.clear();
+  for (const [key, edge] of reduced) edges.set(key, edge);
+}
+
+function emptyEdge(source: Node, target: Node, protocol: Protocol): Edge {
+  return {
+    source,
+    target,
+    protocol,
+    mirror: false,
+    series: new Set(),
+    rates: new Map(),
+    flags: new Map(),
+    hosts: new Map(),
+    durations: [],
+    total: 0,
+  };
+}
+
+function mergeEdge(into: Edge, from: Edge): void {
+  for (const [name, value] of from.rates) add(into.rates, name, value);
+  for (const [code, flags] of from.flags)
+    for (const [flag, value] of flags) add(nested(into.flags, code), flag, value);
+  for (const [code, hosts] of from.hosts)
+    for (const [host, value] of hosts) add(nested(into.hosts, code), host, value);
+  from.durations.forEach((count, i) => {
+    into.durations[i] = (into.durations[i] ?? 0) + count;
+  });
+  into.total += from.total;
 }
 
 function edgeData(edge: Edge, percentile: number, bounds: readonly number[]): EdgeData {
