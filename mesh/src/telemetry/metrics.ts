@@ -225,6 +225,28 @@ function labelValues(reporter: Reporter, record: RequestRecord): (readonly [stri
   const serviceName = destination?.serviceName ?? service;
   const serviceNamespace = destination ? (destination.service.split('.')[1] ?? unknown) : unknown;
   return [
+    ...peerLabels(reporter, source, destination),
+    ['destination_service', service],
+    ['destination_canonical_service', destination ? canonicalService(destination) : unknown],
+    ['destination_canonical_revision', destination ? canonicalRevision(destination) : 'latest'],
+    ['destination_service_name', serviceName],
+    ['destination_service_namespace', serviceNamespace],
+    ['destination_cluster', destination ? clusterName : unknown],
+    ['request_protocol', /grpc/i.test(record.protocol) ? 'grpc' : 'http'],
+    ['response_code', String(record.status)],
+    ['grpc_response_status', ''],
+    ['response_flags', record.responseFlags || '-'],
+    ['connection_security_policy', reporter === 'destination' ? 'none' : unknown],
+  ];
+}
+
+/** The labels istio_stats puts first on HTTP and TCP series alike: the reporter and both peers. */
+function peerLabels(
+  reporter: Reporter,
+  source: WorkloadIdentity,
+  destination: WorkloadIdentity | undefined,
+): (readonly [string, string])[] {
+  return [
     ['reporter', reporter],
     ['source_workload', orUnknown(source.workload)],
     ['source_canonical_service', canonicalService(source)],
@@ -239,17 +261,6 @@ function labelValues(reporter: Reporter, record: RequestRecord): (readonly [stri
     ['destination_principal', unknown],
     ['destination_app', orUnknown(destination?.app)],
     ['destination_version', orUnknown(destination?.version)],
-    ['destination_service', service],
-    ['destination_canonical_service', destination ? canonicalService(destination) : unknown],
-    ['destination_canonical_revision', destination ? canonicalRevision(destination) : 'latest'],
-    ['destination_service_name', serviceName],
-    ['destination_service_namespace', serviceNamespace],
-    ['destination_cluster', destination ? clusterName : unknown],
-    ['request_protocol', /grpc/i.test(record.protocol) ? 'grpc' : 'http'],
-    ['response_code', String(record.status)],
-    ['grpc_response_status', ''],
-    ['response_flags', record.responseFlags || '-'],
-    ['connection_security_policy', reporter === 'destination' ? 'none' : unknown],
   ];
 }
 
@@ -366,20 +377,7 @@ function tcpLabelValues(record: ConnectionRecord): (readonly [string, string])[]
   const reporter = record.reporter;
   const passthrough = record.upstreamCluster === 'PassthroughCluster';
   return [
-    ['reporter', reporter],
-    ['source_workload', orUnknown(source.workload)],
-    ['source_canonical_service', canonicalService(source)],
-    ['source_canonical_revision', canonicalRevision(source)],
-    ['source_workload_namespace', orUnknown(source.namespace)],
-    ['source_principal', unknown],
-    ['source_app', orUnknown(source.app)],
-    ['source_version', orUnknown(source.version)],
-    ['source_cluster', clusterName],
-    ['destination_workload', orUnknown(destination?.workload)],
-    ['destination_workload_namespace', orUnknown(destination?.namespace)],
-    ['destination_principal', unknown],
-    ['destination_app', orUnknown(destination?.app)],
-    ['destination_version', orUnknown(destination?.version)],
+    ...peerLabels(reporter, source, destination),
     ['destination_service', destination?.service ?? unknown],
     ['destination_canonical_service', destination ? canonicalService(destination) : unknown],
     ['destination_canonical_revision', destination ? canonicalRevision(destination) : 'latest'],
