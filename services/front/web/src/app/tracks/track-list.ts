@@ -13,7 +13,7 @@ import { MatSnackBar } from '@angular/material/snack-bar';
 import { MatSort, MatSortHeader } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { RouterLink } from '@angular/router';
-import { debounceTime, distinctUntilChanged, filter, map, type Observable, switchMap } from 'rxjs';
+import { debounceTime, filter, map, type Observable, switchMap } from 'rxjs';
 import { pageParams, pageSizes, sortState, totalCount, withPage, withSort } from '../api/page';
 import { ApiProblem, problemMessage } from '../api/problem';
 import { urlPageQuery } from '../api/url-page-query';
@@ -151,7 +151,8 @@ export class TrackList {
       .pipe(
         debounceTime(300),
         map((text) => text.trim()),
-        distinctUntilChanged(),
+        // The box's first value (empty) is no new search: a shared link's page stays as given.
+        filter((q) => q !== this.search()),
         takeUntilDestroyed(),
       )
       .subscribe((q) => {
