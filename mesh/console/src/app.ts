@@ -1,10 +1,12 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { AdminApiError, MeshError } from '../../src/errors.ts';
 import type { AdminAuth } from './auth.ts';
 import type { ConfigSource, RuntimeControl } from './config-source.ts';
 import { controlRoute, notControl } from './control-routes.ts';
 import { ConsoleRequestError } from './errors.ts';
 import { decorateNodes } from './graph/istio-details.ts';
 import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
+import { serviceRouting } from './graph/routing.ts';
 import { seriesPoints } from './graph/series.ts';
 import { badParameter, dnsLabel, namespacesOf, sendError, sendJson } from './http.ts';
 import { isPagePath, type PagesOptions, servePages } from './static.ts';
@@ -48,7 +50,8 @@ export interface ConsoleAppOptions {
  * The console's HTTP API. `GET /api/namespaces/graph` answers Kiali's graph JSON for the same
  * query parameters (kiali/kiali graph/options.go, with its defaults: `graphType=workload`,
  * `duration=10m`, `injectServiceNodes=false`, `responseTime=95`); `/api/traces` and `/api/logs`
- * the last requests as traces (every hop of one request) and access-log lines.
+ * the last requests as traces (every hop of one request) and access-log lines; `/api/routing`
+ * the VirtualService routes and DestinationRule subsets behind a Service.
  */
 export function consoleApp(options: ConsoleAppOptions): RequestListener {
   return (req, res) => {
@@ -101,6 +104,29 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Consol
     const query = metricsQuery(url.searchParams, options.source.maxWindowSeconds);
     const windows = await options.source.steps(query.durationSeconds, query.stepSeconds);
     return sendJson(res, 200, { step: query.stepSeconds, points: seriesPoints(windows, query) });
+  }
+  if (url.pathname === '/api/routing') {
+    const namespaces = namespacesOf(url.searchParams);
+    const service = url.searchParams.get('service');
+    if (service === null || service === '')
+      throw badParameter('service', 'is required (a Service name, e.g. back)');
+    if (!dnsLabel.test(service)) throw badParameter('service', `"${service}" is not a Service name`);
+    if (!options.control)
+      throw new ConsoleRequestError(
+        'NOT_AVAILABLE',
+        501,
+        'routing comes from the local runtime’s configuration; this console reads a Prometheus',
+      );
+    const objects = await options.control.objects().catch((error: unknown) => {
+      // The runtime's refusals keep their status; no runtime at all is a bad gateway.
+      if (error instanceof AdminApiError)
+        throw new ConsoleRequestError(error.code, error.status, error.message);
+      if (error instanceof MeshError) throw new ConsoleRequestError(error.code, 502, error.message);
+      throw error;
+    });
+    return sendJson(res, 200, {
+      services: namespaces.map((namespace) => serviceRouting(objects, namespace, service)),
+    });
   }
   if (url.pathname === '/api/mirrors') {
     const namespaces = namespacesOf(url.searchParams);
