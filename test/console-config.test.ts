@@ -47,7 +47,14 @@ describe('the mesh console over Music: config, explain and the wizards', () => {
     const res = await fetch(`${console.url}/api/istio/config?namespaces=music`);
     expect(res.status).toBe(200);
     const { objects } = (await res.json()) as {
-      objects: { kind: string; name: string; file: string; yaml: string; findings: unknown[] }[];
+      objects: {
+        kind: string;
+        name: string;
+        file: string;
+        yaml: string;
+        manifest: { spec?: { subsets?: { name: string }[] } };
+        findings: unknown[];
+      }[];
     };
     const names = objects.map((object) => `${object.kind}/${object.name}`);
     expect(names).toEqual(
@@ -61,6 +68,9 @@ describe('the mesh console over Music: config, explain and the wizards', () => {
     const gatewayRoutes = objects.find((object) => object.name === 'back-gw-virtualservice');
     expect(gatewayRoutes?.yaml).toContain('prefix: /back');
     expect(gatewayRoutes?.file).toMatch(/^deploy\/istio\/gateway\.yaml/);
+    // The same object as JSON: the wizards offer the DestinationRule's subsets from it.
+    const rule = objects.find((object) => object.kind === 'DestinationRule' && object.name === 'back');
+    expect(rule?.manifest.spec?.subsets?.map((subset) => subset.name)).toEqual(['v1']);
   });
 
   it('explains a URL in the browser’s words: the route it takes and where it goes', async () => {

@@ -20,7 +20,8 @@ export const notControl = Symbol('not a control route');
 /**
  * The config, explain and wizard pages' API, over the runtime's admin API:
  * - `GET /api/istio/config?namespaces=music`: Gateways, VirtualServices, DestinationRules,
- *   Deployments and Services as YAML, each with the `analyze` findings about it;
+ *   Deployments and Services as YAML (and as JSON, `manifest`, for the page's wizards to read
+ *   subsets and versions from), each with the `analyze` findings about it;
  * - `POST /api/explain` `{ url, method?, headers?, from? }`: why a request goes where it goes;
  * - `POST /api/wizards/<traffic-shifting|fault-injection|request-timeouts>[?apply=true]`: the
  *   objects the wizard writes, as YAML; applied only with `apply=true` and a token of the admin
@@ -68,6 +69,7 @@ export async function controlRoute(
           file: object.file,
           line: object.line,
           yaml: stringify(object.manifest),
+          manifest: object.manifest,
           findings: messages
             .filter(
               (m) =>
