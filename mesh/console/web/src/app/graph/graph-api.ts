@@ -12,6 +12,8 @@ export interface GraphNodeData {
   readonly app?: string;
   readonly version?: string;
   readonly service?: string;
+  /** The Services the node's requests were addressed to. */
+  readonly destServices?: readonly { readonly namespace: string; readonly name: string }[];
   readonly traffic?: readonly { readonly protocol: string; readonly rates: Rates }[];
   readonly isBox?: string;
   readonly isGateway?: unknown;
@@ -21,6 +23,9 @@ export interface GraphNodeData {
   readonly hasTrafficShifting?: boolean;
   readonly hasMirroring?: boolean;
   readonly hasFaultInjection?: boolean;
+  readonly hasRequestRouting?: boolean;
+  readonly hasRequestTimeout?: boolean;
+  readonly hasCB?: boolean;
 }
 
 export interface GraphEdgeData {

@@ -22,6 +22,16 @@ export interface ViewNode {
   readonly health: Health;
   /** The routing Istio applies to a service node: traffic shifting, mirroring... */
   readonly routing: readonly string[];
+  /** The labels the side panel asks the metrics, logs and routing about. */
+  readonly namespace: string;
+  readonly workload: string | undefined;
+  readonly app: string | undefined;
+  readonly version: string | undefined;
+  readonly service: string | undefined;
+  /** The Services (in the node's namespace) its requests were addressed to. */
+  readonly destServices: readonly string[];
+  /** Every configuration flag, for the side panel: virtual service, request timeout, circuit breaker... */
+  readonly flags: readonly string[];
 }
 
 export interface ViewEdge {
@@ -80,6 +90,16 @@ function viewNode(data: GraphNodeData, isBox: boolean): ViewNode {
     data.hasMirroring && 'mirroring',
     data.hasFaultInjection && 'fault injection',
   ].filter((flag): flag is string => typeof flag === 'string');
+  const flags = [
+    data.isGateway !== undefined && 'gateway',
+    data.isRoot && 'root (sends, receives nothing)',
+    data.isOutside && 'outside the namespace',
+    data.hasVS !== undefined && 'virtual service',
+    data.hasRequestRouting && 'request routing',
+    ...routing,
+    data.hasRequestTimeout && 'request timeout',
+    data.hasCB && 'circuit breaker',
+  ].filter((flag): flag is string => typeof flag === 'string');
   return {
     id: data.id,
     parent: data.parent,
@@ -99,6 +119,15 @@ function viewNode(data: GraphNodeData, isBox: boolean): ViewNode {
           ? 'healthy'
           : 'idle',
     routing,
+    namespace: data.namespace,
+    workload: data.workload,
+    app: data.app,
+    version: data.version,
+    service: data.service,
+    destServices: (data.destServices ?? [])
+      .filter((service) => service.namespace === data.namespace)
+      .map((service) => service.name),
+    flags,
   };
 }
 
