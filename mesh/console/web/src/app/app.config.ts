@@ -3,12 +3,14 @@ import { type ApplicationConfig, provideBrowserGlobalErrorListeners } from '@ang
 import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { problemInterceptor } from './api/problem';
 import { routes } from './app.routes';
+import { authInterceptor } from './auth/auth-interceptor';
 
 // Zoneless change detection is Angular's default: no zone.js is loaded.
 export const appConfig: ApplicationConfig = {
   providers: [
     provideBrowserGlobalErrorListeners(),
     provideRouter(routes, withComponentInputBinding()),
-    provideHttpClient(withInterceptors([problemInterceptor])),
+    // The token goes on inside problemInterceptor: a 401 is seen as the HTTP answer it is.
+    provideHttpClient(withInterceptors([problemInterceptor, authInterceptor])),
   ],
 };
