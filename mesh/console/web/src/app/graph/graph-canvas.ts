@@ -5,12 +5,14 @@ import {
   type ElementRef,
   inject,
   input,
+  output,
   viewChild,
 } from '@angular/core';
 import cytoscape, { type Core, type LayoutOptions } from 'cytoscape';
 import dagre from 'cytoscape-dagre';
 import { graphStyle, healthColors } from './graph-style';
 import { cytoscapeElements, type GraphView } from './graph-view';
+import type { Selection } from './panel-target';
 import { type Flow, flowOf, TrafficDots } from './traffic-dots';
 
 cytoscape.use(dagre);
@@ -29,7 +31,9 @@ const layout = {
 /**
  * The graph drawn with cytoscape. A refresh with the same nodes updates figures and colours in
  * place, so nodes stay where they are (or where the user dragged them); other nodes lay the
- * graph out again. Traffic is animated on a canvas over it.
+ * graph out again. Traffic is animated on a canvas over it. A click on a node or an edge selects
+ * it (the page opens its side panel); where each one is drawn is kept on the element
+ * (`data-positions`, by name) for tests to click.
  */
 @Component({
   selector: 'mc-graph-canvas',
@@ -43,6 +47,9 @@ export class GraphCanvas {
   readonly view = input.required<GraphView>();
   /** Traffic animation (the page turns it off when the user prefers reduced motion). */
   readonly animate = input(true);
+  /** The element whose side panel is open, highlighted. */
+  readonly selected = input<Selection | undefined>();
+  readonly select = output<Selection>();
 
   private readonly graph = viewChild.required<ElementRef<HTMLDivElement>>('graph');
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('dots');
@@ -54,7 +61,12 @@ export class GraphCanvas {
   constructor() {
     afterRenderEffect({ write: () => this.draw(this.view()) });
     afterRenderEffect({ write: () => (this.animate() ? this.startAnimation() : this.stopAnimation()) });
+    afterRenderEffect({ write: () => this.highlight(this.selected()) });
+    // The side panel narrows the graph: cytoscape only notices the window's own resizes.
+    const resized = new ResizeObserver(() => this.cy?.resize());
+    afterRenderEffect({ write: () => resized.observe(this.graph().nativeElement) });
     inject(DestroyRef).onDestroy(() => {
+      resized.disconnect();
       this.stopAnimation();
       this.cy?.destroy();
     });
@@ -79,12 +91,22 @@ export class GraphCanvas {
       this.cy = cytoscape({
         container: this.graph().nativeElement,
         elements: elements.map((element) => ({ ...element, data: { ...element.data } })),
-        style: graphStyle,
+        style: [
+          ...graphStyle,
+          {
+            selector: '.chosen',
+            style: { 'overlay-color': '#0066cc', 'overlay-opacity': 0.18, 'overlay-padding': 6 },
+          },
+        ],
         minZoom: 0.2,
         maxZoom: 3,
         boxSelectionEnabled: false,
+        // The page decides what is selected (the URL), not cytoscape's own taps.
+        autounselectify: true,
       });
+      this.listen(this.cy);
       this.layOut(this.cy);
+      this.highlight(this.selected());
       return;
     }
     const nodeIds = new Set(elements.filter((e) => e.group === 'nodes').map((e) => e.data.id));
@@ -107,6 +129,37 @@ export class GraphCanvas {
       }
     });
     if (!sameNodes) this.layOut(cy);
+    this.highlight(this.selected());
+  }
+
+  private listen(cy: Core): void {
+    cy.on('tap', 'node, edge', (event) => {
+      const element = event.target as cytoscape.SingularElementArgument;
+      if (element.isNode() && element.hasClass('kind-box')) return;
+      this.select.emit({ kind: element.isNode() ? 'node' : 'edge', id: element.id() });
+    });
+    cy.on('layoutstop viewport resize', () => this.notePositions(cy));
+  }
+
+  private highlight(selection: Selection | undefined): void {
+    const cy = this.cy;
+    if (!cy) return;
+    cy.elements('.chosen').removeClass('chosen');
+    if (selection) cy.getElementById(selection.id).addClass('chosen');
+  }
+
+  /** Where each node and edge is drawn, by name (`back v2`, `back → back v2`), in CSS pixels. */
+  private notePositions(cy: Core): void {
+    const positions: Record<string, [number, number]> = {};
+    const at = ({ x, y }: { x: number; y: number }): [number, number] => [Math.round(x), Math.round(y)];
+    cy.nodes().forEach((node) => {
+      positions[String(node.data('name'))] = at(node.renderedPosition());
+    });
+    cy.edges().forEach((edge) => {
+      const name = `${edge.source().data('name')} → ${edge.target().data('name')}${edge.hasClass('mirror') ? ' (mirror)' : ''}`;
+      positions[name] = at(edge.renderedMidpoint());
+    });
+    this.graph().nativeElement.setAttribute('data-positions', JSON.stringify(positions));
   }
 
   /** Lays the graph out, counting the layouts on the element (`data-layouts`) for tests to see. */

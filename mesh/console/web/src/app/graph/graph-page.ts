@@ -20,6 +20,8 @@ import { GraphCanvas } from './graph-canvas';
 import { healthColors } from './graph-style';
 import { GraphTable } from './graph-table';
 import { type GraphView, graphView } from './graph-view';
+import type { Selection } from './panel-target';
+import { SidePanel } from './side-panel';
 
 interface GraphState {
   readonly view: GraphView | undefined;
@@ -35,12 +37,13 @@ function oneOf<T extends string>(value: string | undefined, values: readonly T[]
 
 /**
  * The traffic graph (Kiali's graph page): the graph type, window and refresh interval live in the
- * URL's query (`?graphType=workload&duration=5m&refresh=30s`), so a view can be bookmarked.
- * Polled while the tab is visible; a failed poll keeps the last graph on screen.
+ * URL's query (`?graphType=workload&duration=5m&refresh=30s`), so a view can be bookmarked, and so
+ * does the node or edge whose side panel is open (`?node=<id>` or `?edge=<id>`). Polled while the
+ * tab is visible; a failed poll keeps the last graph on screen.
  */
 @Component({
   selector: 'mc-graph-page',
-  imports: [DatePipe, GraphCanvas, GraphTable],
+  imports: [DatePipe, GraphCanvas, GraphTable, SidePanel],
   templateUrl: './graph-page.html',
   styleUrl: './graph-page.scss',
 })
@@ -49,6 +52,8 @@ export class GraphPage {
   readonly graphType = input<string>();
   readonly duration = input<string>();
   readonly refresh = input<string>();
+  readonly node = input<string>();
+  readonly edge = input<string>();
 
   protected readonly settings = inject(CONSOLE_SETTINGS);
   protected readonly graphTypes = graphTypes;
@@ -72,7 +77,18 @@ export class GraphPage {
     ),
   );
 
+  protected readonly selection = computed<Selection | undefined>(() => {
+    const edge = this.edge();
+    const node = this.node();
+    if (edge) return { kind: 'edge', id: edge };
+    return node ? { kind: 'node', id: node } : undefined;
+  });
+  protected readonly everyMs = computed(
+    () => refreshIntervals.find((r) => r.value === this.interval())?.ms ?? 0,
+  );
+
   private readonly router = inject(Router);
+  private readonly document = inject(DOCUMENT);
   private readonly reloads = signal(0);
   protected readonly animationWanted = signal(true);
   protected readonly reducedMotion = signal(false);
@@ -114,6 +130,31 @@ export class GraphPage {
     });
   }
 
+  protected open(selection: Selection): void {
+    void this.router.navigate([], {
+      queryParams: {
+        node: selection.kind === 'node' ? selection.id : null,
+        edge: selection.kind === 'edge' ? selection.id : null,
+      },
+      queryParamsHandling: 'merge',
+    });
+  }
+
+  /** Closes the panel; focus goes back to the element's Details button, or to the page's heading. */
+  protected close(): void {
+    const selection = this.selection();
+    void this.router
+      .navigate([], { queryParams: { node: null, edge: null }, queryParamsHandling: 'merge' })
+      .then(() => {
+        const button = selection
+          ? this.document.querySelector<HTMLElement>(
+              `[data-details="${selection.kind}:${CSS.escape(selection.id)}"]`,
+            )
+          : null;
+        (button ?? this.document.querySelector<HTMLElement>('mc-graph-page h1'))?.focus();
+      });
+  }
+
   protected reload(): void {
     this.reloads.update((n) => n + 1);
   }
@@ -133,7 +174,7 @@ export class GraphPage {
     const query = toObservable(
       computed(() => ({
         url: graphQuery(this.settings.namespace, this.type(), this.window()),
-        everyMs: refreshIntervals.find((r) => r.value === this.interval())?.ms ?? 0,
+        everyMs: this.everyMs(),
         reload: this.reloads(),
       })),
     );

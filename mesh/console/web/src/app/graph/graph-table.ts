@@ -1,4 +1,4 @@
-import { Component, computed, input, signal, type WritableSignal } from '@angular/core';
+import { Component, computed, input, output, signal, type WritableSignal } from '@angular/core';
 import {
   formatMs,
   formatPercent,
@@ -8,6 +8,7 @@ import {
   type ViewNode,
 } from './graph-view';
 import { type Health, healthLabels, healthRank } from './health';
+import { edgeTitle, type Selection } from './panel-target';
 
 interface Column<Row> {
   readonly key: string;
@@ -77,6 +78,10 @@ export class GraphTable {
   readonly view = input.required<GraphView>();
   /** "the last 1m", "the last 12 s": what the rates cover. */
   readonly over = input.required<string>();
+  /** The element whose side panel is open. */
+  readonly selected = input<Selection | undefined>();
+  /** A row's Details button: opens the side panel (the way in for keyboards and screen readers). */
+  readonly details = output<Selection>();
 
   protected readonly nodeColumns = nodeColumns;
   protected readonly edgeColumns = edgeColumns;
@@ -85,6 +90,7 @@ export class GraphTable {
   protected readonly healthLabels = healthLabels;
   protected readonly kindLabels = kindLabels;
   protected readonly trafficLabel = trafficLabel;
+  protected readonly edgeTitle = edgeTitle;
 
   protected readonly nodes = computed(() =>
     sorted(
@@ -115,6 +121,11 @@ export class GraphTable {
 
   protected ms(value: number | undefined): string {
     return value === undefined ? '—' : formatMs(value);
+  }
+
+  protected isSelected(kind: Selection['kind'], id: string): boolean {
+    const selected = this.selected();
+    return selected?.kind === kind && selected.id === id;
   }
 
   protected healthClass(health: Health): string {

@@ -121,9 +121,10 @@ function nodeTarget(view: GraphView, node: ViewNode, selection: Selection): Pane
 
 function routingOf(service: string, node: ViewNode | undefined): RoutingOf {
   if (!node) return { service };
-  const labels: Record<string, string> = {};
-  if (node.app) labels.app = node.app;
-  if (node.version) labels.version = node.version;
+  const labels = {
+    ...(node.app ? { app: node.app } : {}),
+    ...(node.version ? { version: node.version } : {}),
+  };
   return { service, ...(node.workload ? { workload: node.workload } : {}), labels };
 }
 
