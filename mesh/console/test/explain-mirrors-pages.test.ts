@@ -250,6 +250,14 @@ programs:
     await expect
       .poll(() => text(alert()), { timeout: 20_000 })
       .toBe('Method: FROB is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS');
+    // The link's method stays on show until another is picked.
+    expect(await page.getByLabel('Method').inputValue()).toBe('FROB');
+    await page.getByLabel('Method').selectOption('GET');
+    await page.getByRole('button', { name: 'Explain', exact: true }).click();
+    await expect
+      .poll(() => text(page.getByRole('status')), { timeout: 20_000 })
+      .toBe(`Explained GET ${ingressUrl}/back/tracks`);
+    expect(await alert().count()).toBe(0);
   });
 
   it('says how to mirror while nothing is mirrored, then compares the shadow’s answers every 10 s', async () => {

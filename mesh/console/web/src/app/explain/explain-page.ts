@@ -39,7 +39,6 @@ export class ExplainPage {
   readonly from = input<string>();
 
   protected readonly settings = inject(CONSOLE_SETTINGS);
-  protected readonly methods = methods;
   protected readonly placeholder = `${this.settings.ingressUrl ?? 'http://localhost:8080'}/back/tracks`;
 
   private readonly http = inject(HttpClient);
@@ -64,6 +63,12 @@ export class ExplainPage {
         from: '',
       },
   );
+
+  /** A link's unknown method stays on show (and refused) until another is picked. */
+  protected readonly methodChoices = computed(() => {
+    const method = this.form().method;
+    return (methods as readonly string[]).includes(method) ? methods : [...methods, method];
+  });
 
   /** The namespace's objects: where each object an explanation names was written, and the workloads. */
   private readonly config = toSignal(
