@@ -2,7 +2,8 @@
 // versions (90/10 between v1 and v2, mirrored to v3) from a small profile, with its admin API and
 // data directory, so the console reads the routing behind an edge as well as the traffic.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,6 +182,66 @@ describe('the graph page’s side panel', () => {
       .toBe('Edge back → back v1');
     await page.getByRole('button', { name: 'Close details' }).click();
     await expect.poll(() => panel().count(), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('shows a failed call as an error and keeps its last answer on screen', async () => {
+    await page.getByRole('button', { name: 'Details of back → back v2' }).click();
+    const routing = panel().locator('section.routing li');
+    await expect.poll(() => routing.count(), { timeout: 20_000 }).toBe(1);
+    // Without admin.json the console cannot reach the runtime's admin API: 502.
+    const admin = join(dataDir, 'admin.json');
+    await rename(admin, `${admin}.away`);
+    try {
+      await page.getByRole('button', { name: 'Refresh now' }).click();
+      await expect
+        .poll(() => text('mc-side-panel [role="alert"]'), { timeout: 20_000 })
+        .toMatch(/^Routing: no mesh runtime found/);
+      expect(await routing.count()).toBe(1);
+    } finally {
+      await rename(`${admin}.away`, admin);
+    }
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await expect.poll(() => panel().locator('[role="alert"]').count(), { timeout: 20_000 }).toBe(0);
+  });
+
+  it('says so when the selected edge leaves the graph, keeping its last reading', async () => {
+    await page.getByLabel('Graph type').selectOption('workload');
+    await expect
+      .poll(() => text('mc-side-panel .gone'), { timeout: 20_000 })
+      .toBe('back → back v2 is no longer in the graph over the last 1m: what is below is its last reading.');
+    expect(await panel().locator('section.routing li').count()).toBe(1);
+    await page.keyboard.press('Escape');
+  });
+
+  it('polls with the graph’s refresh interval while a panel is open, and not at all without one', async () => {
+    const timed = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await timed.clock.install();
+      const asked: string[] = [];
+      timed.on('request', (request) => {
+        const path = new URL(request.url()).pathname;
+        if (['/api/metrics', '/api/logs', '/api/traces', '/api/routing'].includes(path)) asked.push(path);
+      });
+      await timed.goto(`${console.url}/console/?refresh=5s`);
+      const details = timed.getByRole('button', { name: 'Details of back → back v2' });
+      await details.waitFor({ timeout: 20_000 });
+      await timed.clock.runFor(20_000);
+      expect(asked).toEqual([]);
+      await details.click();
+      await expect
+        .poll(() => asked.filter((path) => path === '/api/metrics').length, { timeout: 10_000 })
+        .toBe(1);
+      expect([...asked].sort()).toEqual(['/api/logs', '/api/metrics', '/api/routing', '/api/traces']);
+      await timed.clock.runFor(5_000);
+      await expect
+        .poll(() => asked.filter((path) => path === '/api/metrics').length, { timeout: 10_000 })
+        .toBe(2);
+      await timed.keyboard.press('Escape');
+      await timed.clock.runFor(20_000);
+      expect(asked.filter((path) => path === '/api/metrics')).toHaveLength(2);
+    } finally {
+      await timed.close();
+    }
   });
 
   it('says so when the selected element is not in the graph', async () => {

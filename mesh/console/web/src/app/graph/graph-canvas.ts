@@ -17,13 +17,15 @@ import { type Flow, flowOf, TrafficDots } from './traffic-dots';
 
 cytoscape.use(dagre);
 
+const layoutPadding = 40;
+
 // Left to right, as Kiali lays out its graph with dagre.
 const layout = {
   name: 'dagre',
   rankDir: 'LR',
   nodeSep: 60,
   rankSep: 140,
-  padding: 40,
+  padding: layoutPadding,
   fit: true,
   animate: false,
 } as LayoutOptions;
@@ -62,8 +64,9 @@ export class GraphCanvas {
     afterRenderEffect({ write: () => this.draw(this.view()) });
     afterRenderEffect({ write: () => (this.animate() ? this.startAnimation() : this.stopAnimation()) });
     afterRenderEffect({ write: () => this.highlight(this.selected()) });
-    // The side panel narrows the graph: cytoscape only notices the window's own resizes.
-    const resized = new ResizeObserver(() => this.cy?.resize());
+    // The side panel narrows the graph: cytoscape only notices the window's own resizes, and the
+    // graph is fitted again so that no node is left outside.
+    const resized = new ResizeObserver(() => this.cy?.resize().fit(undefined, layoutPadding));
     afterRenderEffect({ write: () => resized.observe(this.graph().nativeElement) });
     inject(DestroyRef).onDestroy(() => {
       resized.disconnect();
