@@ -89,7 +89,7 @@ describe('the graph page’s side panel', () => {
       .toBe('Edge back → back v2');
     expect(new URL(page.url()).searchParams.get('edge')).toMatch(/^[0-9a-f]{64}$/);
     // Focus moved into the panel, for a screen reader to read its title.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('side-panel-title');
+    await expect.poll(() => page.locator(':focus').getAttribute('id')).toBe('side-panel-title');
 
     const routing = panel().locator('section.routing li');
     await expect.poll(() => routing.count(), { timeout: 20_000 }).toBe(1);
@@ -144,7 +144,7 @@ describe('the graph page’s side panel', () => {
     await expect.poll(() => panel().count(), { timeout: 10_000 }).toBe(0);
     expect(new URL(page.url()).searchParams.get('edge')).toBeNull();
     await expect
-      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')))
+      .poll(() => page.locator(':focus').getAttribute('aria-label'))
       .toBe('Details of back → back v2');
   });
 
