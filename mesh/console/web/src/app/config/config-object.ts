@@ -1,7 +1,7 @@
 import { DOCUMENT } from '@angular/common';
 import { Component, computed, inject, input, output, signal } from '@angular/core';
 import type { ConfigObject } from './config-api';
-import { objectId, subsetsFor, wizardServices } from './config-view';
+import { objectId, sourceOf, subsetsFor, wizardServices } from './config-view';
 import { WizardPanel } from './wizard-panel';
 import { type WizardName, wizards } from './wizard-request';
 
@@ -22,6 +22,7 @@ export class ConfigObjectCard {
 
   protected readonly wizards = wizards;
   protected readonly id = computed(() => objectId(this.object()));
+  protected readonly source = computed(() => sourceOf(this.object()));
   protected readonly services = computed(() => wizardServices(this.object(), this.objects()));
   protected readonly open = signal<{ wizard: WizardName; service: string } | undefined>(undefined);
   protected readonly copied = signal('');
@@ -29,6 +30,11 @@ export class ConfigObjectCard {
 
   protected subsets(service: string): string[] {
     return subsetsFor(this.objects(), this.object().namespace, service);
+  }
+
+  protected openFor(service: string): { wizard: WizardName }[] {
+    const open = this.open();
+    return open?.service === service ? [open] : [];
   }
 
   protected isOpen(wizard: WizardName, service: string): boolean {

@@ -5,6 +5,7 @@ import {
   groupObjects,
   objectId,
   routedServices,
+  sourceOf,
   subsetsFor,
   wizardServices,
 } from './config-view';
@@ -82,6 +83,13 @@ describe('the config page’s objects', () => {
     ]);
     expect(findingsSummary([object('Service', 'x', {}, [noService, noService])]).text).toBe('2 warnings');
     expect(findingsSummary([]).text).toBe('No findings');
+  });
+
+  it('says where an object comes from as file:line, the line picking the document', () => {
+    expect(sourceOf({ file: 'deploy/istio/gateway.yaml (document 2)', line: 23 })).toBe(
+      'deploy/istio/gateway.yaml:23',
+    );
+    expect(sourceOf({ file: 'console:traffic-shifting', line: undefined })).toBe('console:traffic-shifting');
   });
 
   it('names an object’s element by kind, namespace and name', () => {

@@ -45,6 +45,15 @@ export function objectId(object: Pick<ConfigObject, 'kind' | 'namespace' | 'name
   return `${object.kind}-${object.namespace}-${object.name}`.toLowerCase();
 }
 
+/**
+ * Where an object comes from, as `file:line`: the line already picks the document of a
+ * multi-document file, so the runtime's " (document 2)" is left out then.
+ */
+export function sourceOf(object: Pick<ConfigObject, 'file' | 'line'>): string {
+  if (object.line === undefined) return object.file;
+  return `${object.file.replace(/ \(document \d+\)$/, '')}:${object.line}`;
+}
+
 export interface Concerned {
   readonly kind: string;
   readonly namespace: string;

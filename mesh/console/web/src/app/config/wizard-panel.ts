@@ -139,10 +139,11 @@ export class WizardPanel {
   }
 
   protected async preview(): Promise<void> {
-    await this.send(false);
+    if (this.valid()) await this.send(false);
   }
 
   protected async apply(): Promise<void> {
+    if (!this.valid()) return;
     if (this.session.token() === undefined && !(await this.askLogin())) return;
     await this.send(true);
   }
@@ -184,14 +185,15 @@ export class WizardPanel {
         : this.timeouts();
   }
 
-  private async send(apply: boolean): Promise<void> {
-    this.error.set(undefined);
+  /** What the page can tell is wrong is said before anything is sent, or a login asked for. */
+  private valid(): boolean {
     this.copied.set('');
     const problem = formProblem(this.wizard(), this.form());
-    if (problem) {
-      this.error.set(`Not sent: ${problem}`);
-      return;
-    }
+    this.error.set(problem ? `Not sent: ${problem}` : undefined);
+    return problem === undefined;
+  }
+
+  private async send(apply: boolean): Promise<void> {
     this.busy.set(apply ? 'Applying' : 'Previewing');
     try {
       // A refused token (expired, or not the admin role) asks for the login again, then retries.
