@@ -1,7 +1,7 @@
 // Benchmark of the mesh ingress against the same upstream, the way Istio publishes its proxy figures:
 // throughput at saturation, latency percentiles at a fixed rate, proxy CPU per 1000 requests.
 // Prints figures, not a test. Run: npm run bench:mesh -- --help
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { cpuSeconds, residentMiB } from './proc.ts';
 
 const HELP = `Usage: npm run bench:mesh -- [options]
 
@@ -85,8 +86,6 @@ const only = new Set(values.only.split(',').map((s) => s.trim()));
 for (const name of only) {
   if (!/^[a-f]$/.test(name)) fail(`--only takes case letters a to f separated by commas, not "${name}"`);
 }
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
 /** 180 bytes exactly, like the upstream of the proxy measurements in mesh/README.md § Performance. */
 const payload = (() => {
   const json = JSON.stringify({
@@ -363,40 +362,9 @@ async function residentMemory(
   return { rssIdle, rssLoaded: await residentMiB(pid) };
 }
 
-async function residentMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
-  return kib / 1024;
-}
-
 function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU time of a process tree, from /proc.
-
-async function cpuSeconds(pids: readonly number[]): Promise<{ total: number; system: number }> {
-  let ticks = 0;
-  let systemTicks = 0;
-  const seen = new Set<number>();
-  const visit = async (pid: number): Promise<void> => {
-    if (seen.has(pid)) return;
-    seen.add(pid);
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime); the slice starts at field 3.
-    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-    systemTicks += Number(fields[12] ?? 0);
-    const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-    for (const task of tasks) {
-      const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
-      for (const child of children.split(' ').filter(Boolean)) await visit(Number(child));
-    }
-  };
-  for (const pid of pids) await visit(pid);
-  return { total: ticks / clockTicks, system: systemTicks / clockTicks };
 }
 
 // ---------------------------------------------------------------------------------------------
