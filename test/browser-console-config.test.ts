@@ -213,6 +213,15 @@ describe('the console’s Istio config page and wizards over Music', () => {
     expect(download.suggestedFilename()).toBe('music-back-traffic-shifting.yaml');
     const saved = await readFile(await download.path(), 'utf8');
     expect(saved).toBe(await outcome.locator('pre.yaml').textContent());
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: console.url });
+    await outcome.getByRole('button', { name: 'Copy' }).click();
+    await expect
+      .poll(() => outcome.getByRole('status').textContent(), { timeout: 10_000 })
+      .toBe('Copied to the clipboard.');
+    type Clipboard = { navigator: { clipboard: { readText(): Promise<string> } } };
+    expect(
+      await page.evaluate(() => (globalThis as unknown as Clipboard).navigator.clipboard.readText()),
+    ).toBe(saved);
     await outcome.scrollIntoViewIfNeeded();
     await wizard().screenshot({ path: new URL('console-wizard.png', screenshots).pathname });
   });

@@ -6,8 +6,7 @@ import { ApiProblem, problemMessage } from '../api/problem';
 import { Session } from '../auth/session';
 import { SessionBar } from '../auth/session-bar';
 import { CONSOLE_SETTINGS } from '../settings';
-import type { ConfigAnswer, ConfigObject } from './config-api';
-import { configQuery } from './config-api';
+import { type ConfigAnswer, type ConfigObject, configQuery } from './config-api';
 import { ConfigObjectCard } from './config-object';
 import { findingsSummary, groupObjects, kinds, objectId } from './config-view';
 

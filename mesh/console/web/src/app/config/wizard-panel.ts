@@ -8,6 +8,7 @@ import {
   type ElementRef,
   inject,
   input,
+  type OnInit,
   output,
   signal,
   viewChild,
@@ -50,7 +51,7 @@ let panels = 0;
   templateUrl: './wizard-panel.html',
   styleUrl: './wizard-panel.scss',
 })
-export class WizardPanel {
+export class WizardPanel implements OnInit {
   readonly wizard = input.required<WizardName>();
   readonly target = input.required<WizardTarget>();
   readonly subsets = input.required<readonly string[]>();
@@ -89,15 +90,17 @@ export class WizardPanel {
 
   constructor() {
     // Opened by a button: the keyboard user lands on the form's heading.
-    afterNextRender(() => {
-      const subsets = this.subsets();
-      this.shifting.set({
-        weights: evenWeights(subsets),
-        mirror: { enabled: false, subset: subsets.at(-1) ?? '', percentage: 100 },
-      });
-      this.heading().nativeElement.focus();
-    });
+    afterNextRender(() => this.heading().nativeElement.focus());
     inject(DestroyRef).onDestroy(() => this.revokeDownload());
+  }
+
+  /** The subsets offered when the wizard opens; a reload after an apply keeps what was typed. */
+  ngOnInit(): void {
+    const subsets = this.subsets();
+    this.shifting.set({
+      weights: evenWeights(subsets),
+      mirror: { enabled: false, subset: subsets.at(-1) ?? '', percentage: 100 },
+    });
   }
 
   protected number(event: Event): number {
