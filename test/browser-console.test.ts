@@ -128,4 +128,30 @@ describe('the mesh console through the canary and the mirror', () => {
     expect(await edgeRow('back', 'back v1').count()).toBe(1);
     await saveScreenshot(page, 'console-graph');
   });
+
+  it('follows one request through its hops, the mirrored copy to v3 beside it, from an edge’s panel', async () => {
+    // A few of the browser's requests just before, so that they are among the newest traces.
+    await runLoad({ url: music.url, rps: 10, durationS: 2, users: 1, seed: 4 });
+    await page.getByRole('button', { name: 'Details of back → back v2' }).click({ timeout: 20_000 });
+    const panel = page.locator('mc-side-panel');
+    const routing = panel.locator('section.routing li');
+    await expect
+      .poll(async () => ((await routing.allTextContents()).join(' ') || '').replace(/\s+/g, ' '), {
+        timeout: 20_000,
+      })
+      .toContain('VirtualService back-gw-virtualservice');
+    // The step-3 route sends every browser request to v2 and mirrors it to v3 (front's own calls
+    // to back's health are traced here too).
+    const trace = panel.locator('section.traces tbody tr').filter({ hasText: '/back/api/' }).first();
+    await expect.poll(() => trace.count(), { timeout: 20_000 }).toBe(1);
+    await trace.getByRole('button', { name: 'Hops' }).click();
+    const hops = panel.locator('mc-trace-waterfall li.hop');
+    await expect.poll(() => hops.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    const texts = (await hops.allTextContents()).map((hop) => hop.replace(/\s+/g, ' '));
+    expect(texts.some((hop) => /istio-ingressgateway → back-v2 · source proxy · status 200/.test(hop))).toBe(
+      true,
+    );
+    expect(texts.some((hop) => /istio-ingressgateway → back-v3 mirror copy/.test(hop))).toBe(true);
+    await saveScreenshot(page, 'console-side-panel');
+  });
 });

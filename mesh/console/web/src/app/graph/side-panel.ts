@@ -52,6 +52,7 @@ import {
   type Selection,
 } from './panel-target';
 import { TraceWaterfall } from './trace-waterfall';
+import { formatTraceMs } from './waterfall';
 
 interface Urls {
   readonly key: string;
@@ -106,6 +107,7 @@ export class SidePanel {
 
   protected readonly settings = inject(CONSOLE_SETTINGS);
   protected readonly healthLabels = healthLabels;
+  protected readonly traceMs = formatTraceMs;
   private readonly heading = viewChild.required<ElementRef<HTMLElement>>('heading');
 
   private readonly found = computed(() => panelTarget(this.view(), this.selection()));

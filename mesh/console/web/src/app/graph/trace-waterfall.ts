@@ -1,6 +1,6 @@
 import { Component, computed, input } from '@angular/core';
 import type { Trace } from './panel-api';
-import { waterfallBars } from './waterfall';
+import { formatTraceMs, waterfallBars } from './waterfall';
 
 /** Every hop of one request on its time line: who reported it, from where to where, and how it ended. */
 @Component({
@@ -15,13 +15,13 @@ import { waterfallBars } from './waterfall';
           <p>
             <strong>{{ hop.source }} → {{ hop.destination ?? hop.service ?? 'unknown' }}</strong>
             @if (hop.mirror) {
-              <span class="tag">mirror copy</span>
+              {{ ' ' }}<span class="tag">mirror copy</span>
             }
             · {{ hop.reporter }} proxy · status {{ hop.status }}
             @if (hop.responseFlags !== '-') {
               · flags {{ hop.responseFlags }}
             }
-            · {{ hop.durationMs }} ms at +{{ hop.startOffsetMs }} ms
+            · {{ ms(hop.durationMs) }} at +{{ ms(hop.startOffsetMs) }}
           </p>
           <p class="muted">
             route {{ hop.route ?? '—' }} · cluster {{ hop.cluster ?? '—' }}
@@ -35,4 +35,5 @@ import { waterfallBars } from './waterfall';
 export class TraceWaterfall {
   readonly trace = input.required<Trace>();
   protected readonly bars = computed(() => waterfallBars(this.trace()));
+  protected readonly ms = formatTraceMs;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Hop } from './panel-api';
-import { waterfallBars } from './waterfall';
+import { formatTraceMs, waterfallBars } from './waterfall';
 
 const hop = (startOffsetMs: number, durationMs: number): Hop => ({
   reporter: 'source',
@@ -26,5 +26,14 @@ describe('a trace’s waterfall', () => {
 
   it('fills the line for a trace of no measurable time', () => {
     expect(waterfallBars({ durationMs: 0, hops: [hop(0, 0)] })).toEqual([{ left: 0, width: 100 }]);
+  });
+
+  it('writes hop times to a tenth of a millisecond below 10 ms, whole above, seconds from 1 s', () => {
+    expect([3.100534000001062, 0.183349609375, 12.52, 1_520].map(formatTraceMs)).toEqual([
+      '3.1 ms',
+      '0.2 ms',
+      '13 ms',
+      '1.52 s',
+    ]);
   });
 });

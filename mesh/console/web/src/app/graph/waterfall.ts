@@ -20,6 +20,12 @@ export function waterfallBars(trace: Pick<Trace, 'durationMs' | 'hops'>): Bar[] 
   });
 }
 
+/** A hop's time as a trace shows it: tenths of a millisecond below 10 ms, whole ones above, then seconds. */
+export function formatTraceMs(value: number): string {
+  if (value >= 1000) return `${(value / 1000).toFixed(2)} s`;
+  return `${value >= 10 ? value.toFixed(0) : value.toFixed(1)} ms`;
+}
+
 function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
