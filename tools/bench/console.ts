@@ -71,20 +71,25 @@ const payload = JSON.stringify({ id: 1, title: 'Benchmark track', artist: 'bench
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /**
- * Run in the page: resolves, once the graph is laid out again, with the milliseconds from the
- * graph answer's arrival to two frames later (cytoscape paints in the frame after the layout).
+ * Run in the page: resolves, once the graph was laid out again and painted, with the canvas's own
+ * draw time (`data-draw-ms`: from its input to the frame after, see graph-canvas.ts) and the time
+ * from the graph answer's arrival (which includes the tables' rendering).
  */
 const timeNextDraw = `new Promise((resolve) => {
   const element = document.querySelector('mc-graph-canvas .graph');
-  const observer = new MutationObserver(() => {
+  let laidOut = false;
+  const observer = new MutationObserver((changes) => {
+    if (changes.some((change) => change.attributeName === 'data-layouts')) laidOut = true;
+    if (!laidOut || !changes.some((change) => change.attributeName === 'data-draw-ms')) return;
     observer.disconnect();
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      const answers = performance.getEntriesByType('resource')
-        .filter((entry) => entry.name.includes('/api/namespaces/graph'));
-      resolve(performance.now() - answers.at(-1).responseEnd);
-    }));
+    const answers = performance.getEntriesByType('resource')
+      .filter((entry) => entry.name.includes('/api/namespaces/graph'));
+    resolve({
+      draw: Number(element.getAttribute('data-draw-ms')),
+      total: performance.now() - answers.at(-1).responseEnd,
+    });
   });
-  observer.observe(element, { attributes: true, attributeFilter: ['data-layouts'] });
+  observer.observe(element, { attributes: true, attributeFilter: ['data-layouts', 'data-draw-ms'] });
 })`;
 const stops: (() => Promise<void>)[] = [];
 
@@ -261,20 +266,26 @@ async function redraw(): Promise<void> {
     await graph.waitFor({ timeout: 30_000 });
     const label = (await graph.getAttribute('aria-label')) ?? '';
     progress(`redraw: ${label}`);
-    const times: number[] = [];
+    const draws: number[] = [];
+    const totals: number[] = [];
     for (let i = 0; i < settings.redraws; i++) {
-      const timing = page.evaluate<number>(timeNextDraw);
+      const timing = page.evaluate<{ draw: number; total: number }>(timeNextDraw);
       await page.getByRole('button', { name: 'Refresh now' }).click();
-      times.push(await timing);
+      const { draw, total } = await timing;
+      draws.push(draw);
+      totals.push(total);
     }
-    times.sort((a, b) => a - b);
+    const graphSize = label.replace(/^Traffic graph: |, listed.*$/g, '');
     console.log(
-      `\nGraph redraw, ${label.replace(/^Traffic graph: |, listed.*$/g, '')}: median ${median(times).toFixed(0)} ms, slowest ${(times.at(-1) as number).toFixed(0)} ms over ${times.length} refreshes`,
+      `\nGraph redraw, ${graphSize}, laid out again each time: median ${median(draws).toFixed(0)} ms, slowest ${Math.max(...draws).toFixed(0)} ms over ${draws.length} refreshes`,
+    );
+    console.log(
+      `(from the answer's arrival, the nodes and edges tables rendered too: median ${median(totals).toFixed(0)} ms)`,
     );
     target(
-      median(times) < 100,
+      median(draws) < 100,
       'the graph redraws in under 100 ms',
-      `${median(times).toFixed(0)} ms (median)`,
+      `${median(draws).toFixed(0)} ms (median)`,
     );
   } finally {
     await browser.close();

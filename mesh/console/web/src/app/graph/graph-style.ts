@@ -60,6 +60,9 @@ export const graphStyle: StylesheetJson = [
       label: 'data(label)',
       color: ink,
       'font-size': 9,
+      // Not drawn while too small to read (a large graph fitted on screen): zooming in shows
+      // them, and a redraw skips a hundred labels nobody could read.
+      'min-zoomed-font-size': 7,
       'text-wrap': 'wrap',
       'text-background-color': '#ffffff',
       'text-background-opacity': 0.85,
