@@ -80,6 +80,24 @@ describe('the mesh console over Music: config, explain and the wizards', () => {
     expect(JSON.stringify(explanation)).toContain('back');
   });
 
+  it('refuses to explain a URL without its scheme or with a method that is none, naming the field', async () => {
+    for (const [body, detail] of [
+      [
+        { url: 'localhost:8080/back' },
+        'url: needs its scheme, http:// or https:// (got localhost:8080/back)',
+      ],
+      [
+        { url: 'http://localhost/back', method: 'get me' },
+        'method: must be an HTTP method such as GET or POST',
+      ],
+    ] as const) {
+      const res = await post('/api/explain', body);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await res.json()) as { detail: string }).detail).toBe(detail);
+    }
+  });
+
   it('previews a wizard’s YAML without a login, and applies it only with a token of the admin role', async () => {
     const preview = await post('/api/wizards/request-timeouts', timeouts);
     expect(preview.status).toBe(200);

@@ -91,6 +91,15 @@ export async function controlRoute(
   if (path === '/api/explain') {
     const body = await readJson(req);
     if (typeof body.url !== 'string') throw new ConsoleRequestError('BAD_BODY', 400, 'url: is required');
+    // `localhost:8080/back` would be explained as a request for an empty host: say what is missing.
+    if (!/^https?:\/\/[^/]/i.test(body.url))
+      throw new ConsoleRequestError(
+        'BAD_BODY',
+        400,
+        `url: needs its scheme, http:// or https:// (got ${body.url})`,
+      );
+    if (body.method !== undefined && (typeof body.method !== 'string' || !/^[A-Z]+$/.test(body.method)))
+      throw new ConsoleRequestError('BAD_BODY', 400, 'method: must be an HTTP method such as GET or POST');
     const headers = body.headers ?? {};
     if (
       typeof headers !== 'object' ||
