@@ -304,6 +304,25 @@ describe('the console’s Istio config page and wizards over Music', () => {
         })
         .toBe(1);
       expect(await fresh.getByRole('alert').count()).toBe(0);
+
+      // A page that only reads asks too (another tab: no token yet), and then reads with it.
+      const graph = await browser.newPage();
+      try {
+        await graph.goto(`http://127.0.0.1:${new URL(exposed.url).port}/console/`);
+        const login = graph.getByRole('dialog', { name: "Log in with the app's admin account" });
+        await expect.poll(() => login.isVisible(), { timeout: 20_000 }).toBe(true);
+        expect(await login.textContent()).toContain('reading it needs the admin login');
+        await login.getByLabel('Username').fill('admin');
+        await login.getByLabel('Password').fill('admin');
+        await login.getByRole('button', { name: 'Log in' }).click();
+        await graph.getByRole('button', { name: 'Refresh now' }).click();
+        await expect
+          .poll(async () => (await graph.locator('p.status').textContent())?.trim(), { timeout: 20_000 })
+          .toMatch(/^Rates over the last/);
+        expect(await graph.locator('mc-session-bar .session').textContent()).toContain('Logged in as admin');
+      } finally {
+        await graph.close();
+      }
     } finally {
       await fresh.close();
       await exposed.close();

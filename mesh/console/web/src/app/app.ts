@@ -1,9 +1,10 @@
 import { Component } from '@angular/core';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { SessionBar } from './auth/session-bar';
 
 @Component({
   selector: 'mc-root',
-  imports: [RouterLink, RouterLinkActive, RouterOutlet],
+  imports: [RouterLink, RouterLinkActive, RouterOutlet, SessionBar],
   template: `
     <header class="masthead">
       <a class="brand" routerLink="/">Mesh console</a>
@@ -13,6 +14,7 @@ import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
         <a routerLink="/explain" routerLinkActive="active" ariaCurrentWhenActive="page">Explain</a>
         <a routerLink="/mirrors" routerLinkActive="active" ariaCurrentWhenActive="page">Mirrors</a>
       </nav>
+      <mc-session-bar class="login" />
     </header>
     <main><router-outlet /></main>
   `,

@@ -22,6 +22,8 @@ export class Session {
   });
   /** Why the login is asked for, while it is. */
   readonly prompt = signal<string | undefined>(undefined);
+  /** The user cancelled a login: reading pages do not ask again until the user logs in. */
+  readonly declined = signal(false);
   #waiting: ((loggedIn: boolean) => void)[] = [];
 
   /** Asks for the login; true once logged in, false when the user cancels. */
@@ -34,12 +36,14 @@ export class Session {
     return this.http.post<{ id_token: string }>('/api/login', { username, password }).pipe(
       map(({ id_token: token }) => {
         this.keep(token);
+        this.declined.set(false);
         this.settle(true);
       }),
     );
   }
 
   cancel(): void {
+    this.declined.set(true);
     this.settle(false);
   }
 

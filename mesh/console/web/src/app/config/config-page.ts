@@ -4,7 +4,6 @@ import { afterNextRender, Component, computed, Injector, inject, input, signal }
 import { Router, RouterLink } from '@angular/router';
 import { ApiProblem, problemMessage } from '../api/problem';
 import { Session } from '../auth/session';
-import { SessionBar } from '../auth/session-bar';
 import { CONSOLE_SETTINGS } from '../settings';
 import { type ConfigAnswer, type ConfigObject, configQuery } from './config-api';
 import { ConfigObjectCard } from './config-object';
@@ -17,7 +16,7 @@ import { findingsSummary, groupObjects, kinds, objectId } from './config-view';
  */
 @Component({
   selector: 'mc-config-page',
-  imports: [ConfigObjectCard, RouterLink, SessionBar],
+  imports: [ConfigObjectCard, RouterLink],
   templateUrl: './config-page.html',
   styleUrl: './config-page.scss',
 })
