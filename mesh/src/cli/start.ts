@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { type Console, startConsole } from '../../console/src/server.ts';
+import { consoleAddress, startConsoleBeside } from '../../console/src/beside-runtime.ts';
 import { defaultDataDir, defaultProfileFile, parsePort } from '../config.ts';
 import { MeshError, UsageError } from '../errors.ts';
 import { createLogger, isLogLevel } from '../log.ts';
 import { type Runtime, startRuntime } from '../runtime.ts';
-import { displayPath, loadProfile, type Profile } from '../workloads/profile.ts';
+import { displayPath, loadProfile } from '../workloads/profile.ts';
 import { keepServingOnUncaughtErrors } from './last-resort.ts';
 import { formatOptions, type OptionTable, parseOptions } from './options.ts';
 
@@ -135,49 +135,23 @@ async function main(): Promise<number> {
   const dataDirFlag = runtime.dataDir === defaultDataDir() ? '' : ` --data-dir ${runtime.dataDir}`;
   out(`Admin API: ${runtime.adminUrl} — try \`npm run mesh -- get pods${dataDirFlag}\` (or --help)`);
   out(`Istio metrics: ${runtime.statsUrl}`);
-  const console = await startMeshConsole(args['console-port'], runtime, profile, log);
+  // It ends with the process: start.ts exits once the runtime has stopped.
+  const console = await startConsoleBeside(
+    runtime,
+    profile,
+    parsePort(args['console-port'], '--console-port') ??
+      parsePort(process.env.MUSIC_CONSOLE_PORT, 'MUSIC_CONSOLE_PORT') ??
+      20001,
+    (line) => log.warn(line),
+  );
   if (console) {
-    const shownConsole = console.url.replace('127.0.0.1', 'localhost');
-    out(`Mesh console: ${shownConsole}/console/ (Kiali's address: ${shownConsole}/kiali/console/)`);
+    const address = consoleAddress(console);
+    out(`Mesh console: ${address} (Kiali's address: ${address.replace('/console/', '/kiali/console/')})`);
   }
   out('Press Ctrl-C to stop.');
   out('');
   // Keep running until a signal stops us.
   return new Promise<number>(() => {});
-}
-
-/** The console is an aid: a port already taken (a Kiali port-forward) is a warning, not a failed start. */
-async function startMeshConsole(
-  flag: string | undefined,
-  runtime: Runtime,
-  profile: Profile,
-  log: ReturnType<typeof createLogger>,
-): Promise<Console | undefined> {
-  const port =
-    parsePort(flag, '--console-port') ??
-    parsePort(process.env.MUSIC_CONSOLE_PORT, 'MUSIC_CONSOLE_PORT') ??
-    20001;
-  try {
-    // It ends with the process: start.ts exits once the runtime has stopped.
-    return await startConsole({
-      statsUrl: runtime.statsUrl,
-      port,
-      runtimeDataDir: runtime.dataDir,
-      pages: { ingressUrl: runtime.url.replace('127.0.0.1', 'localhost'), namespace: profile.namespace },
-      auth: profile.console && {
-        loginUrl: `${runtime.url}${profile.console.loginPath}`,
-        jwksUrl: `${runtime.url}${profile.console.jwksPath}`,
-        role: profile.console.adminRole,
-      },
-      warn: (line) => log.warn(line),
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    log.warn(
-      `mesh console: port ${port} is already in use; pick another with --console-port (the runtime runs without it)`,
-    );
-    return undefined;
-  }
 }
 
 main().then(

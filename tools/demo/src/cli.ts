@@ -10,6 +10,7 @@ import {
   positiveNumber,
   UsageError,
 } from '@music/mesh';
+import { parsePort } from '../../../mesh/src/config.ts';
 import { formatProgress, LoadError } from '../../load/src/load.ts';
 import { DemoError, type DemoIo, runDemo } from './demo.ts';
 import { parseStepList, steps } from './steps.ts';
@@ -30,6 +31,11 @@ const options = {
   'steps-dir': { type: 'string', description: 'folder holding the step folders (default deploy/steps)' },
   port: { type: 'string', short: 'p', description: 'ingress port (default 8080, any free port when taken)' },
   users: { type: 'string', description: 'simulated users (default 10)' },
+  'console-port': {
+    type: 'string',
+    description:
+      "mesh console port (default MUSIC_CONSOLE_PORT or 20001, Kiali's; 0 = any; a port taken is a warning)",
+  },
   verbose: { type: 'boolean', short: 'v', description: "show the runtime's log and the replicas' warnings" },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const satisfies OptionTable;
@@ -40,7 +46,8 @@ function usage(): string {
     '',
     "Runs the tutorial's story on the local runtime: starts Music (temporary data directory), then for",
     'each step applies deploy/steps/<step>/*.yaml, waits for its Deployments, generates load, and',
-    'compares the split per back version (X-Served-By and istio_requests_total) with the weights:',
+    'compares the split per back version (X-Served-By and istio_requests_total) with the weights',
+    "(the mesh console, http://localhost:20001/console/, shows each step's graph meanwhile):",
     ...steps.map((step) => `  ${step.number}. ${step.folder.padEnd(15)} ${step.title}`),
     'Exits 1 when a measured split is outside its binomial tolerance (4σ), a mirror misses copies or',
     'over 1% of requests fail, so `npm run demo -- --yes` is a check.',
@@ -73,8 +80,13 @@ async function main(): Promise<number> {
     if (!Number.isInteger(port) || port < 0 || port > 65_535)
       throw new UsageError(`--port must be a port number from 0 to 65535 (got ${args.port})`);
   }
+  const consolePort =
+    parsePort(args['console-port'], '--console-port') ??
+    parsePort(process.env.MUSIC_CONSOLE_PORT, 'MUSIC_CONSOLE_PORT') ??
+    20001;
   const demoOptions = {
     port,
+    consolePort,
     rps: positiveNumber(args.rps, '--rps', { default: 50 }),
     stepSeconds: positiveNumber(args['step-seconds'], '--step-seconds', { default: 10 }),
     users: positiveNumber(args.users, '--users', { default: 10, integer: true }),

@@ -12,6 +12,10 @@ import {
   startRuntime,
   yamlFilesUnder,
 } from '@music/mesh';
+import { consoleAddress, startConsoleBeside } from '../../../mesh/console/src/beside-runtime.ts';
+import type { Console } from '../../../mesh/console/src/server.ts';
+import { defaultProfileFile } from '../../../mesh/src/config.ts';
+import { loadProfile } from '../../../mesh/src/workloads/profile.ts';
 import { type LoadProgress, type LoadReport, runLoad } from '../../load/src/load.ts';
 import {
   type Counts,
@@ -41,6 +45,8 @@ export interface DemoOptions {
   readonly sigmas?: number | undefined;
   /** The runtime's log, replicas' output included. Default silent. */
   readonly log?: Logger | undefined;
+  /** The mesh console's port (0 = any free one), to watch the graph move through the steps; none when undefined. */
+  readonly consolePort?: number | undefined;
   /** Stops the walk; the runtime is stopped and the completed steps are returned. */
   readonly signal?: AbortSignal | undefined;
 }
@@ -116,6 +122,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
   // PostgreSQL runs as the `postgres` user when we are root: it must be able to enter the directory.
   await chmod(dataDir, 0o755);
   let runtime: Runtime | undefined;
+  let meshConsole: Console | undefined;
   const results: StepResult[] = [];
   try {
     const port = options.port ?? ((await isPortFree(8080)) ? 8080 : 0);
@@ -137,6 +144,15 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     io.out(`Music is up at ${url} — log in as admin/admin (or user/user)`);
     io.out(`Admin API ${runtime.adminUrl} (npm run mesh -- get pods --data-dir ${dataDir})`);
     io.out(`Istio metrics ${runtime.statsUrl}`);
+    if (options.consolePort !== undefined) {
+      meshConsole = await startConsoleBeside(
+        runtime,
+        await loadProfile(defaultProfileFile),
+        options.consolePort,
+        (line) => io.out(line),
+      );
+      if (meshConsole) io.out(`Mesh console ${consoleAddress(meshConsole)}: its graph follows every step`);
+    }
     io.out(
       `Each step: apply its YAML, wait for its Deployments, ${options.rps} req/s for ${options.stepSeconds} s, compare.`,
     );
@@ -211,6 +227,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       ok: !interrupted && results.length === chosen.length && results.every((r) => r.ok),
     };
   } finally {
+    await meshConsole?.close();
     await runtime?.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
