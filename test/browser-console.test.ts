@@ -140,6 +140,10 @@ describe('the mesh console through the canary and the mirror', () => {
         timeout: 20_000,
       })
       .toContain('VirtualService back-gw-virtualservice');
+    // The tracks' JSON bodies, per second (Kiali's throughput).
+    expect(((await panel.locator('dl.facts').textContent()) ?? '').replace(/\s+/g, ' ')).toMatch(
+      /Throughput ?[\d.]+ k?B\/s of responses/,
+    );
     // The step-3 route sends every browser request to v2 and mirrors it to v3 (front's own calls
     // to back's health are traced here too).
     const trace = panel.locator('section.traces tbody tr').filter({ hasText: '/back/api/' }).first();

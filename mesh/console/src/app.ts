@@ -207,6 +207,7 @@ interface GraphQuery {
   readonly durationSeconds: number;
   readonly injectServiceNodes: boolean;
   readonly responseTimePercentile: number;
+  readonly throughput: 'request' | 'response' | undefined;
 }
 
 function graphQuery(params: URLSearchParams, maxWindowSeconds: number): GraphQuery {
@@ -225,12 +226,22 @@ function graphQuery(params: URLSearchParams, maxWindowSeconds: number): GraphQue
   const responseTime = params.get('responseTime') ?? '95';
   const percentile = Number(responseTime);
   if (!['50', '95', '99'].includes(responseTime)) throw badParameter('responseTime', 'must be 50, 95 or 99');
+  // Kiali runs every appender when `appenders` is not given, else those it names.
+  const appenders = params.get('appenders');
+  const throughputType = params.get('throughputType') ?? 'response';
+  if (throughputType !== 'request' && throughputType !== 'response')
+    throw badParameter('throughputType', 'must be request or response');
+  const throughput =
+    appenders === null || appenders.split(',').some((name) => name.trim() === 'throughput')
+      ? throughputType
+      : undefined;
   return {
     namespaces,
     graphType,
     durationSeconds,
     injectServiceNodes: inject === 'true',
     responseTimePercentile: percentile,
+    throughput,
   };
 }
 

@@ -108,6 +108,36 @@ describe('the console graph API (Kiali’s shape) over the runtime’s telemetry
     expect(edge(g, service, v3)).toBeUndefined();
   });
 
+  it('puts the response bodies’ bytes per second on the edge into each version, as Kiali’s throughput', async () => {
+    const query = 'namespaces=music&graphType=versionedApp&injectServiceNodes=true&duration=60s';
+    const g = await graph(query);
+    const ingress = find(g, (n) => n.workload === 'istio-ingressgateway');
+    const service = find(g, (n) => n.nodeType === 'service' && n.service === 'back');
+    const [v1, v2, v3] = ['v1', 'v2', 'v3'].map((version) => find(g, (n) => n.version === version));
+    // Every answer is `{}`: two bytes a request, on the edge from the service node (Kiali's
+    // appender), the mirror's copies on theirs; nothing on the gateway's edge into the service.
+    for (const [from, to, mirror] of [
+      [service, v1, false],
+      [service, v2, false],
+      [ingress, v3, true],
+    ] as const) {
+      const e = edge(g, from, to, mirror);
+      expect(
+        Math.abs(Number(e.throughput) - 2 * Number(e.traffic.rates?.http)),
+        to?.version,
+      ).toBeLessThanOrEqual(1);
+    }
+    expect(edge(g, ingress, service).throughput).toBeUndefined();
+    // Requests' bodies (GETs have none), and an `appenders` list without it: no throughput.
+    for (const other of ['throughputType=request', 'appenders=deadNode,responseTime']) {
+      const without = await graph(`${query}&${other}`);
+      expect(
+        without.elements.edges.filter((e) => e.data.throughput !== undefined),
+        other,
+      ).toEqual([]);
+    }
+  });
+
   it('answers the workload, app and service graphs as Kiali names their nodes', async () => {
     const workloads = await graph('namespaces=music&graphType=workload');
     expect(workloads.elements.nodes.map((n) => n.data.workload ?? n.data.service).sort()).toEqual([
@@ -189,6 +219,7 @@ describe('the console graph API (Kiali’s shape) over the runtime’s telemetry
       ['namespaces=music&graphType=pods', 'graphType: must be one of versionedApp, app, workload, service'],
       ['namespaces=music&duration=1d', 'duration: must be a duration such as 60s, 5m or 1h'],
       ['namespaces=music&duration=2h', 'duration: must be at most 900s (the traffic the console keeps)'],
+      ['namespaces=music&throughputType=both', 'throughputType: must be request or response'],
       ['namespaces=music&limit=0', 'limit: must be an integer from 1 to 500', '/api/traces'],
       ['namespaces=music&workload=Back_V1', 'workload: "Back_V1" is not a workload name', '/api/logs'],
     ] as [string, string, string?][]) {

@@ -24,12 +24,19 @@ const routes = backGatewayRoutes(`    - match: [{ uri: { prefix: /fail } }]
         - { destination: { host: back, subset: v2 }, weight: 20 }
 `);
 
-/** Requests per (reporter, source, destination, code) in a window: what both sources must agree on. */
-function counts(window: TrafficWindow): Record<string, number> {
+/**
+ * Requests (or their responses' body bytes) per (reporter, source, destination, code) in a
+ * window: what both sources must agree on.
+ */
+function counts(
+  window: TrafficWindow,
+  what: 'requests' | 'responseBytes' = 'requests',
+): Record<string, number> {
   const result: Record<string, number> = {};
-  for (const { labels, requests } of window.series) {
+  for (const series of window.series) {
+    const { labels } = series;
     const key = `${labels.reporter} ${labels.source_workload} > ${labels.destination_workload} ${labels.response_code}`;
-    result[key] = (result[key] ?? 0) + requests;
+    result[key] = (result[key] ?? 0) + (series[what] ?? 0);
   }
   return result;
 }
@@ -65,7 +72,7 @@ describe.skipIf(!hasPrometheus)('the console over a real Prometheus and over its
   beforeAll(async () => {
     back = await startVersionedBack(['v1', 'v2'], routes, (version, req, res) => {
       res.writeHead(version === 'v2' && req.url?.startsWith('/fail') ? 503 : 200);
-      res.end();
+      res.end('{}');
     });
     const stats = new URL(back.telemetry.url);
     prometheus = await startPrometheus([stats.host], stats.pathname);
@@ -102,6 +109,11 @@ describe.skipIf(!hasPrometheus)('the console over a real Prometheus and over its
       .filter(([key]) => key.startsWith('destination'))
       .reduce((sum, [, n]) => sum + n, 0);
     expect(total).toBe(110);
+    // The bodies' bytes too (Kiali's throughput): two a response.
+    expect(counts(fromPrometheus, 'responseBytes')).toEqual(counts(fromScrapes, 'responseBytes'));
+    expect(counts(fromScrapes, 'responseBytes')['destination istio-ingressgateway > back-v1 200']).toBe(
+      2 * (counts(fromScrapes)['destination istio-ingressgateway > back-v1 200'] ?? Number.NaN),
+    );
 
     const options = {
       namespaces: ['music'],

@@ -14,6 +14,11 @@ export interface GraphOptions {
   readonly injectServiceNodes: boolean;
   /** Kiali's `responseTime` quantile, as a percentile (95 by default). */
   readonly responseTimePercentile: number;
+  /**
+   * Kiali's throughput appender (`throughputType`, default `response`): body bytes per second on
+   * HTTP edges; none when the query's `appenders` leave it out.
+   */
+  readonly throughput?: 'request' | 'response' | undefined;
 }
 
 type Rates = Record<string, string>;
@@ -53,6 +58,8 @@ export interface EdgeData {
   responseTime?: string;
   /** Music Mesh's addition: the traffic is a mirror's shadow copies (drawn dashed). */
   isMirror?: boolean;
+  /** Bytes per second of the requests' or the responses' bodies, as Kiali's `throughput`. */
+  throughput?: string;
   traffic: {
     protocol: string;
     rates?: Rates;
@@ -111,6 +118,8 @@ interface Edge {
   readonly hosts: Map<string, Map<string, number>>;
   readonly durations: number[];
   total: number;
+  /** Body bytes per second (the throughput appender). */
+  throughput: number;
 }
 
 /**
@@ -163,24 +172,8 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
 
   function addSeries(series: SeriesIncrease, mirror: boolean, protocol: Protocol): void {
     const l = series.labels;
-    const sourceKey: NodeKey = {
-      namespace: l.source_workload_namespace ?? unknown,
-      workload: l.source_workload ?? unknown,
-      app: l.source_canonical_service ?? unknown,
-      version: l.source_canonical_revision ?? unknown,
-      service: '',
-    };
-    const destKey: NodeKey = {
-      namespace: ok(l.destination_workload_namespace)
-        ? (l.destination_workload_namespace as string)
-        : (l.destination_service_namespace ?? unknown),
-      workload: l.destination_workload ?? unknown,
-      app: l.destination_canonical_service ?? unknown,
-      version: l.destination_canonical_revision ?? unknown,
-      service: l.destination_service_name ?? unknown,
-    };
-    const source = nodeFor(sourceKey);
-    const dest = nodeFor(destKey);
+    const source = nodeFor(sourceKey(l));
+    const dest = nodeFor(destinationKey(l));
     if (!source || !dest) return;
     if (l.source_workload === 'istio-ingressgateway') source.data.isGateway = { ingressInfo: {} };
     const code = protocol === 'tcp' ? '-' : (l.response_code ?? '0');
@@ -263,6 +256,7 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
         hosts: new Map(),
         durations: [],
         total: 0,
+        throughput: 0,
       };
       edges.set(key, edge);
     }
@@ -287,6 +281,46 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
 
   function addDestService(node: Node, namespace: string, name: string): void {
     if (ok(name)) node.destServices.set(`${namespace}/${name}`, { cluster, namespace, name });
+  }
+
+  if (options.throughput) addThroughput(options.throughput);
+
+  /**
+   * Kiali's throughput appender (graph/telemetry/istio/appender/throughput.go): the bytes of what
+   * one reporter saw (responses: the destination's proxy; requests: the source's), callers outside
+   * the namespaces to its services and the namespaces' own callers, put on the edge into the
+   * destination (from its service node when service nodes are injected); a mirror's copies, which
+   * only destinations report, on their own edge.
+   */
+  function addThroughput(kind: 'request' | 'response'): void {
+    const reporter = kind === 'response' ? 'destination' : 'source';
+    for (const series of window.series) {
+      const l = series.labels;
+      const bytes = kind === 'response' ? series.responseBytes : series.requestBytes;
+      if (l.reporter !== reporter || !bytes) continue;
+      const inside = namespaces.has(l.source_workload_namespace ?? '');
+      if (!inside && !namespaces.has(l.destination_service_namespace ?? '')) continue;
+      const mirror = reporter === 'destination' && !callerPairs.has(pairKey(l));
+      const destination = nodes.get(nodeId(destinationKey(l), options.graphType)?.id ?? '');
+      if (!destination) continue;
+      const serviceName = l.destination_service_name ?? unknown;
+      const service =
+        !mirror && (options.injectServiceNodes || options.graphType === 'service') && ok(serviceName)
+          ? nodes.get(
+              serviceId({
+                namespace: l.destination_service_namespace ?? unknown,
+                workload: '',
+                app: '',
+                version: '',
+                service: serviceName,
+              })?.id ?? '',
+            )
+          : undefined;
+      const source = service ?? nodes.get(nodeId(sourceKey(l), options.graphType)?.id ?? '');
+      if (!source) continue;
+      const edge = edges.get(`${source.key}>${destination.key}>http${mirror ? '>mirror' : ''}`);
+      if (edge) edge.throughput += bytes / seconds;
+    }
   }
 
   if (options.graphType === 'service') reduceToServiceGraph(nodes, edges);
@@ -395,6 +429,7 @@ function emptyEdge(source: Node, target: Node, protocol: Protocol): Edge {
     hosts: new Map(),
     durations: [],
     total: 0,
+    throughput: 0,
   };
 }
 
@@ -408,6 +443,7 @@ function mergeEdge(into: Edge, from: Edge): void {
     into.durations[i] = (into.durations[i] ?? 0) + count;
   });
   into.total += from.total;
+  into.throughput += from.throughput;
 }
 
 function edgeData(edge: Edge, percentile: number, bounds: readonly number[]): EdgeData {
@@ -447,7 +483,32 @@ function edgeData(edge: Edge, percentile: number, bounds: readonly number[]): Ed
   const time = quantile(percentile / 100, bounds, edge.durations);
   if (time !== undefined) data.responseTime = time.toFixed(0);
   if (edge.mirror) data.isMirror = true;
+  if (edge.throughput > 0) data.throughput = edge.throughput.toFixed(0);
   return data;
+}
+
+/** The caller of a series, as a node. */
+function sourceKey(l: Readonly<Record<string, string>>): NodeKey {
+  return {
+    namespace: l.source_workload_namespace ?? unknown,
+    workload: l.source_workload ?? unknown,
+    app: l.source_canonical_service ?? unknown,
+    version: l.source_canonical_revision ?? unknown,
+    service: '',
+  };
+}
+
+/** The destination of a series, as a node: its workload, or its service when none answered. */
+function destinationKey(l: Readonly<Record<string, string>>): NodeKey {
+  return {
+    namespace: ok(l.destination_workload_namespace)
+      ? (l.destination_workload_namespace as string)
+      : (l.destination_service_namespace ?? unknown),
+    workload: l.destination_workload ?? unknown,
+    app: l.destination_canonical_service ?? unknown,
+    version: l.destination_canonical_revision ?? unknown,
+    service: l.destination_service_name ?? unknown,
+  };
 }
 
 /** Kiali's boxByApp: a compound node per app, parent of its versions (versionedApp) or nodes. */

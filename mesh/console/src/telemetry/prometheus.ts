@@ -1,5 +1,11 @@
 import { ConsoleError } from '../errors.ts';
-import { type SeriesIncrease, type TrafficWindow, tcpMetric } from './scraped.ts';
+import {
+  requestBytesMetric,
+  responseBytesMetric,
+  type SeriesIncrease,
+  type TrafficWindow,
+  tcpMetric,
+} from './scraped.ts';
 
 export interface PrometheusTelemetryOptions {
   /** The Prometheus server, e.g. `http://prometheus.istio-system:9090` (PROMETHEUS_URL). */
@@ -37,8 +43,8 @@ export class PrometheusError extends ConsoleError {
 
 /**
  * The cluster data source: the same increases the local source computes, read from a cluster's
- * Prometheus (the one Kiali reads): `istio_requests_total` and
- * `istio_request_duration_milliseconds_bucket` as instant queries at the window's end and start,
+ * Prometheus (the one Kiali reads): `istio_requests_total`,
+ * `istio_request_duration_milliseconds_bucket` and the body bytes' sums as instant queries at the window's end and start,
  * subtracted per series and summed over Prometheus' target labels. Two instant readings, not
  * `increase()`, so that both sources count the same requests for the same scrapes (`increase()`
  * extrapolates to the window's edges); a counter lower at the end was reset, as in PromQL.
@@ -72,12 +78,14 @@ export class PrometheusTelemetry {
   }
 
   async #readings(time: number): Promise<Readings> {
-    const [requests, buckets, tcp] = await Promise.all([
+    const [requests, buckets, tcp, requestBytes, responseBytes] = await Promise.all([
       this.#instant('istio_requests_total', time),
       this.#instant('istio_request_duration_milliseconds_bucket', time),
       this.#instant(tcpMetric, time),
+      this.#instant(requestBytesMetric, time),
+      this.#instant(responseBytesMetric, time),
     ]);
-    return { requests, buckets, tcp };
+    return { requests, buckets, tcp, requestBytes, responseBytes };
   }
 
   async #instant(metric: string, time: number): Promise<VectorSample[]> {
@@ -101,6 +109,8 @@ interface Readings {
   readonly requests: readonly VectorSample[];
   readonly buckets: readonly VectorSample[];
   readonly tcp: readonly VectorSample[];
+  readonly requestBytes: readonly VectorSample[];
+  readonly responseBytes: readonly VectorSample[];
 }
 
 /** The increases from one reading to a later one, as a window of `seconds` ending at `end` (seconds). */
@@ -113,6 +123,8 @@ function between(start: Readings, end: Readings, seconds: number, endTime: numbe
     .filter(([bound]) => Number.isFinite(bound))
     .sort(([a], [b]) => a - b);
   const bounds = les.map(([bound]) => bound);
+  const requestBytes = increases(end.requestBytes, start.requestBytes);
+  const responseBytes = increases(end.responseBytes, start.responseBytes);
   const series: SeriesIncrease[] = [];
   for (const [key, byLe] of requests) {
     const total = byLe.get('') ?? 0;
@@ -123,6 +135,8 @@ function between(start: Readings, end: Readings, seconds: number, endTime: numbe
       labels: Object.fromEntries(JSON.parse(key) as [string, string][]),
       requests: total,
       durations,
+      requestBytes: requestBytes.get(key)?.get('') ?? 0,
+      responseBytes: responseBytes.get(key)?.get('') ?? 0,
     });
   }
   const tcp: SeriesIncrease[] = [];

@@ -7,6 +7,9 @@ export interface SeriesIncrease {
   readonly requests: number;
   /** Increase per duration bucket, not cumulative, aligned with `TrafficWindow.bounds` (+Inf last). */
   readonly durations: readonly number[];
+  /** Bytes of the requests' and the responses' bodies (`istio_request_bytes_sum`, `istio_response_bytes_sum`). */
+  readonly requestBytes?: number;
+  readonly responseBytes?: number;
 }
 
 /** What the console graphs: every series' increase over the last `seconds`. */
@@ -36,8 +39,9 @@ interface Snapshot {
   /** Buckets per series: the bounds known then, +Inf last. */
   readonly width: number;
   /**
-   * Requests in [0, size), TCP bytes in [size, 2·size), then each series' cumulative bucket
-   * counts; NaN where the scrape did not have the series.
+   * Requests in [0, size), TCP bytes in [size, 2·size), request and response body bytes in
+   * [2·size, 3·size) and [3·size, 4·size), then each series' cumulative bucket counts; NaN where
+   * the scrape did not have the series.
    */
   readonly values: Float64Array;
 }
@@ -56,6 +60,8 @@ const requestsMetric = 'istio_requests_total';
 /** Kiali reads TCP "sent" bytes from the received counter (Istio's L4 telemetry is backwards, istio#32399). */
 export const tcpMetric = 'istio_tcp_received_bytes_total';
 const bucketMetric = 'istio_request_duration_milliseconds_bucket';
+export const requestBytesMetric = 'istio_request_bytes_sum';
+export const responseBytesMetric = 'istio_response_bytes_sum';
 
 /**
  * The local data source: the runtime's Istio metrics scraped as Prometheus would, kept in memory
@@ -107,10 +113,17 @@ export class ScrapedTelemetry {
   add(text: string, at: number): void {
     const samples = parseExposition(
       text,
-      (name) => name === requestsMetric || name === bucketMetric || name === tcpMetric,
+      (name) =>
+        name === requestsMetric ||
+        name === bucketMetric ||
+        name === tcpMetric ||
+        name === requestBytesMetric ||
+        name === responseBytesMetric,
     );
     const requests = new Map<number, number>();
     const tcp = new Map<number, number>();
+    const requestBytes = new Map<number, number>();
+    const responseBytes = new Map<number, number>();
     const byId = new Map<number, Map<number, number>>();
     const bounds = new Set<number>();
     for (const sample of samples) {
@@ -118,6 +131,8 @@ export class ScrapedTelemetry {
       if (id === undefined) continue;
       if (sample.name === requestsMetric) requests.set(id, sample.value);
       else if (sample.name === tcpMetric) tcp.set(id, sample.value);
+      else if (sample.name === requestBytesMetric) requestBytes.set(id, sample.value);
+      else if (sample.name === responseBytesMetric) responseBytes.set(id, sample.value);
       else {
         const le = sample.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(sample.labels.le);
         if (Number.isNaN(le)) continue;
@@ -131,12 +146,13 @@ export class ScrapedTelemetry {
     const order = [...this.#bounds, Number.POSITIVE_INFINITY];
     const size = this.#labels.length;
     const width = order.length;
-    const values = new Float64Array(size * (2 + width)).fill(Number.NaN);
-    for (const [id, value] of requests) values[id] = value;
-    for (const [id, value] of tcp) values[size + id] = value;
+    const values = new Float64Array(size * (counters + width)).fill(Number.NaN);
+    [requests, tcp, requestBytes, responseBytes].forEach((counter, c) => {
+      for (const [id, value] of counter) values[c * size + id] = value;
+    });
     for (const [id, counts] of byId)
       order.forEach((le, i) => {
-        values[2 * size + id * width + i] = counts.get(le) ?? 0;
+        values[counters * size + id * width + i] = counts.get(le) ?? 0;
       });
     this.#snapshots.push({ at, size, width, values });
     const oldest = at - this.#keepMs;
@@ -204,12 +220,18 @@ export class ScrapedTelemetry {
           const durations = cumulative.map(
             (value, i) => value - (i === 0 ? 0 : (cumulative[i - 1] as number)),
           );
-          series.push({ labels, requests, durations });
+          series.push({
+            labels,
+            requests,
+            durations,
+            requestBytes: increaseOf(base, newest, id, 2) ?? 0,
+            responseBytes: increaseOf(base, newest, id, 3) ?? 0,
+          });
         }
       }
       const bytesNow = newest.values[newest.size + id] as number;
       if (Number.isNaN(bytesNow)) continue;
-      const bytesBefore = valueAt(base, id, base.size);
+      const bytesBefore = valueAt(base, id, 1);
       const bytes = bytesNow >= bytesBefore ? bytesNow - bytesBefore : bytesNow;
       if (bytes > 0) tcp.push({ labels, requests: bytes, durations: [] });
     }
@@ -231,17 +253,28 @@ export class ScrapedTelemetry {
   }
 }
 
-/** A series' requests (or, at `offset` = size, TCP bytes) in a scrape: 0 when it did not have it. */
-function valueAt(snapshot: Snapshot, id: number, offset = 0): number {
+/** Counters per series in a snapshot, before the buckets: requests, TCP bytes, request and response bytes. */
+const counters = 4;
+
+/** A series' counter `counter` (0 requests, 1 TCP bytes, 2 and 3 body bytes) in a scrape: 0 when it did not have it. */
+function valueAt(snapshot: Snapshot, id: number, counter = 0): number {
   if (id >= snapshot.size) return 0;
-  const value = snapshot.values[offset + id] as number;
+  const value = snapshot.values[counter * snapshot.size + id] as number;
   return Number.isNaN(value) ? 0 : value;
+}
+
+/** A counter's increase between two scrapes, as PromQL's (a lower value was a reset); undefined when the newer has none. */
+function increaseOf(base: Snapshot, newest: Snapshot, id: number, counter: number): number | undefined {
+  const now = newest.values[counter * newest.size + id] as number;
+  if (Number.isNaN(now)) return undefined;
+  const before = valueAt(base, id, counter);
+  return now >= before ? now - before : now;
 }
 
 /** A series' cumulative bucket counts in a scrape; none when it did not have them. */
 function bucketsOf(snapshot: Snapshot, id: number): Float64Array {
   if (id >= snapshot.size) return new Float64Array(0);
-  const start = 2 * snapshot.size + id * snapshot.width;
+  const start = counters * snapshot.size + id * snapshot.width;
   const counts = snapshot.values.subarray(start, start + snapshot.width);
   return Number.isNaN(counts[0]) ? new Float64Array(0) : counts;
 }

@@ -34,6 +34,8 @@ export interface GraphEdgeData {
   readonly target: string;
   /** The window's p95 (the API's default `responseTime`), milliseconds. */
   readonly responseTime?: string;
+  /** Response bodies' bytes per second (Kiali's `throughput`, `throughputType=response`). */
+  readonly throughput?: string;
   readonly isMirror?: boolean;
   readonly traffic: { readonly protocol: string; readonly rates?: Rates };
 }

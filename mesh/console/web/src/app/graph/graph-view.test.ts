@@ -84,6 +84,7 @@ const answer: GraphAnswer = {
           source: 'svc',
           target: 'v1',
           responseTime: '4',
+          throughput: '3840',
           traffic: { protocol: 'http', rates: { http: '15.00', httpPercentReq: '81.8' } },
         },
       },
@@ -130,6 +131,11 @@ describe('the graph API’s answer as the page shows it', () => {
     expect(node('svc')?.routing).toEqual(['traffic shifting', 'mirroring']);
   });
 
+  it('reads an edge’s throughput where the API gives one', () => {
+    expect(edge('svc-v1')?.throughput).toBe(3840);
+    expect(edge('gw-svc')?.throughput).toBeUndefined();
+  });
+
   it('colours nodes by the requests they received and edges by their own', () => {
     expect(node('svc')).toMatchObject({ health: 'degraded', inRate: 18.33 });
     expect(node('svc')?.errorPercent).toBeCloseTo(9.1, 1);
@@ -168,6 +174,7 @@ describe('the graph API’s answer as the page shows it', () => {
         share: undefined,
         errorPercent: undefined,
         p95Ms: undefined,
+        throughput: undefined,
         health: 'healthy',
       }),
     ).toBe('2.0 kB/s');

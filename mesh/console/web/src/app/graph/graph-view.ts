@@ -48,6 +48,8 @@ export interface ViewEdge {
   /** Share of the edge's requests that failed, percent (httpPercentErr). */
   readonly errorPercent: number | undefined;
   readonly p95Ms: number | undefined;
+  /** Response bodies' bytes per second (HTTP). */
+  readonly throughput: number | undefined;
   readonly mirror: boolean;
   readonly health: Health;
   readonly label: string;
@@ -170,6 +172,7 @@ function viewEdge(data: GraphEdgeData, names: ReadonlyMap<string, string>): View
     share,
     errorPercent,
     p95Ms,
+    throughput: optional(data.throughput),
     mirror,
     health:
       protocol === 'http'
