@@ -5,7 +5,7 @@ import type { ConfigSource, RuntimeControl } from './config-source.ts';
 import { controlRoute, notControl } from './control-routes.ts';
 import { ConsoleRequestError } from './errors.ts';
 import { decorateNodes } from './graph/istio-details.ts';
-import { buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
+import { type BoxBy, boxByValues, buildGraph, type GraphType, graphTypes } from './graph/kiali-graph.ts';
 import { serviceRouting } from './graph/routing.ts';
 import { seriesPoints } from './graph/series.ts';
 import { badParameter, dnsLabel, namespacesOf, sendError, sendJson } from './http.ts';
@@ -208,6 +208,7 @@ interface GraphQuery {
   readonly injectServiceNodes: boolean;
   readonly responseTimePercentile: number;
   readonly throughput: 'request' | 'response' | undefined;
+  readonly boxBy: readonly BoxBy[];
 }
 
 function graphQuery(params: URLSearchParams, maxWindowSeconds: number): GraphQuery {
@@ -235,9 +236,14 @@ function graphQuery(params: URLSearchParams, maxWindowSeconds: number): GraphQue
     appenders === null || appenders.split(',').some((name) => name.trim() === 'throughput')
       ? throughputType
       : undefined;
+  const boxBy = (params.get('boxBy') ?? 'none').split(',').map((box) => box.trim());
+  for (const box of boxBy)
+    if (box !== 'none' && !(boxByValues as readonly string[]).includes(box))
+      throw badParameter('boxBy', `must be app, namespace, cluster or none, comma-separated (got ${box})`);
   return {
     namespaces,
     graphType,
+    boxBy: boxBy.filter((box): box is BoxBy => box !== 'none'),
     durationSeconds,
     injectServiceNodes: inject === 'true',
     responseTimePercentile: percentile,

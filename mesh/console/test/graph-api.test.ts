@@ -138,6 +138,27 @@ describe('the console graph API (Kiali’s shape) over the runtime’s telemetry
     }
   });
 
+  it('boxes each namespace’s nodes when asked (boxBy), as Kiali does: only with more than one to draw', async () => {
+    const base = 'namespaces=music&graphType=versionedApp&injectServiceNodes=true&duration=60s';
+    const g = await graph(`${base}&boxBy=namespace,app`);
+    const music = find(g, (n) => n.isBox === 'namespace');
+    expect(music?.namespace).toBe('music');
+    // Parents first: the namespace's box, then the app's box inside it, then the nodes.
+    expect(g.elements.nodes[0]?.data.id).toBe(music?.id);
+    const appBox = find(g, (n) => n.isBox === 'app' && n.app === 'back');
+    expect(appBox?.parent).toBe(music?.id);
+    expect(find(g, (n) => n.nodeType === 'service' && n.service === 'back')?.parent).toBe(music?.id);
+    expect(find(g, (n) => n.version === 'v1')?.parent).toBe(appBox?.id);
+    // The gateway alone in istio-system: no box of one.
+    expect(find(g, (n) => n.workload === 'istio-ingressgateway')?.parent).toBeUndefined();
+    // One cluster: nothing to tell apart, no box; and none by default.
+    for (const query of [`${base}&boxBy=cluster`, base])
+      expect(
+        (await graph(query)).elements.nodes.filter((n) => n.data.isBox && n.data.isBox !== 'app'),
+        query,
+      ).toEqual([]);
+  });
+
   it('answers the workload, app and service graphs as Kiali names their nodes', async () => {
     const workloads = await graph('namespaces=music&graphType=workload');
     expect(workloads.elements.nodes.map((n) => n.data.workload ?? n.data.service).sort()).toEqual([
@@ -220,6 +241,10 @@ describe('the console graph API (Kiali’s shape) over the runtime’s telemetry
       ['namespaces=music&duration=1d', 'duration: must be a duration such as 60s, 5m or 1h'],
       ['namespaces=music&duration=2h', 'duration: must be at most 900s (the traffic the console keeps)'],
       ['namespaces=music&throughputType=both', 'throughputType: must be request or response'],
+      [
+        'namespaces=music&boxBy=app,pod',
+        'boxBy: must be app, namespace, cluster or none, comma-separated (got pod)',
+      ],
       ['namespaces=music&limit=0', 'limit: must be an integer from 1 to 500', '/api/traces'],
       ['namespaces=music&workload=Back_V1', 'workload: "Back_V1" is not a workload name', '/api/logs'],
     ] as [string, string, string?][]) {

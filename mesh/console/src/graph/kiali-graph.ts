@@ -19,7 +19,12 @@ export interface GraphOptions {
    * HTTP edges; none when the query's `appenders` leave it out.
    */
   readonly throughput?: 'request' | 'response' | undefined;
+  /** Kiali's `boxBy` (default none): compound nodes around a namespace's or a cluster's nodes. */
+  readonly boxBy?: readonly BoxBy[] | undefined;
 }
+
+export type BoxBy = 'app' | 'namespace' | 'cluster';
+export const boxByValues: readonly BoxBy[] = ['app', 'namespace', 'cluster'];
 
 type Rates = Record<string, string>;
 
@@ -349,7 +354,13 @@ export function buildGraph(window: TrafficWindow, options: GraphOptions): KialiG
   const edgeList = [...edges.values()].map((edge) =>
     edgeData(edge, options.responseTimePercentile, window.bounds),
   );
+  // Inner boxes first, as Kiali adds them: apps (always in the app graphs), namespaces, clusters.
   const boxes = options.graphType === 'app' || options.graphType === 'versionedApp' ? appBoxes(nodeList) : [];
+  const roots = () => [...boxes, ...nodeList.map((node) => node.data)].filter((data) => !data.parent);
+  if (options.boxBy?.includes('namespace'))
+    boxes.push(...outerBoxes(roots(), 'namespace', (data) => `box_${data.cluster}_${data.namespace}`));
+  if (options.boxBy?.includes('cluster'))
+    boxes.push(...outerBoxes(roots(), 'cluster', (data) => `box_${data.cluster}`));
   const allNodes = [...boxes, ...nodeList.map((node) => node.data)].sort(compareNodes);
   edgeList.sort(
     (a, b) =>
@@ -539,6 +550,41 @@ function appBoxes(nodes: readonly Node[]): NodeData[] {
   return boxes;
 }
 
+/**
+ * Kiali's boxByNamespace and boxByCluster (graph/config/common/common.go): a compound node around
+ * the unboxed nodes (and boxes) of each namespace or cluster, only when there is more than one
+ * such box to draw and it would hold more than one node; never around unknown.
+ */
+function outerBoxes(
+  roots: readonly NodeData[],
+  kind: 'namespace' | 'cluster',
+  keyOf: (data: NodeData) => string,
+): NodeData[] {
+  const members = new Map<string, NodeData[]>();
+  for (const data of roots) {
+    if ((kind === 'namespace' ? data.namespace : data.cluster) === unknown) continue;
+    const key = keyOf(data);
+    members.set(key, [...(members.get(key) ?? []), data]);
+  }
+  if (members.size < 2) return [];
+  const boxes: NodeData[] = [];
+  for (const [key, children] of members) {
+    if (children.length < 2) continue;
+    const first = children[0] as NodeData;
+    const box: NodeData = {
+      id: hash(key),
+      nodeType: 'box',
+      cluster: first.cluster,
+      namespace: kind === 'namespace' ? first.namespace : '',
+      healthData: null,
+      isBox: kind,
+    };
+    for (const child of children) child.parent = box.id;
+    boxes.push(box);
+  }
+  return boxes;
+}
+
 /** graph/types.go `Id`: the node a set of labels is in this graph type. */
 function nodeId(
   key: NodeKey,
@@ -610,8 +656,12 @@ function compare(a: string, b: string): number {
 }
 
 /** Kiali's order: boxes first, then namespace, app, version, service, workload. */
+/** Kiali's order: parents before their children (clusters, namespaces, apps, then nodes). */
+const boxRank: Record<string, number> = { cluster: 0, namespace: 1, app: 2 };
+
 function compareNodes(a: NodeData, b: NodeData): number {
-  if ((a.isBox ?? '') !== (b.isBox ?? '')) return a.isBox ? -1 : 1;
+  if ((a.isBox ?? '') !== (b.isBox ?? ''))
+    return (boxRank[a.isBox ?? ''] ?? 3) - (boxRank[b.isBox ?? ''] ?? 3);
   return (
     compare(a.namespace, b.namespace) ||
     compare(a.app ?? '', b.app ?? '') ||
