@@ -132,6 +132,17 @@ describe('the console’s graph page', () => {
     );
   });
 
+  it('keeps the edge labels the user picked in the URL, across a reload', async () => {
+    await page.getByLabel('Edge labels').selectOption('p95');
+    await expect
+      .poll(() => new URL(page.url()).searchParams.get('edgeLabels'), { timeout: 10_000 })
+      .toBe('p95');
+    await page.reload();
+    await expect.poll(() => page.getByLabel('Edge labels').inputValue(), { timeout: 10_000 }).toBe('p95');
+    // The graph type chosen before stays too.
+    expect(new URL(page.url()).searchParams.get('graphType')).toBe('workload');
+  });
+
   it('keeps the traffic still for a user who prefers reduced motion', async () => {
     const still = await browser.newPage({ reducedMotion: 'reduce' });
     try {

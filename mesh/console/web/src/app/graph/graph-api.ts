@@ -60,6 +60,17 @@ export const graphTypes: readonly { readonly value: GraphType; readonly label: s
   { value: 'service', label: 'Service' },
 ];
 
+/** What the graph writes on its edges, as Kiali's "Edge labels" menu (the tables show every figure). */
+export const edgeLabelModes = [
+  { value: 'all', label: 'Rate, share, errors, p95' },
+  { value: 'rate', label: 'Request rate' },
+  { value: 'share', label: 'Share of source' },
+  { value: 'p95', label: 'p95 latency' },
+  { value: 'throughput', label: 'Throughput' },
+  { value: 'none', label: 'None' },
+] as const;
+export type EdgeLabelMode = (typeof edgeLabelModes)[number]['value'];
+
 export const windows = ['1m', '5m', '15m'] as const;
 export type Window = (typeof windows)[number];
 

@@ -10,6 +10,7 @@ import {
 } from '@angular/core';
 import cytoscape, { type Core, type LayoutOptions } from 'cytoscape';
 import dagre from 'cytoscape-dagre';
+import type { EdgeLabelMode } from './graph-api';
 import { graphStyle, healthColors } from './graph-style';
 import { cytoscapeElements, type GraphView } from './graph-view';
 import type { Selection } from './panel-target';
@@ -49,6 +50,8 @@ export class GraphCanvas {
   readonly view = input.required<GraphView>();
   /** Traffic animation (the page turns it off when the user prefers reduced motion). */
   readonly animate = input(true);
+  /** What the edges say (Kiali's "Edge labels"). */
+  readonly edgeLabels = input<EdgeLabelMode>('all');
   /** The element whose side panel is open, highlighted. */
   readonly selected = input<Selection | undefined>();
   readonly select = output<Selection>();
@@ -61,7 +64,7 @@ export class GraphCanvas {
   private lastFrame = 0;
 
   constructor() {
-    afterRenderEffect({ write: () => this.draw(this.view()) });
+    afterRenderEffect({ write: () => this.draw(this.view(), this.edgeLabels()) });
     afterRenderEffect({ write: () => (this.animate() ? this.startAnimation() : this.stopAnimation()) });
     afterRenderEffect({ write: () => this.highlight(this.selected()) });
     // The side panel narrows the graph: cytoscape only notices the window's own resizes, and the
@@ -81,10 +84,10 @@ export class GraphCanvas {
     return `Traffic graph: ${count} nodes and ${edges.length} edges, listed in the table below.`;
   }
 
-  private draw(view: GraphView): void {
+  private draw(view: GraphView, labels: EdgeLabelMode): void {
     const started = performance.now();
     this.timeDraw(started);
-    const elements = cytoscapeElements(view);
+    const elements = cytoscapeElements(view, labels);
     const flows = new Map<string, Flow>();
     for (const edge of view.edges) {
       const flow = flowOf(edge);

@@ -7,6 +7,8 @@ import { catchError, EMPTY, fromEvent, map, of, scan, startWith, switchMap, time
 import { problemMessage } from '../api/problem';
 import { CONSOLE_SETTINGS } from '../settings';
 import {
+  type EdgeLabelMode,
+  edgeLabelModes,
   type GraphAnswer,
   type GraphType,
   graphQuery,
@@ -29,7 +31,7 @@ interface GraphState {
   readonly updatedAt: Date | undefined;
 }
 
-const defaults = { graphType: 'versionedApp', duration: '1m', refresh: '10s' } as const;
+const defaults = { graphType: 'versionedApp', duration: '1m', refresh: '10s', edgeLabels: 'all' } as const;
 
 function oneOf<T extends string>(value: string | undefined, values: readonly T[], fallback: T): T {
   return values.includes(value as T) ? (value as T) : fallback;
@@ -52,6 +54,7 @@ export class GraphPage {
   readonly graphType = input<string>();
   readonly duration = input<string>();
   readonly refresh = input<string>();
+  readonly edgeLabels = input<string>();
   readonly node = input<string>();
   readonly edge = input<string>();
 
@@ -59,6 +62,7 @@ export class GraphPage {
   protected readonly graphTypes = graphTypes;
   protected readonly windows = windows;
   protected readonly refreshIntervals = refreshIntervals;
+  protected readonly edgeLabelModes = edgeLabelModes;
   protected readonly healthColors = healthColors;
 
   protected readonly type = computed<GraphType>(() =>
@@ -69,6 +73,13 @@ export class GraphPage {
     ),
   );
   protected readonly window = computed<Window>(() => oneOf(this.duration(), windows, defaults.duration));
+  protected readonly labels = computed<EdgeLabelMode>(() =>
+    oneOf(
+      this.edgeLabels(),
+      edgeLabelModes.map((m) => m.value),
+      defaults.edgeLabels,
+    ),
+  );
   protected readonly interval = computed<RefreshInterval>(() =>
     oneOf(
       this.refresh(),
@@ -121,7 +132,7 @@ export class GraphPage {
     }
   }
 
-  protected choose(name: 'graphType' | 'duration' | 'refresh', event: Event): void {
+  protected choose(name: 'graphType' | 'duration' | 'refresh' | 'edgeLabels', event: Event): void {
     const value = (event.target as HTMLSelectElement).value;
     void this.router.navigate([], {
       queryParams: { [name]: value === defaults[name] ? null : value },

@@ -197,4 +197,19 @@ describe('the graph API’s answer as the page shows it', () => {
     });
     expect(elements.filter((e) => e.group === 'edges')).toHaveLength(4);
   });
+
+  it('writes on the edges only the figure the user picked, or nothing', () => {
+    const labels = (mode: Parameters<typeof cytoscapeElements>[1]) =>
+      Object.fromEntries(
+        cytoscapeElements(view, mode)
+          .filter((e) => e.group === 'edges')
+          .map(({ data: { id, label } }) => [id, label]),
+      );
+    expect(labels('rate')['svc-v1']).toBe('15.0 rps');
+    expect(labels('share')['svc-v1']).toBe('82%');
+    expect(labels('p95')['svc-v2']).toBe('1.25 s');
+    expect(labels('throughput')).toMatchObject({ 'svc-v1': '3.8 kB/s', 'gw-svc': '' });
+    expect(Object.values(labels('none'))).toEqual(['', '', '', '']);
+    expect(labels('all')['svc-v1']).toBe(edge('svc-v1')?.label);
+  });
 });

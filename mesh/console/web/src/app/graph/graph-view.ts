@@ -1,4 +1,4 @@
-import type { GraphAnswer, GraphEdgeData, GraphNodeData, GraphType, Rates } from './graph-api';
+import type { EdgeLabelMode, GraphAnswer, GraphEdgeData, GraphNodeData, GraphType, Rates } from './graph-api';
 import { type Health, health } from './health';
 
 /** A node as the graph draws it and the table lists it, its figures read once from the API's strings. */
@@ -184,8 +184,16 @@ function viewEdge(data: GraphEdgeData, names: ReadonlyMap<string, string>): View
   return { ...edge, label: edgeLabel(edge) };
 }
 
-/** The edge's figures on one or two short lines: rate and share, then errors and p95. */
-export function edgeLabel(edge: Omit<ViewEdge, 'label'>): string {
+/**
+ * What an edge says on the graph: with `all`, its figures on one or two short lines (rate and
+ * share, then errors and p95); otherwise the one figure asked for (nothing where it has none).
+ */
+export function edgeLabel(edge: Omit<ViewEdge, 'label'>, mode: EdgeLabelMode = 'all'): string {
+  if (mode === 'none') return '';
+  if (mode === 'rate') return formatRate(edge.rate, edge.protocol);
+  if (mode === 'share') return edge.share === undefined ? '' : formatPercent(edge.share);
+  if (mode === 'p95') return edge.p95Ms === undefined ? '' : formatMs(edge.p95Ms);
+  if (mode === 'throughput') return edge.throughput === undefined ? '' : formatRate(edge.throughput, 'tcp');
   const first = [formatRate(edge.rate, edge.protocol)];
   if (edge.share !== undefined && edge.share < 100) first.push(`${formatPercent(edge.share)}`);
   if (edge.mirror) first.push('mirror');
@@ -220,7 +228,7 @@ export interface Element {
 }
 
 /** The view as cytoscape elements: health, kind and mirror as classes the style sheet colours. */
-export function cytoscapeElements(view: GraphView): Element[] {
+export function cytoscapeElements(view: GraphView, labels: EdgeLabelMode = 'all'): Element[] {
   const nodes = view.nodes.map(
     (node): Element => ({
       group: 'nodes',
@@ -238,7 +246,12 @@ export function cytoscapeElements(view: GraphView): Element[] {
   const edges = view.edges.map(
     (edge): Element => ({
       group: 'edges',
-      data: { id: edge.id, source: edge.source, target: edge.target, label: edge.label },
+      data: {
+        id: edge.id,
+        source: edge.source,
+        target: edge.target,
+        label: labels === 'all' ? edge.label : edgeLabel(edge, labels),
+      },
       classes: [`health-${edge.health}`, edge.protocol, edge.mirror ? 'mirror' : '']
         .filter(Boolean)
         .join(' '),
