@@ -156,6 +156,12 @@ describe('the mesh console through the canary and the mirror', () => {
       true,
     );
     expect(texts.some((hop) => /istio-ingressgateway → back-v3 mirror copy/.test(hop))).toBe(true);
+    // The destination's side names its cluster after the port back's pod declares, as Istio does.
+    expect(
+      texts.some((hop) =>
+        /istio-ingressgateway → back-v2 · destination proxy .*cluster inbound\|8080\|\|/.test(hop),
+      ),
+    ).toBe(true);
     await saveScreenshot(page, 'console-side-panel');
   });
 });

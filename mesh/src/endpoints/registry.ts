@@ -10,6 +10,11 @@ export interface Endpoint {
   readonly labels: Readonly<Record<string, string>>;
   /** The Deployment (`back-v1`); derived from `name` without its replica index when absent. */
   readonly workload?: string | undefined;
+  /**
+   * The port the pod declares (`containerPort`), which Istio's inbound cluster is named after
+   * (`inbound|8080||`); the replica listens on a local port of its own.
+   */
+  readonly containerPort?: number | undefined;
 }
 
 /** Per-cluster connection settings (DestinationRule connectionPool) the pool to an endpoint is built with. */

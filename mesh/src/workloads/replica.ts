@@ -21,6 +21,8 @@ export interface ReplicaSpec {
   readonly launch: (port: number) => Launch;
   readonly readinessProbe: HttpGetProbe | undefined;
   readonly livenessProbe: HttpGetProbe | undefined;
+  /** The port the container declares, for the inbound side's cluster name. */
+  readonly containerPort?: number | undefined;
 }
 
 export interface Launch {
@@ -304,6 +306,7 @@ export class Replica {
         namespace: this.spec.namespace,
         origin: this.#origin,
         labels: this.spec.labels,
+        containerPort: this.spec.containerPort,
       });
     } else this.#events.unready(this.spec.name);
   }

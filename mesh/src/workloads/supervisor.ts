@@ -500,6 +500,7 @@ class DeploymentRunner {
         launch,
         readinessProbe: container.readinessProbe,
         livenessProbe: container.livenessProbe,
+        containerPort: container.ports[0]?.containerPort,
       },
       this.#options.log,
       this.#prober,

@@ -39,14 +39,14 @@ export interface InboundCall {
 /** One endpoint's inbound side. */
 export class Inbound {
   readonly endpoint: Endpoint;
-  /** `inbound|8080||`, Istio's inbound cluster name (the app's port). */
+  /** `inbound|8080||`, Istio's inbound cluster name (the port the pod declares). */
   readonly clusterName: string;
   readonly address: string;
 
   constructor(endpoint: Endpoint) {
     this.endpoint = endpoint;
     this.address = endpoint.origin.replace(/^[a-z]+:\/\//, '');
-    const port = this.address.slice(this.address.lastIndexOf(':') + 1);
+    const port = endpoint.containerPort ?? this.address.slice(this.address.lastIndexOf(':') + 1);
     this.clusterName = `inbound|${port}||`;
   }
 
