@@ -98,11 +98,13 @@ export class MirrorComparisons {
     entry.primaryMs += record.primary.durationMs;
     entry.shadowMs += record.shadow.durationMs;
     const statusDiffers = record.primary.status !== record.shadow.status;
-    const bodyDiffers =
-      record.primary.bodyHash === undefined || record.primary.bodyHash !== record.shadow.bodyHash;
+    // A body that did not arrive whole has no hash: that pair cannot tell whether the bodies differ.
+    const comparable = record.primary.bodyHash !== undefined && record.shadow.bodyHash !== undefined;
+    const bodyDiffers = comparable && record.primary.bodyHash !== record.shadow.bodyHash;
     if (statusDiffers) entry.statusDiffers++;
     if (bodyDiffers) entry.bodyDiffers++;
-    if (statusDiffers || bodyDiffers) {
+    if (!comparable) entry.incomplete++;
+    if (statusDiffers || bodyDiffers || !comparable) {
       entry.examples.push(record);
       if (entry.examples.length > examplesPerRoute) entry.examples.shift();
     }

@@ -80,6 +80,9 @@ describe('verdict', () => {
     expect(verdict({ ...canary, total: 100, statusDiffers: 0, bodyDiffers: 2 })).toBe(
       'v3 answered like v2 for 98 of 100 requests (body differs in 2%)',
     );
+    expect(verdict({ ...canary, statusDiffers: 0, bodyDiffers: 0, incomplete: 2 })).toMatch(
+      /; 2 bodies could not be compared \(cut off, timed out or no endpoint\)$/,
+    );
     expect(verdict({ ...canary, statusDiffers: 3, bodyDiffers: 0 })).toBe(
       'v3 answered like v2 for 37 of 40 requests (status differs in 7.5%)',
     );

@@ -12,6 +12,8 @@ export interface MirrorRow {
   readonly total: number;
   readonly statusDiffers: number;
   readonly bodyDiffers: number;
+  /** Pairs whose bodies could not be compared (one did not arrive whole). */
+  readonly incomplete: number;
   readonly statusShare: string;
   readonly bodyShare: string;
   readonly primaryMs: string;
@@ -82,6 +84,13 @@ function sideNames(primaryCluster: string, shadowCluster: string): [string, stri
  * not told apart from two requests, so "like" is said only when one of them never differs.
  */
 export function verdict(summary: RouteComparison): string {
+  const said = comparedVerdict(summary);
+  const { incomplete } = summary;
+  if (incomplete === 0) return said;
+  return `${said}; ${incomplete} ${incomplete === 1 ? 'body' : 'bodies'} could not be compared (cut off, timed out or no endpoint)`;
+}
+
+function comparedVerdict(summary: RouteComparison): string {
   const [primary, shadow] = sideNames(summary.primaryCluster, summary.shadowCluster);
   const { total, statusDiffers: status, bodyDiffers: body } = summary;
   const requests = total === 1 ? 'request' : 'requests';
@@ -122,13 +131,14 @@ export function mirrorRows(routes: readonly RouteComparison[]): MirrorRow[] {
         total: r.total,
         statusDiffers: r.statusDiffers,
         bodyDiffers: r.bodyDiffers,
+        incomplete: r.incomplete,
         statusShare: percentOf(r.statusDiffers, r.total),
         bodyShare: percentOf(r.bodyDiffers, r.total),
         primaryMs: ms(r.primaryMeanMs),
         shadowMs: ms(r.shadowMeanMs),
         slower: Number.isFinite(delta) ? `${delta >= 0 ? '+' : '−'}${ms(Math.abs(delta))}` : '—',
         verdict: verdict(r),
-        same: r.statusDiffers === 0 && r.bodyDiffers === 0,
+        same: r.statusDiffers === 0 && r.bodyDiffers === 0 && r.incomplete === 0,
         examples: [...r.examples].reverse().map((e, i) => ({
           key: `${e.requestId ?? ''}|${e.startTime}|${i}`,
           method: e.method,
