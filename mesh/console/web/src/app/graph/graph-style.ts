@@ -63,6 +63,10 @@ export const graphStyle: StylesheetJson = [
       // Not drawn while too small to read (a large graph fitted on screen): zooming in shows
       // them, and a redraw skips a hundred labels nobody could read.
       'min-zoomed-font-size': 7,
+      // Along the edge, just above it: labels of edges that leave one node fan out instead of
+      // piling up on each other.
+      'text-rotation': 'autorotate',
+      'text-margin-y': -8,
       'text-wrap': 'wrap',
       'text-background-color': '#ffffff',
       'text-background-opacity': 0.85,
