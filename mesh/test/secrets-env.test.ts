@@ -274,8 +274,14 @@ describe('a start whose Secret was applied in an earlier run', () => {
       await writeFile(join(dataDir, 'app', 'deploy', 'app.yaml'), pin);
       const restarted = await startRuntime(options);
       try {
-        const [pod] = restarted.pods().filter((p) => p.deployment === 'echo-v1');
-        expect((await envOf(pod as PodStatus)).PIN).toBe('4711');
+        // The runtime answers once each Service has a ready endpoint: the second replica may still
+        // be starting on a loaded machine, so both are awaited, and both must have the PIN.
+        const pods = await poll(
+          'both echo-v1 replicas ready',
+          () => restarted.pods().filter((p) => p.deployment === 'echo-v1' && p.ready),
+          (ready) => ready.length === 2,
+        );
+        for (const pod of pods) expect((await envOf(pod)).PIN).toBe('4711');
       } finally {
         await restarted.stop();
       }

@@ -40,6 +40,8 @@ Options:
   --only <list>             run only these cases, e.g. a,c (default a,b,c,d,f)
   --upstream nginx|node     the upstream (default nginx when installed)
   --no-telemetry            run the ingress without the telemetry subscriber
+  --no-mirror-comparison    telemetry without comparing mirrored answers with the primary's
+                            (what that comparison costs (d): run with and without)
   --profile                 run the ingress with --cpu-prof and print its top 15 self-time functions
   --profile-dir <dir>       with --profile: also keep the .cpuprofile files there (open in Chrome DevTools)
   --help                    this text
@@ -57,6 +59,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'a,b,c,d,f' },
     upstream: { type: 'string' },
     'no-telemetry': { type: 'boolean', default: false },
+    'no-mirror-comparison': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'profile-dir': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -495,7 +498,12 @@ async function startMeshProxy(
 ): Promise<MeshProxy> {
   const profileDir = values.profile ? join(work, `profile-${name}`) : undefined;
   const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const args = [scenario, ...origins, ...(values['no-telemetry'] ? ['--no-telemetry'] : [])];
+  const args = [
+    scenario,
+    ...origins,
+    ...(values['no-telemetry'] ? ['--no-telemetry'] : []),
+    ...(values['no-mirror-comparison'] ? ['--no-mirror-comparison'] : []),
+  ];
   const child = fork(new URL('./mesh-proxy.ts', import.meta.url).pathname, args, {
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -14,6 +14,11 @@ export interface TelemetryOptions {
   readonly host: string;
   /** Receives one Istio-format access log line per finished request (mirrored copies included). */
   readonly accessLog?: ((line: string) => void) | undefined;
+  /**
+   * Compares mirrored answers with their primaries (`/stats/mirrors`); default true. Off, the
+   * data path hashes no bodies: what bench:mesh's `--no-mirror-comparison` measures against.
+   */
+  readonly compareMirrors?: boolean | undefined;
 }
 
 export interface Telemetry {
@@ -88,7 +93,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   await listen(server, options.statsPort, options.host);
   requestChannel.subscribe(onRecord);
   connectionChannel.subscribe(onConnection);
-  mirrorChannel.subscribe(onMirror);
+  const compareMirrors = options.compareMirrors ?? true;
+  if (compareMirrors) mirrorChannel.subscribe(onMirror);
 
   const { port } = server.address() as AddressInfo;
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
