@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, hash } from 'node:crypto';
 import {
   type MirrorComparisonRecord,
   type MirrorOutcome,
@@ -10,13 +10,40 @@ import type { RequestRecord } from '../telemetry/record.ts';
 const broken = /\b(UC|DC|UT|URX)\b/;
 
 /**
+ * SHA-1 of a body as it streams, base64url. Most answers come in one chunk: that one is hashed
+ * in one call at the end (`crypto.hash`: 0.45 µs for 180 bytes where a `Hash` object takes
+ * 1 µs), and a `Hash` object is made only for a second chunk.
+ * A chunk is only read, and the data path never reuses one (it is written on to a socket).
+ */
+class BodyHash {
+  #first: Buffer | undefined;
+  #hash: Hash | undefined;
+
+  update(chunk: Buffer): void {
+    if (this.#hash) this.#hash.update(chunk);
+    else if (this.#first === undefined) this.#first = chunk;
+    else {
+      this.#hash = createHash('sha1').update(this.#first).update(chunk);
+      this.#first = undefined;
+    }
+  }
+
+  digest(): string {
+    if (this.#hash) return this.#hash.digest('base64url');
+    return hash('sha1', this.#first ?? emptyBody, 'base64url');
+  }
+}
+
+const emptyBody = Buffer.alloc(0);
+
+/**
  * A mirrored request's primary side, for the comparison with its shadow copies: the body the
  * client got, hashed as it streams, and the outcome from the primary's record. Made only while
  * someone listens on `mirrorChannel`, so that routes without a mirror, and mirrors nobody
  * compares, pay nothing. Each copy is published once both sides have ended.
  */
 export class PrimaryComparison {
-  readonly #hash: Hash = createHash('sha1');
+  readonly #hash = new BodyHash();
   #record: RequestRecord | undefined;
   #outcome: MirrorOutcome | undefined;
   readonly #waiting: ShadowSide[] = [];
@@ -38,7 +65,7 @@ export class PrimaryComparison {
       responseFlags: record.responseFlags,
       durationMs: record.durationMs,
       bytes: record.responseBytes,
-      bodyHash: broken.test(record.responseFlags) ? undefined : this.#hash.digest('base64url'),
+      bodyHash: broken.test(record.responseFlags) ? undefined : this.#hash.digest(),
       workload: record.destination?.workload ?? 'unknown',
       cluster: record.upstreamCluster ?? '-',
     };
@@ -71,7 +98,7 @@ export class ShadowSide {
   readonly #primary: PrimaryComparison;
   readonly #cluster: string;
   readonly #started = performance.now();
-  #hash: Hash | undefined = createHash('sha1');
+  #hash: BodyHash | undefined = new BodyHash();
   #status = 0;
   #bytes = 0;
   outcome: MirrorOutcome | undefined;
@@ -98,7 +125,7 @@ export class ShadowSide {
       responseFlags: complete ? '-' : flags,
       durationMs: performance.now() - this.#started,
       bytes: this.#bytes,
-      bodyHash: complete ? this.#hash?.digest('base64url') : undefined,
+      bodyHash: complete ? this.#hash?.digest() : undefined,
       workload,
       cluster: this.#cluster,
     };
