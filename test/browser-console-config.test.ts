@@ -5,12 +5,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Console, startConsole } from '../mesh/console/src/server.ts';
+import type { Console } from '../mesh/console/src/server.ts';
 import { buildCommand } from '../mesh/console/src/static.ts';
 import { connectToRuntime } from '../mesh/src/control/client.ts';
 import { launchChromium } from './support/browser.ts';
 import { createTestDatabase } from './support/database.ts';
-import { type RunningMusic, removeDataDir, startMusic } from './support/music.ts';
+import { type RunningMusic, removeDataDir, startMusic, startMusicConsole } from './support/music.ts';
 
 const screenshots = new URL('../docs/screenshots/', import.meta.url);
 
@@ -49,18 +49,7 @@ describe('the console’s Istio config page and wizards over Music', () => {
       if (Date.now() > deadline) throw new Error('back-v2 never became ready');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    console = await startConsole({
-      statsUrl: music.runtime.statsUrl,
-      runtimeDataDir: music.dataDir,
-      auth: {
-        loginUrl: `${music.url}/api/authenticate`,
-        jwksUrl: `${music.url}/.well-known/jwks.json`,
-        role: 'ROLE_ADMIN',
-      },
-      port: 0,
-      scrapeIntervalMs: 60_000,
-      pages: { ingressUrl: music.url, namespace: 'music' },
-    });
+    console = await startMusicConsole(music, { scrapeIntervalMs: 60_000 });
     await mkdir(screenshots, { recursive: true });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -277,18 +266,7 @@ describe('the console’s Istio config page and wizards over Music', () => {
   });
 
   it('bound beyond localhost, asks for the login before reading and then sends the token on every call', async () => {
-    const exposed = await startConsole({
-      statsUrl: music.runtime.statsUrl,
-      runtimeDataDir: music.dataDir,
-      auth: {
-        loginUrl: `${music.url}/api/authenticate`,
-        jwksUrl: `${music.url}/.well-known/jwks.json`,
-        role: 'ROLE_ADMIN',
-      },
-      host: '0.0.0.0',
-      port: 0,
-      scrapeIntervalMs: 60_000,
-    });
+    const exposed = await startMusicConsole(music, { host: '0.0.0.0', scrapeIntervalMs: 60_000 });
     const fresh = await browser.newPage();
     try {
       await fresh.goto(`http://127.0.0.1:${new URL(exposed.url).port}/console/config`);

@@ -7,12 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { connectToRuntime } from '@music/mesh';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Console, startConsole } from '../mesh/console/src/server.ts';
+import type { Console } from '../mesh/console/src/server.ts';
 import { runLoad } from '../tools/load/src/load.ts';
 import { binomialTolerance } from '../tools/load/src/split.ts';
 import { launchChromium, saveScreenshot } from './support/browser.ts';
 import { createTestDatabase } from './support/database.ts';
-import { type RunningMusic, removeDataDir, startMusic } from './support/music.ts';
+import { type RunningMusic, removeDataDir, startMusic, startMusicConsole } from './support/music.ts';
 
 const steps = fileURLToPath(new URL('../deploy/steps/', import.meta.url));
 
@@ -64,19 +64,8 @@ describe('the mesh console through the canary and the mirror', () => {
 
   beforeAll(async () => {
     music = await startMusic({ databaseUrl: await createTestDatabase('console_story') });
-    console = await startConsole({
-      statsUrl: music.runtime.statsUrl,
-      runtimeDataDir: music.dataDir,
-      auth: {
-        loginUrl: `${music.url}/api/authenticate`,
-        jwksUrl: `${music.url}/.well-known/jwks.json`,
-        role: 'ROLE_ADMIN',
-      },
-      port: 0,
-      // Scraped by the test when it has sent its traffic.
-      scrapeIntervalMs: 3_600_000,
-      pages: { ingressUrl: music.url, namespace: 'music' },
-    });
+    // Scraped by the test when it has sent its traffic.
+    console = await startMusicConsole(music, { scrapeIntervalMs: 3_600_000 });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });

@@ -3,7 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Console, startConsole } from '../mesh/console/src/server.ts';
 import { createTestDatabase } from './support/database.ts';
-import { login, type RunningMusic, removeDataDir, startMusic } from './support/music.ts';
+import {
+  consoleAuth,
+  login,
+  type RunningMusic,
+  removeDataDir,
+  startMusic,
+  startMusicConsole,
+} from './support/music.ts';
 
 describe('the mesh console over Music: config, explain and the wizards', () => {
   let music: RunningMusic;
@@ -11,17 +18,7 @@ describe('the mesh console over Music: config, explain and the wizards', () => {
 
   beforeAll(async () => {
     music = await startMusic({ databaseUrl: await createTestDatabase('console') });
-    console = await startConsole({
-      statsUrl: music.runtime.statsUrl,
-      runtimeDataDir: music.dataDir,
-      auth: {
-        loginUrl: `${music.url}/api/authenticate`,
-        jwksUrl: `${music.url}/.well-known/jwks.json`,
-        role: 'ROLE_ADMIN',
-      },
-      port: 0,
-      scrapeIntervalMs: 1_000,
-    });
+    console = await startMusicConsole(music, { scrapeIntervalMs: 1_000 });
   });
 
   afterAll(async () => {
@@ -140,11 +137,7 @@ describe('the mesh console over Music: config, explain and the wizards', () => {
   });
 
   it('bound beyond localhost, answers every API call only for a token of the admin role', async () => {
-    const auth = {
-      loginUrl: `${music.url}/api/authenticate`,
-      jwksUrl: `${music.url}/.well-known/jwks.json`,
-      role: 'ROLE_ADMIN',
-    };
+    const auth = consoleAuth(music.url);
     await expect(
       startConsole({ statsUrl: music.runtime.statsUrl, host: '0.0.0.0', port: 0 }),
     ).rejects.toThrow(/beyond localhost \(0\.0\.0\.0\) only with the app's login/);

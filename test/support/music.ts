@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Runtime, startRuntime } from '@music/mesh';
+import { type Console, type ConsoleOptions, startConsole } from '../../mesh/console/src/server.ts';
 
 export interface RunningMusic {
   url: string;
@@ -53,4 +54,28 @@ export async function login(url: string, username: string, password: string): Pr
   if (response.status !== 200) throw new Error(`login as ${username} failed: ${response.status}`);
   const { id_token: token } = (await response.json()) as { id_token: string };
   return token;
+}
+
+/** Front's login and keys, as Music's profile gives them to the mesh console for its wizards. */
+export function consoleAuth(url: string): NonNullable<ConsoleOptions['auth']> {
+  return {
+    loginUrl: `${url}/api/authenticate`,
+    jwksUrl: `${url}/.well-known/jwks.json`,
+    role: 'ROLE_ADMIN',
+  };
+}
+
+/** The mesh console over a running Music as `npm start` runs it, on a free port; `options` override. */
+export function startMusicConsole(
+  music: RunningMusic,
+  options: Partial<ConsoleOptions> = {},
+): Promise<Console> {
+  return startConsole({
+    statsUrl: music.runtime.statsUrl,
+    runtimeDataDir: music.dataDir,
+    auth: consoleAuth(music.url),
+    port: 0,
+    pages: { ingressUrl: music.url, namespace: 'music' },
+    ...options,
+  });
 }

@@ -1,8 +1,7 @@
 // Benchmark of what the mesh console costs: the runtime's CPU with the console open and polling,
 // the memory of the telemetry it keeps, and how fast its graph redraws. Prints figures, not a test.
 // Run: npm run bench:console -- --help
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -11,7 +10,7 @@ import { consoleApp, type TrafficSource } from '../../mesh/console/src/app.ts';
 import type { SeriesIncrease, TrafficWindow } from '../../mesh/console/src/telemetry/scraped.ts';
 import { ScrapedTelemetry } from '../../mesh/console/src/telemetry/scraped.ts';
 import { launchChromium } from '../../test/support/browser.ts';
-import { cpuSeconds, residentMiB } from './proc.ts';
+import { cpuSeconds, forkIngress, type IngressChild, residentMiB, stopChild } from './processes.ts';
 
 const HELP = `Usage: npm run bench:console -- [options]
 
@@ -99,7 +98,7 @@ try {
     for (const server of upstreams) server.close();
   });
   const origins = upstreams.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  const ingress = await startIngress(origins);
+  const ingress = (await forkIngress(['weighted', ...origins])) as Ingress;
   stops.push(ingress.stop);
   progress(`mesh ingress (pid ${ingress.pid}) at ${ingress.url}, stats at ${ingress.statsUrl}`);
   await atRate(ingress.url, settings.rate, 3);
@@ -114,12 +113,8 @@ try {
   for (const stop of stops.reverse()) await stop().catch(() => {});
 }
 
-interface Ingress {
-  readonly url: string;
-  readonly statsUrl: string;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
+/** bench:mesh's case (d) ingress, with telemetry (so it has stats). */
+type Ingress = IngressChild & { readonly statsUrl: string };
 
 async function cpu(ingress: Ingress): Promise<void> {
   const rows: { without: number; with: number; console: number }[] = [];
@@ -392,41 +387,6 @@ async function startUpstream(): Promise<Server> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
-}
-
-/** bench:mesh's ingress child (tools/bench/mesh-proxy.ts), case (d). */
-async function startIngress(origins: readonly string[]): Promise<Ingress> {
-  const child = fork(new URL('./mesh-proxy.ts', import.meta.url).pathname, ['weighted', ...origins], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const [message] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`the mesh ingress exited with ${code} before it was ready`);
-    }),
-  ])) as [{ url: string; statsUrl: string }];
-  return {
-    url: message.url,
-    statsUrl: message.statsUrl,
-    pid: child.pid as number,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.send('stop');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function median(values: readonly number[]): number {

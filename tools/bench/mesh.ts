@@ -1,7 +1,7 @@
 // Benchmark of the mesh ingress against the same upstream, the way Istio publishes its proxy figures:
 // throughput at saturation, latency percentiles at a fixed rate, proxy CPU per 1000 requests.
 // Prints figures, not a test. Run: npm run bench:mesh -- --help
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { cpuSeconds, residentMiB } from './proc.ts';
+import { cpuSeconds, forkIngress, residentMiB, stopChild } from './processes.ts';
 
 const HELP = `Usage: npm run bench:mesh -- [options]
 
@@ -504,35 +504,9 @@ async function startMeshProxy(
     ...(values['no-telemetry'] ? ['--no-telemetry'] : []),
     ...(values['no-mirror-comparison'] ? ['--no-mirror-comparison'] : []),
   ];
-  const child = fork(new URL('./mesh-proxy.ts', import.meta.url).pathname, args, {
-    execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const [message] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`the mesh ingress (${scenario}) exited with ${code} before it was ready`);
-    }),
-  ])) as [{ url: string; statsUrl?: string }];
-  progress(`(${name}) mesh ingress (${scenario}) ready at ${message.url}${profileDir ? ', profiling' : ''}`);
-  let stopped: Promise<void> | undefined;
-  return {
-    url: message.url,
-    statsUrl: message.statsUrl,
-    pid: child.pid as number,
-    profileDir,
-    stop: () => {
-      stopped ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.send('stop');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      })();
-      return stopped;
-    },
-  };
+  const ingress = await forkIngress(args, execArgv);
+  progress(`(${name}) mesh ingress (${scenario}) ready at ${ingress.url}${profileDir ? ', profiling' : ''}`);
+  return { ...ingress, profileDir };
 }
 
 /** Where the ingress sent the requests, per destination_version, from its own istio_requests_total. */
@@ -551,15 +525,6 @@ async function trafficSplit(statsUrl: string | undefined): Promise<string> {
     .sort()
     .map(([version, n]) => `${version} ${n}`)
     .join(', ');
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function waitForHttp(url: string): Promise<void> {
