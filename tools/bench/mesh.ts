@@ -38,6 +38,9 @@ Options:
   --rss-seconds <s>         seconds at <rate> before the mesh ingress's resident memory is read
                             again (default 60; 0 skips both readings)
   --only <list>             run only these cases, e.g. a,c (default a,b,c,d,f)
+  --rounds <n>              measure the cases n times, alternating, and print each figure's median
+                            and, per round, (c) against (e) (default 1): on a shared machine one run
+                            of a case can be a tenth off, so compare medians
   --upstream nginx|node     the upstream (default nginx when installed)
   --no-telemetry            run the ingress without the telemetry subscriber
   --no-mirror-comparison    telemetry without comparing mirrored answers with the primary's
@@ -57,6 +60,7 @@ const { values } = parseArgs({
     'latency-connections': { type: 'string', default: '16' },
     'rss-seconds': { type: 'string', default: '60' },
     only: { type: 'string', default: 'a,b,c,d,f' },
+    rounds: { type: 'string', default: '1' },
     upstream: { type: 'string' },
     'no-telemetry': { type: 'boolean', default: false },
     'no-mirror-comparison': { type: 'boolean', default: false },
@@ -77,8 +81,11 @@ const settings = {
   latencyDuration: positive('latency-duration'),
   latencyConnections: positive('latency-connections'),
   rssSeconds: Number(values['rss-seconds']),
+  rounds: Number(values.rounds),
 };
 if (!(settings.rssSeconds >= 0)) fail('--rss-seconds must be 0 or more');
+if (!Number.isInteger(settings.rounds) || settings.rounds < 1)
+  fail('--rounds must be a whole number, 1 or more');
 const nginxPath = findExecutable('nginx', ['/usr/sbin']);
 const wrkPath = findExecutable('wrk');
 if (!wrkPath) fail('wrk is not installed (apt-get install -y wrk)');
@@ -126,7 +133,6 @@ interface CaseResult {
 
 const work = await mkdtemp(join(tmpdir(), 'music-bench-mesh-'));
 const cleanups: (() => Promise<void>)[] = [];
-const results: CaseResult[] = [];
 let interrupted = false;
 process.once('SIGINT', () => {
   interrupted = true;
@@ -140,8 +146,26 @@ try {
   );
   const upstream = await startUpstream(upstreamKind);
   cleanups.push(upstream.stop);
-  const [v1] = upstream.origins as [string, string, string];
 
+  const rounds: CaseResult[][] = [];
+  for (let round = 1; round <= settings.rounds; round++) {
+    if (settings.rounds > 1) progress(`round ${round} of ${settings.rounds}`);
+    rounds.push(await measureCases(upstream, round === 1));
+  }
+  const results = settings.rounds === 1 ? (rounds[0] as CaseResult[]) : medians(rounds);
+  printTable(results.sort((x, y) => x.name.localeCompare(y.name)));
+  if (settings.rounds > 1) printRounds(rounds);
+} catch (error) {
+  if (!interrupted) console.error(`bench:mesh: ${(error as Error).stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
+
+/** Every case asked for, once; the first round also reads resident memory and profiles. */
+async function measureCases(upstream: Upstream, first: boolean): Promise<CaseResult[]> {
+  const [v1] = upstream.origins as [string, string, string];
+  const results: CaseResult[] = [];
   if (only.has('a')) results.push(await measure('a', 'direct to the upstream', v1, upstream.pids));
   for (const [name, weighted, label] of [
     ['b', false, 'nginx proxy, 1 worker'],
@@ -163,13 +187,16 @@ try {
     ['e', 'bare', 'bare-socket Node floor'],
   ] as const) {
     if (!only.has(name)) continue;
-    const proxy = await startMeshProxy(scenario, upstream.origins, name).catch((error: Error) => {
-      results.push({ name, label, note: `not measured: ${error.message}` });
-      return undefined;
-    });
+    const proxy = await startMeshProxy(scenario, upstream.origins, name, first && values.profile).catch(
+      (error: Error) => {
+        results.push({ name, label, note: `not measured: ${error.message}` });
+        return undefined;
+      },
+    );
     if (!proxy) continue;
     cleanups.push(proxy.stop);
-    const memory = scenario === 'bare' ? {} : await residentMemory(name, label, proxy.url, proxy.pid);
+    const memory =
+      scenario === 'bare' || !first ? {} : await residentMemory(name, label, proxy.url, proxy.pid);
     const result = { ...(await measure(name, label, proxy.url, () => [proxy.pid])), ...memory };
     if (scenario !== 'bare') result.note = await trafficSplit(proxy.statsUrl);
     results.push(result);
@@ -179,12 +206,7 @@ try {
       if (values['profile-dir']) await keepProfile(name, proxy.profileDir, values['profile-dir']);
     }
   }
-  printTable(results.sort((x, y) => x.name.localeCompare(y.name)));
-} catch (error) {
-  if (!interrupted) console.error(`bench:mesh: ${(error as Error).stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
+  return results;
 }
 
 async function cleanup(): Promise<void> {
@@ -495,8 +517,9 @@ async function startMeshProxy(
   scenario: 'plain' | 'weighted' | 'bare',
   origins: readonly string[],
   name: string,
+  profile: boolean,
 ): Promise<MeshProxy> {
-  const profileDir = values.profile ? join(work, `profile-${name}`) : undefined;
+  const profileDir = profile ? join(work, `profile-${name}`) : undefined;
   const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const args = [
     scenario,
@@ -722,6 +745,73 @@ function printTable(rows: readonly CaseResult[]): void {
         `${fmt(mesh.satCpuPer1000, 3)} vs ${fmt(floor.satCpuPer1000, 3)} at saturation`,
     );
   }
+}
+
+/**
+ * Each case's figures over the rounds: the median of every number, the errors of any round, the
+ * first round's memory and note.
+ */
+function medians(rounds: readonly CaseResult[][]): CaseResult[] {
+  const first = rounds[0] as CaseResult[];
+  return first.map((row) => {
+    const runs = rounds.map((results) => results.find((result) => result.name === row.name) ?? row);
+    const merged: CaseResult = { ...row };
+    const numbers = merged as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(row)) {
+      if (typeof value !== 'number' || key === 'rssIdle' || key === 'rssLoaded') continue;
+      numbers[key] = median(runs.map((run) => (run as unknown as Record<string, number>)[key] as number));
+    }
+    const wrkErrors = runs.map((run) => run.wrkErrors).filter(Boolean);
+    if (wrkErrors.length > 0) merged.wrkErrors = wrkErrors.join('; ');
+    merged.fixedErrors = runs.reduce((sum, run) => sum + (run.fixedErrors ?? 0), 0);
+    return merged;
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/**
+ * Per round, the cases' CPU at the fixed rate, and (c) against (e) measured minutes apart rather
+ * than hours: throughput, CPU per request, and its user-space part alone (the kernel's part is
+ * where a shared machine's noise shows).
+ */
+function printRounds(rounds: readonly CaseResult[][]): void {
+  console.log(`
+per round (${rounds.length}): CPU-s/1k at ${settings.rate} req/s`);
+  const ratios = { rps: [] as number[], cpu: [] as number[], user: [] as number[] };
+  rounds.forEach((results, i) => {
+    const byName = new Map(results.map((row) => [row.name, row]));
+    const cells = results.map((row) => `(${row.name}) ${fmt(row.fixedCpuPer1000, 3)}`);
+    const mesh = byName.get('c');
+    const floor = byName.get('e');
+    if (mesh?.rps && floor?.rps && mesh.fixedCpuPer1000 && floor.fixedCpuPer1000) {
+      ratios.rps.push(mesh.rps / floor.rps);
+      ratios.cpu.push(mesh.fixedCpuPer1000 / floor.fixedCpuPer1000);
+      ratios.user.push(userCpu(mesh) / userCpu(floor));
+      cells.push(
+        `(c)/(e): throughput ${fmt(mesh.rps / floor.rps, 2)}x, CPU ${fmt(mesh.fixedCpuPer1000 / floor.fixedCpuPer1000, 2)}x, user CPU ${fmt(userCpu(mesh) / userCpu(floor), 2)}x`,
+      );
+    }
+    console.log(`  ${i + 1}: ${cells.join('  ')}`);
+  });
+  if (ratios.cpu.length > 0) {
+    const range = (values: number[]) =>
+      `${fmt(median(values), 2)}x (${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)})`;
+    console.log(
+      `  median (c)/(e): throughput ${range(ratios.rps)}, CPU per request at ${settings.rate} req/s ${range(ratios.cpu)}, user CPU ${range(ratios.user)}`,
+    );
+  }
+}
+
+function userCpu(row: CaseResult): number {
+  return (row.fixedCpuPer1000 ?? Number.NaN) * (1 - (row.fixedSystemShare ?? Number.NaN));
 }
 
 /** `-41.7%`: how much `value` differs from `reference`. */
