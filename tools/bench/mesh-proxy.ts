@@ -1,7 +1,7 @@
 // Child process of tools/bench/mesh.ts: the mesh ingress, started programmatically against the
 // benchmark's upstream, alone in its process so that its CPU time can be read from /proc.
 // argv: <scenario: plain|weighted|bare> <v1 origin> <v2 origin> <v3 origin> [--no-telemetry]
-// [--no-mirror-comparison]
+// [--no-mirror-comparison] [--no-access-log]
 // `bare` is no mesh at all: bytes forwarded between bare sockets, the floor of any proxy in one
 // Node process on this machine.
 // Sends { ready, url, statsUrl } over IPC; exits on 'stop' (so that --cpu-prof writes its profile).
@@ -145,7 +145,7 @@ async function startBareProxy(origin: string): Promise<RunningProxy> {
 const [scenario, ...rest] = process.argv.slice(2);
 if (scenario !== 'plain' && scenario !== 'weighted' && scenario !== 'bare') {
   process.stderr.write(
-    'usage: mesh-proxy.ts plain|weighted|bare <v1> <v2> <v3> [--no-telemetry] [--no-mirror-comparison]\n',
+    'usage: mesh-proxy.ts plain|weighted|bare <v1> <v2> <v3> [--no-telemetry] [--no-mirror-comparison] [--no-access-log]\n',
   );
   process.exit(2);
 }
@@ -156,7 +156,7 @@ const telemetry =
     : await startTelemetry({
         statsPort: 0,
         host: '127.0.0.1',
-        accessLog: () => {},
+        accessLog: rest.includes('--no-access-log') ? undefined : () => {},
         compareMirrors: !rest.includes('--no-mirror-comparison'),
       });
 const proxy = await (scenario === 'bare'

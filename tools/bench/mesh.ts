@@ -43,6 +43,8 @@ Options:
                             of a case can be a tenth off, so compare medians
   --upstream nginx|node     the upstream (default nginx when installed)
   --no-telemetry            run the ingress without the telemetry subscriber
+  --no-access-log           telemetry without the access log: what formatting its two lines per
+                            request costs (the runtime prints them, as deploy/istio-install asks)
   --no-mirror-comparison    telemetry without comparing mirrored answers with the primary's
                             (what that comparison costs (d): run with and without)
   --profile                 run the ingress with --cpu-prof and print its top 15 self-time functions
@@ -64,6 +66,7 @@ const { values } = parseArgs({
     upstream: { type: 'string' },
     'no-telemetry': { type: 'boolean', default: false },
     'no-mirror-comparison': { type: 'boolean', default: false },
+    'no-access-log': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'profile-dir': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -526,6 +529,7 @@ async function startMeshProxy(
     ...origins,
     ...(values['no-telemetry'] ? ['--no-telemetry'] : []),
     ...(values['no-mirror-comparison'] ? ['--no-mirror-comparison'] : []),
+    ...(values['no-access-log'] ? ['--no-access-log'] : []),
   ];
   const ingress = await forkIngress(args, execArgv);
   progress(`(${name}) mesh ingress (${scenario}) ready at ${ingress.url}${profileDir ? ', profiling' : ''}`);
