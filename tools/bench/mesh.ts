@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { cpuSeconds, forkIngress, residentMiB, stopChild } from './processes.ts';
+import type { Allocations } from './mesh-proxy.ts';
+import { cpuSeconds, forkIngress, type IngressChild, residentMiB, stopChild } from './processes.ts';
 
 const HELP = `Usage: npm run bench:mesh -- [options]
 
@@ -47,6 +48,10 @@ Options:
                             request costs (the runtime prints them, as deploy/istio-install asks)
   --no-mirror-comparison    telemetry without comparing mirrored answers with the primary's
                             (what that comparison costs (d): run with and without)
+  --alloc                   after (c) and (d) are measured, count what the ingress allocates per
+                            request at <rate> for <latency-duration> (V8's sampling heap profiler,
+                            collected objects included) and its biggest allocators: unlike CPU
+                            time, this figure does not move with the machine's load
   --profile                 run the ingress with --cpu-prof and print its top 15 self-time functions
   --profile-dir <dir>       with --profile: also keep the .cpuprofile files there (open in Chrome DevTools)
   --help                    this text
@@ -67,6 +72,7 @@ const { values } = parseArgs({
     'no-telemetry': { type: 'boolean', default: false },
     'no-mirror-comparison': { type: 'boolean', default: false },
     'no-access-log': { type: 'boolean', default: false },
+    alloc: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'profile-dir': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -131,6 +137,8 @@ interface CaseResult {
   /** Resident memory of the proxy in MiB: just started, and after the soak at the fixed rate. */
   rssIdle?: number;
   rssLoaded?: number;
+  /** --alloc: what the ingress allocated over `requests` requests at the fixed rate. */
+  allocations?: Allocations & { readonly requests: number };
   note?: string;
 }
 
@@ -200,7 +208,9 @@ async function measureCases(upstream: Upstream, first: boolean): Promise<CaseRes
     cleanups.push(proxy.stop);
     const memory =
       scenario === 'bare' || !first ? {} : await residentMemory(name, label, proxy.url, proxy.pid);
-    const result = { ...(await measure(name, label, proxy.url, () => [proxy.pid])), ...memory };
+    const result: CaseResult = { ...(await measure(name, label, proxy.url, () => [proxy.pid])), ...memory };
+    if (scenario !== 'bare' && first && values.alloc)
+      result.allocations = await allocated(name, label, proxy);
     if (scenario !== 'bare') result.note = await trafficSplit(proxy.statsUrl);
     results.push(result);
     await proxy.stop();
@@ -390,6 +400,21 @@ async function residentMemory(
   return { rssIdle, rssLoaded: await residentMiB(pid) };
 }
 
+/** --alloc: the ingress's allocations over a fixed-rate run (its 1 s warm-up included in the count). */
+async function allocated(
+  name: string,
+  label: string,
+  proxy: IngressChild,
+): Promise<Allocations & { requests: number }> {
+  progress(`(${name}) ${label}: allocations at ${settings.rate} req/s for ${settings.latencyDuration}s ...`);
+  await proxy.ask('alloc-start');
+  await fixedRate(proxy.url, settings.rate, settings.latencyConnections, settings.latencyDuration, () => [
+    proxy.pid,
+  ]);
+  const allocations = (await proxy.ask('alloc-stop')) as Allocations;
+  return { ...allocations, requests: settings.rate + Math.round(settings.rate * settings.latencyDuration) };
+}
+
 function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
@@ -508,12 +533,8 @@ async function startNginx(name: string, config: string): Promise<ChildProcess> {
   });
 }
 
-interface MeshProxy {
-  readonly url: string;
-  readonly statsUrl: string | undefined;
-  readonly pid: number;
+interface MeshProxy extends IngressChild {
   readonly profileDir: string | undefined;
-  stop(): Promise<void>;
 }
 
 async function startMeshProxy(
@@ -700,6 +721,15 @@ function printTable(rows: readonly CaseResult[]): void {
     }
   }
   for (const row of rows) if (row.note) console.log(`(${row.name}) ${row.note}`);
+  for (const row of rows) {
+    const allocations = row.allocations;
+    if (!allocations) continue;
+    const perRequest = (bytes: number) => (bytes / allocations.requests).toFixed(0).padStart(6);
+    console.log(
+      `(${row.name}) allocated ${perRequest(allocations.bytes).trim()} bytes per request over ${allocations.requests} requests; the biggest allocators, bytes per request:`,
+    );
+    for (const [site, bytes] of allocations.sites) console.log(`  ${perRequest(bytes)}  ${site}`);
+  }
   for (const row of rows) {
     if (row.achievedRate !== undefined && row.achievedRate < settings.rate * 0.97) {
       console.log(

@@ -41,6 +41,8 @@ export interface IngressChild {
   /** Undefined when it runs without telemetry. */
   readonly statsUrl: string | undefined;
   readonly pid: number;
+  /** Sends a command over IPC and resolves with the next message it sends back. */
+  ask(command: string): Promise<unknown>;
   /** Asks it to stop (so that --cpu-prof writes its profile), killing it after 5 s. Idempotent. */
   stop(): Promise<void>;
 }
@@ -65,6 +67,11 @@ export async function forkIngress(
     url: message.url,
     statsUrl: message.statsUrl,
     pid: child.pid as number,
+    ask: async (command) => {
+      const answer = once(child, 'message');
+      child.send(command);
+      return ((await answer) as [unknown])[0];
+    },
     stop: () => {
       stopped ??= stopChild(child, () => child.send('stop'));
       return stopped;
