@@ -4,12 +4,12 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { consoleApp, type TrafficSource } from '../../mesh/console/src/app.ts';
 import type { SeriesIncrease, TrafficWindow } from '../../mesh/console/src/telemetry/scraped.ts';
 import { ScrapedTelemetry } from '../../mesh/console/src/telemetry/scraped.ts';
 import { launchChromium } from '../../test/support/browser.ts';
+import { parseCommandLine } from './command-line.ts';
 import { cpuSeconds, forkIngress, type IngressChild, residentMiB, stopChild } from './processes.ts';
 
 const HELP = `Usage: npm run bench:console -- [options]
@@ -35,7 +35,7 @@ Options:
   --only <list>         cpu,memory,redraw (default all three)
   --help                this text`;
 
-const { values } = parseArgs({
+const { values } = parseCommandLine('bench:console', {
   options: {
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '20' },

@@ -4,8 +4,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startRuntime } from '@music/mesh';
+import { parseCommandLine } from './command-line.ts';
 
 const HELP = `Usage: npm run bench:login -- [options]
 
@@ -20,7 +20,7 @@ Options:
   --flood <n>      failed sign-ins per second (default 30)
   --help           this text`;
 
-const { values } = parseArgs({
+const { values } = parseCommandLine('bench:login', {
   options: {
     duration: { type: 'string', default: '25' },
     flood: { type: 'string', default: '30' },

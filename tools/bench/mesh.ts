@@ -8,8 +8,8 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { parseCommandLine } from './command-line.ts';
 import type { Allocations } from './mesh-proxy.ts';
 import { cpuSeconds, forkIngress, type IngressChild, residentMiB, stopChild } from './processes.ts';
 
@@ -58,7 +58,7 @@ Options:
 
 Needs wrk (apt-get install -y wrk); nginx (apt-get install -y nginx-light) for (b) and the fast upstream.`;
 
-const { values } = parseArgs({
+const { values } = parseCommandLine('bench:mesh', {
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },

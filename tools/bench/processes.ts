@@ -56,21 +56,25 @@ export async function forkIngress(
     execArgv: [...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const [message] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`the mesh ingress (${args[0]}) exited with ${code} before it was ready`);
-    }),
-  ])) as [{ url: string; statsUrl?: string }];
+  const reply = async (waitingFor: string): Promise<unknown> => {
+    const [message] = (await Promise.race([
+      once(child, 'message'),
+      once(child, 'exit').then(([code]) => {
+        throw new Error(`the mesh ingress (${args[0]}) exited with ${code} before ${waitingFor}`);
+      }),
+    ])) as [unknown];
+    return message;
+  };
+  const message = (await reply('it was ready')) as { url: string; statsUrl?: string };
   let stopped: Promise<void> | undefined;
   return {
     url: message.url,
     statsUrl: message.statsUrl,
     pid: child.pid as number,
-    ask: async (command) => {
-      const answer = once(child, 'message');
+    ask: (command) => {
+      const answer = reply(`it answered ${command}`);
       child.send(command);
-      return ((await answer) as [unknown])[0];
+      return answer;
     },
     stop: () => {
       stopped ??= stopChild(child, () => child.send('stop'));

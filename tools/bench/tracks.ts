@@ -3,9 +3,9 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startRuntime } from '@music/mesh';
 import autocannon from 'autocannon';
+import { parseCommandLine } from './command-line.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -17,7 +17,7 @@ Options:
   --connections <n>   concurrent connections (default 16)
   --help              this text`;
 
-const { values } = parseArgs({
+const { values } = parseCommandLine('bench', {
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
