@@ -48,10 +48,10 @@ Options:
                             request costs (the runtime prints them, as deploy/istio-install asks)
   --no-mirror-comparison    telemetry without comparing mirrored answers with the primary's
                             (what that comparison costs (d): run with and without)
-  --alloc                   after (c) and (d) are measured, count what the ingress allocates per
-                            request at <rate> for <latency-duration> (V8's sampling heap profiler,
-                            collected objects included) and its biggest allocators: unlike CPU
-                            time, this figure does not move with the machine's load
+  --alloc                   after (c) and (d) are measured (in the first round), count what the
+                            ingress allocates per request at <rate> for <latency-duration> (V8's
+                            sampling heap profiler, collected objects included) and its biggest
+                            allocators: unlike CPU time, this figure does not move with the load
   --profile                 run the ingress with --cpu-prof and print its top 15 self-time functions
   --profile-dir <dir>       with --profile: also keep the .cpuprofile files there (open in Chrome DevTools)
   --help                    this text
