@@ -96,9 +96,9 @@ export class ProxyContext {
   readonly passthrough: (exchange: Exchange, authority: string) => void;
   /** A request for a Service's TCP port: sent on to one of its endpoints, no HTTP route applied. */
   readonly tcpProxy: (exchange: Exchange, service: string) => void;
-  #table: RoutingTable | undefined;
-  #view: ClientView | undefined;
-  #authorities = new Map<string, ResolvedAuthority>();
+  private table: RoutingTable | undefined;
+  private view: ClientView | undefined;
+  private authorities = new Map<string, ResolvedAuthority>();
 
   constructor(options: {
     context: ListenerContext;
@@ -135,22 +135,22 @@ export class ProxyContext {
    * same few, so a request does one Map lookup instead of slicing, lower-casing and host lookups.
    */
   authority(table: RoutingTable, authority: string): ResolvedAuthority {
-    this.#useTable(table);
-    let found = this.#authorities.get(authority);
+    this.useTable(table);
+    let found = this.authorities.get(authority);
     if (found === undefined) {
-      found = resolveAuthority(table, this.#view, authority);
-      if (this.#authorities.size > 10_000) this.#authorities.clear();
-      this.#authorities.set(authority, found);
+      found = resolveAuthority(table, this.view, authority);
+      if (this.authorities.size > 10_000) this.authorities.clear();
+      this.authorities.set(authority, found);
     }
     return found;
   }
 
   /** The view of the client of a new table (routes compiled for its namespace and labels), once per table. */
-  #useTable(table: RoutingTable): void {
-    if (table === this.#table) return;
-    this.#table = table;
-    this.#view = this.client === undefined ? undefined : table.view(this.client);
-    this.#authorities = new Map();
+  private useTable(table: RoutingTable): void {
+    if (table === this.table) return;
+    this.table = table;
+    this.view = this.client === undefined ? undefined : table.view(this.client);
+    this.authorities = new Map();
   }
 
   publish(record: RequestRecord): void {
@@ -210,11 +210,11 @@ export class Exchange implements RequestFacts, ResponseListener {
   comparison: PrimaryComparison | undefined = undefined;
   /** Set for a request to a Service's TCP port: it reports a TCP connection instead (tcp-proxy.ts). */
   reportTcp: ((exchange: Exchange) => void) | undefined = undefined;
-  #stages: readonly Stage[] = [];
-  #next = 0;
-  #waiting: Stage | undefined;
-  #routeTimer: NodeJS.Timeout | undefined;
-  #waitTimer: NodeJS.Timeout | undefined;
+  private stages: readonly Stage[] = [];
+  private stageIndex = 0;
+  private waiting: Stage | undefined;
+  private routeTimer: NodeJS.Timeout | undefined;
+  private waitTimer: NodeJS.Timeout | undefined;
 
   constructor(context: ProxyContext, req: DownstreamRequest, res: DownstreamResponse) {
     this.context = context;
@@ -266,27 +266,27 @@ export class Exchange implements RequestFacts, ResponseListener {
       return;
     }
     this.route = route;
-    this.#stages = chainOf(route).stages;
+    this.stages = chainOf(route).stages;
     this.next();
   }
 
   /** Runs the next stage of the chain. */
   next(): void {
     if (this.finished) return;
-    const stage = this.#stages[this.#next++];
+    const stage = this.stages[this.stageIndex++];
     stage?.run(this);
   }
 
   /** Calls `stage.resume(this)` after `ms`, unless the request ends first. */
   wait(ms: number, stage: Stage): void {
-    this.#waiting = stage;
-    this.#waitTimer = setTimeout(resumeWaiting, ms, this);
+    this.waiting = stage;
+    this.waitTimer = setTimeout(resumeWaiting, ms, this);
   }
 
   resumeWaiting(): void {
-    this.#waitTimer = undefined;
-    const stage = this.#waiting;
-    this.#waiting = undefined;
+    this.waitTimer = undefined;
+    const stage = this.waiting;
+    this.waiting = undefined;
     if (!this.finished) stage?.resume?.(this);
   }
 
@@ -300,11 +300,11 @@ export class Exchange implements RequestFacts, ResponseListener {
 
   /** No timer at all unless the route has a timeout (Istio's default has none). */
   startRouteTimer(ms: number): void {
-    this.#routeTimer = setTimeout(onRouteTimeout, ms, this);
+    this.routeTimer = setTimeout(onRouteTimeout, ms, this);
   }
 
   onRouteTimeout(): void {
-    this.#routeTimer = undefined;
+    this.routeTimer = undefined;
     if (this.finished) return;
     this.attempt?.abort();
     this.fail(upstreamTimeout);
@@ -351,8 +351,8 @@ export class Exchange implements RequestFacts, ResponseListener {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.#routeTimer) clearTimeout(this.#routeTimer);
-    if (this.#waitTimer) clearTimeout(this.#waitTimer);
+    if (this.routeTimer) clearTimeout(this.routeTimer);
+    if (this.waitTimer) clearTimeout(this.waitTimer);
     const context = this.context;
     if (this.reportTcp !== undefined) this.reportTcp(this);
     else if (context.recording || this.comparison !== undefined) {

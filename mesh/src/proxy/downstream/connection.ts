@@ -48,55 +48,55 @@ export class DownstreamConnection {
   http11 = true;
   /** False once this connection closes after the response in flight. */
   keepAlive = true;
-  readonly #handlers: DownstreamHandlers;
-  readonly #limits: DownstreamLimits;
-  #buffer: Buffer = empty;
-  #response: DownstreamResponse | undefined;
-  #request: DownstreamRequest | undefined;
+  private readonly handlers: DownstreamHandlers;
+  private readonly limits: DownstreamLimits;
+  private buffer: Buffer = empty;
+  private response: DownstreamResponse | undefined;
+  private request: DownstreamRequest | undefined;
   /** Filled again by each request head. */
-  readonly #head = new RequestHead();
-  readonly #body: BodyDecoder;
+  private readonly head = new RequestHead();
+  private readonly body: BodyDecoder;
   /** The body's stream while someone may read it; null once the bytes are only skipped. */
-  #sink: RequestBody | null = null;
-  #discarded = 0;
-  #paused = false;
-  #driving = false;
-  #readEnded = false;
-  #closing = false;
-  #dead = false;
+  private sink: RequestBody | null = null;
+  private discarded = 0;
+  private paused = false;
+  private driving = false;
+  private readEnded = false;
+  private closing = false;
+  private dead = false;
   /** The socket went to a CONNECT handler. */
-  #detached = false;
+  private detached = false;
   /** Idle sweeps since the last byte read or response finished (see `sweepIdle`). */
-  #quietSweeps = 0;
+  private quietSweeps = 0;
   /** Armed only while a request head has begun and not ended: a head that arrives whole never sets it. */
-  #headTimer: NodeJS.Timeout | undefined;
+  private headTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, handlers: DownstreamHandlers, limits: DownstreamLimits, initial: Buffer) {
     this.socket = socket;
-    this.#handlers = handlers;
-    this.#limits = limits;
-    this.#body = new BodyDecoder(limits, this.#deliver);
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('close', this.#onClose);
-    socket.on('drain', this.#onDrain);
+    this.handlers = handlers;
+    this.limits = limits;
+    this.body = new BodyDecoder(limits, this.deliver);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
     socket.on('error', ignore);
     // A socket handed over from CONNECT was left paused so that no byte got lost on the way.
     if (socket.isPaused()) socket.resume();
     if (initial.length > 0) {
-      this.#buffer = initial;
-      this.#drive();
+      this.buffer = initial;
+      this.run();
     }
   }
 
   /** True while no request is in flight and nothing waits in the buffer. */
   get idle(): boolean {
-    return this.#response === undefined && this.#buffer.length === 0;
+    return this.response === undefined && this.buffer.length === 0;
   }
 
   /** Server shutdown: close now if idle, else after the response in flight. */
   close(): void {
-    this.#closing = true;
+    this.closing = true;
     // A response whose head is still to be written tells the client not to send more.
     this.keepAlive = false;
     if (this.idle) this.socket.end();
@@ -104,37 +104,37 @@ export class DownstreamConnection {
 
   /** Called by the response in flight once it has ended. */
   responseDone(response: DownstreamResponse): void {
-    if (response !== this.#response) return;
-    this.#response = undefined;
-    this.#quietSweeps = 0;
-    if (!this.keepAlive || this.#closing) {
-      this.#dead = true;
+    if (response !== this.response) return;
+    this.response = undefined;
+    this.quietSweeps = 0;
+    if (!this.keepAlive || this.closing) {
+      this.dead = true;
       this.socket.end();
       return;
     }
     // The rest of a body nobody will read is skipped so that the connection stays usable.
-    if (this.#body.reading) this.#sink = null;
-    if (this.#paused) this.#resumeBody();
-    if (this.#buffer.length > 0 || this.#readEnded) process.nextTick(drive, this);
+    if (this.body.reading) this.sink = null;
+    if (this.paused) this.resumeBody();
+    if (this.buffer.length > 0 || this.readEnded) process.nextTick(drive, this);
     else if (this.socket.isPaused()) this.socket.resume();
   }
 
   drive(): void {
-    if (this.#dead) return;
-    if (this.socket.isPaused() && !this.#paused) this.socket.resume();
-    this.#drive();
+    if (this.dead) return;
+    if (this.socket.isPaused() && !this.paused) this.socket.resume();
+    this.run();
   }
 
-  #onData = (chunk: Buffer): void => {
-    this.#quietSweeps = 0;
-    if (this.#dead) return;
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    this.#drive();
+  private onData = (chunk: Buffer): void => {
+    this.quietSweeps = 0;
+    if (this.dead) return;
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.run();
   };
 
-  #onEnd = (): void => {
-    this.#readEnded = true;
-    if (this.#body.reading) {
+  private onEnd = (): void => {
+    this.readEnded = true;
+    if (this.body.reading) {
       // The client stopped sending in the middle of a body: the request cannot complete.
       this.socket.destroy();
       return;
@@ -142,23 +142,23 @@ export class DownstreamConnection {
     if (this.idle) this.socket.end();
   };
 
-  #onClose = (): void => {
-    this.#dead = true;
-    this.#clearHeadTimer();
-    const response = this.#response;
-    if (this.#body.reading) {
-      this.#body.stop();
-      this.#sink?.destroy(new Error('aborted'));
-      this.#sink = null;
+  private onClose = (): void => {
+    this.dead = true;
+    this.clearHeadTimer();
+    const response = this.response;
+    if (this.body.reading) {
+      this.body.stop();
+      this.sink?.destroy(new Error('aborted'));
+      this.sink = null;
     }
     if (response !== undefined && !response.finished) {
-      this.#response = undefined;
+      this.response = undefined;
       response.listener?.onClientClose();
     }
   };
 
-  #onDrain = (): void => {
-    this.#response?.drained();
+  private onDrain = (): void => {
+    this.response?.drained();
   };
 
   /**
@@ -167,151 +167,151 @@ export class DownstreamConnection {
    * than the socket's own timeout, which re-arms a timer on every read and write.
    */
   sweepIdle(): void {
-    if (this.#detached) return;
-    if (this.#response !== undefined) this.#quietSweeps = 0;
-    else if (++this.#quietSweeps >= 5) this.socket.destroy();
+    if (this.detached) return;
+    if (this.response !== undefined) this.quietSweeps = 0;
+    else if (++this.quietSweeps >= 5) this.socket.destroy();
   }
 
-  #onBodyRead = (): void => {
-    if (!this.#paused) return;
-    this.#resumeBody();
-    if (!this.#driving) this.drive();
+  private onBodyRead = (): void => {
+    if (!this.paused) return;
+    this.resumeBody();
+    if (!this.driving) this.drive();
   };
 
-  #resumeBody(): void {
-    this.#paused = false;
+  private resumeBody(): void {
+    this.paused = false;
     this.socket.resume();
   }
 
-  #drive(): void {
-    if (this.#driving || this.#dead) return;
-    this.#driving = true;
+  private run(): void {
+    if (this.driving || this.dead) return;
+    this.driving = true;
     try {
       // The handler may have closed the connection (Connection: close) or taken the socket (CONNECT).
-      while (!this.#dead) {
-        if (this.#body.reading) {
-          if (!this.#readBody()) return;
+      while (!this.dead) {
+        if (this.body.reading) {
+          if (!this.readBody()) return;
           continue;
         }
-        if (this.#response !== undefined) {
+        if (this.response !== undefined) {
           // Pipelined requests wait for the response in flight; a flood of them stops reading.
-          if (this.#buffer.length > this.#limits.maxHeaderBytes) this.socket.pause();
+          if (this.buffer.length > this.limits.maxHeaderBytes) this.socket.pause();
           return;
         }
-        if (this.#buffer.length === 0) {
-          if (this.#readEnded) this.socket.end();
+        if (this.buffer.length === 0) {
+          if (this.readEnded) this.socket.end();
           return;
         }
-        if (!this.#parseHead()) return;
+        if (!this.parseHead()) return;
       }
     } finally {
-      this.#driving = false;
+      this.driving = false;
     }
   }
 
   /** Parses one request head from the buffer and hands the request over; false when more bytes are needed. */
-  #parseHead(): boolean {
-    const buf = this.#buffer;
+  private parseHead(): boolean {
+    const buf = this.buffer;
     let start = 0;
     // RFC 9112 §2.2: empty lines before a request line are ignored (a server's leniency only).
     while (buf.length - start >= 2 && buf[start] === 13 && buf[start + 1] === 10) start += 2;
-    const limits = this.#limits;
+    const limits = this.limits;
     const end = headEnd(buf, start, limits);
     if (end === -1) {
-      if (start > 0) this.#buffer = buf.subarray(start);
-      if (start < buf.length) this.#headTimer ??= setTimeout(onHeadTimeout, limits.headTimeoutMs, this);
+      if (start > 0) this.buffer = buf.subarray(start);
+      if (start < buf.length) this.headTimer ??= setTimeout(onHeadTimeout, limits.headTimeoutMs, this);
       return false;
     }
-    if (typeof end !== 'number') return this.#reject(end.httpStatus);
-    this.#clearHeadTimer();
-    this.#buffer = end + 4 === buf.length ? empty : buf.subarray(end + 4);
-    const head = this.#head;
+    if (typeof end !== 'number') return this.reject(end.httpStatus);
+    this.clearHeadTimer();
+    this.buffer = end + 4 === buf.length ? empty : buf.subarray(end + 4);
+    const head = this.head;
     const error = head.parse(buf.toString('latin1', start, end), limits);
-    if (error !== undefined) return this.#reject(error.httpStatus);
+    if (error !== undefined) return this.reject(error.httpStatus);
 
     const http11 = head.http11;
     const bodyLength = head.bodyLength;
     this.http11 = http11;
-    this.keepAlive = !this.#closing && head.persistent;
+    this.keepAlive = !this.closing && head.persistent;
     const request = new DownstreamRequest(this.socket, head);
     if (head.method === 'CONNECT') {
-      const rest = this.#buffer;
-      this.#detach();
-      this.#handlers.connect(request, this.socket, rest);
+      const rest = this.buffer;
+      this.detach();
+      this.handlers.connect(request, this.socket, rest);
       return false;
     }
     const expect = head.expect;
     if (expect !== undefined) {
-      if (expect.toLowerCase() !== '100-continue') return this.#reject(417);
+      if (expect.toLowerCase() !== '100-continue') return this.reject(417);
       if (http11 && bodyLength !== 0) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     }
     const response = new DownstreamResponse(this, head.method === 'HEAD');
-    this.#response = response;
+    this.response = response;
     if (bodyLength !== 0) {
       const body = request.body as RequestBody;
-      body.onRead = this.#onBodyRead;
-      this.#request = request;
-      this.#sink = body;
-      this.#discarded = 0;
-      this.#body.start(bodyLength);
+      body.onRead = this.onBodyRead;
+      this.request = request;
+      this.sink = body;
+      this.discarded = 0;
+      this.body.start(bodyLength);
     }
-    this.#handlers.request(request, response);
+    this.handlers.request(request, response);
     return true;
   }
 
   /** Feeds the body of the request in flight from the buffer; true once it has all arrived. */
-  #readBody(): boolean {
-    if (this.#paused) return false;
-    const buf = this.#buffer;
-    const offset = this.#body.read(buf, 0);
-    if (offset < 0) return this.#bodyError(this.#body.error?.httpStatus ?? 400);
-    if (this.#dead) return false;
-    this.#buffer = offset === buf.length ? empty : buf.subarray(offset);
-    if (this.#body.reading) return false;
-    this.#bodyComplete();
+  private readBody(): boolean {
+    if (this.paused) return false;
+    const buf = this.buffer;
+    const offset = this.body.read(buf, 0);
+    if (offset < 0) return this.bodyError(this.body.error?.httpStatus ?? 400);
+    if (this.dead) return false;
+    this.buffer = offset === buf.length ? empty : buf.subarray(offset);
+    if (this.body.reading) return false;
+    this.bodyComplete();
     return true;
   }
 
   /** False when the connection can read no further now (reader behind, or closed). */
-  #deliver = (piece: Buffer): boolean => {
-    const sink = this.#sink;
+  private deliver = (piece: Buffer): boolean => {
+    const sink = this.sink;
     if (sink === null) {
-      this.#discarded += piece.length;
-      if (this.#discarded > discardLimit) {
-        this.#dead = true;
+      this.discarded += piece.length;
+      if (this.discarded > discardLimit) {
+        this.dead = true;
         this.socket.destroy();
         return false;
       }
       return true;
     }
     if (!sink.push(piece)) {
-      this.#paused = true;
+      this.paused = true;
       this.socket.pause();
       return false;
     }
     return true;
   };
 
-  #bodyComplete(): void {
-    const request = this.#request as DownstreamRequest;
-    this.#request = undefined;
+  private bodyComplete(): void {
+    const request = this.request as DownstreamRequest;
+    this.request = undefined;
     request.complete = true;
-    this.#sink?.push(null);
-    this.#sink = null;
+    this.sink?.push(null);
+    this.sink = null;
   }
 
   /** A malformed body: the request fails, and so does the connection (it is out of step). */
-  #bodyError(status: number): false {
-    this.#sink?.destroy(new Error('malformed request body'));
-    this.#sink = null;
-    const response = this.#response;
+  private bodyError(status: number): false {
+    this.sink?.destroy(new Error('malformed request body'));
+    this.sink = null;
+    const response = this.response;
     if (response !== undefined && !response.headersSent) {
-      this.#response = undefined;
+      this.response = undefined;
       response.finished = true;
       response.listener?.onClientClose();
-      this.#reject(status);
+      this.reject(status);
     } else {
-      this.#dead = true;
+      this.dead = true;
       this.socket.destroy();
     }
     return false;
@@ -319,21 +319,21 @@ export class DownstreamConnection {
 
   /** Called when a request head has taken longer than the limit. */
   headTimedOut(): void {
-    this.#headTimer = undefined;
-    if (!this.#dead && this.#response === undefined && !this.#body.reading) this.#reject(408);
+    this.headTimer = undefined;
+    if (!this.dead && this.response === undefined && !this.body.reading) this.reject(408);
   }
 
-  #clearHeadTimer(): void {
-    if (this.#headTimer === undefined) return;
-    clearTimeout(this.#headTimer);
-    this.#headTimer = undefined;
+  private clearHeadTimer(): void {
+    if (this.headTimer === undefined) return;
+    clearTimeout(this.headTimer);
+    this.headTimer = undefined;
   }
 
   /** Envoy answers a request it cannot parse and closes the connection. */
-  #reject(status: number): false {
-    this.#dead = true;
-    this.#clearHeadTimer();
-    this.#buffer = empty;
+  private reject(status: number): false {
+    this.dead = true;
+    this.clearHeadTimer();
+    this.buffer = empty;
     const reason = STATUS_CODES[status] ?? 'Bad Request';
     // Envoy's codec errors are local replies whose body is the reason phrase (http1/codec_impl.cc
     // sendProtocolError); its request-header timeout says so (conn_manager_impl.cc).
@@ -342,20 +342,20 @@ export class DownstreamConnection {
       `HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${httpDate()}\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n${body}`,
       'latin1',
     );
-    this.#handlers.protocolError?.(status, this.socket);
+    this.handlers.protocolError?.(status, this.socket);
     return false;
   }
 
   /** Hands the socket to the CONNECT handler, paused as node:http does, so that bytes wait for its reader. */
-  #detach(): void {
-    this.#dead = true;
-    this.#detached = true;
+  private detach(): void {
+    this.dead = true;
+    this.detached = true;
     const socket = this.socket;
     socket.pause();
-    socket.off('data', this.#onData);
-    socket.off('end', this.#onEnd);
-    socket.off('close', this.#onClose);
-    socket.off('drain', this.#onDrain);
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('close', this.onClose);
+    socket.off('drain', this.onDrain);
     socket.off('error', ignore);
   }
 }

@@ -51,7 +51,7 @@ export class DownstreamRequest {
   readonly socket: Socket;
   /** True once the whole body has arrived (at once for a request without one). */
   complete: boolean;
-  #headers: IncomingHttpHeaders | undefined;
+  private headersObject: IncomingHttpHeaders | undefined;
 
   constructor(socket: Socket, head: RequestHead) {
     const bodyLength = head.bodyLength;
@@ -70,7 +70,7 @@ export class DownstreamRequest {
 
   /** Lower-case names; repeats joined with `, ` (`; ` for cookie), or the first kept, as Node does. */
   get headers(): IncomingHttpHeaders {
-    if (this.#headers !== undefined) return this.#headers;
+    if (this.headersObject !== undefined) return this.headersObject;
     const headers: Record<string, string> = {};
     const raw = this.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
@@ -81,7 +81,7 @@ export class DownstreamRequest {
       else if (name === 'cookie') headers[name] = `${existing}; ${value}`;
       else if (!firstOnly.has(name)) headers[name] = `${existing}, ${value}`;
     }
-    this.#headers = headers;
+    this.headersObject = headers;
     return headers;
   }
 }

@@ -24,16 +24,16 @@ export class DownstreamResponse {
   headersSent = false;
   finished = false;
   listener: ResponseListener | undefined;
-  readonly #connection: DownstreamConnection;
+  private readonly connection: DownstreamConnection;
   /** HEAD, then also 1xx, 204 and 304: whatever body is written is dropped, as node:http does. */
-  #bodiless: boolean;
-  #head: string | undefined;
-  #chunked = false;
-  #drain: Resumable | undefined;
+  private bodiless: boolean;
+  private head: string | undefined;
+  private chunked = false;
+  private drain: Resumable | undefined;
 
   constructor(connection: DownstreamConnection, bodiless: boolean) {
-    this.#connection = connection;
-    this.#bodiless = bodiless;
+    this.connection = connection;
+    this.bodiless = bodiless;
   }
 
   /** `headers` is flat `[name, value, ...]` with lower-case names. */
@@ -49,28 +49,28 @@ export class DownstreamResponse {
       if (name.length === 14 && name === 'content-length') hasLength = true;
       head += `${name}: ${value}\r\n`;
     }
-    const connection = this.#connection;
-    const bodiless = this.#bodiless || status < 200 || status === 204 || status === 304;
-    this.#bodiless = bodiless;
+    const connection = this.connection;
+    const bodiless = this.bodiless || status < 200 || status === 204 || status === 304;
+    this.bodiless = bodiless;
     if (!bodiless && !hasLength) {
       if (connection.http11) {
-        this.#chunked = true;
+        this.chunked = true;
         head += 'transfer-encoding: chunked\r\n';
       } else connection.keepAlive = false;
     }
     if (!connection.keepAlive) head += 'connection: close\r\n';
     else if (!connection.http11) head += 'connection: keep-alive\r\n';
-    this.#head = `${head}\r\n`;
+    this.head = `${head}\r\n`;
   }
 
   /** False when the client is behind: wait with `waitForDrain`. */
   write(chunk: Buffer): boolean {
     if (this.finished || chunk.length === 0) return true;
-    if (this.#bodiless) return true;
-    const socket = this.#connection.socket;
+    if (this.bodiless) return true;
+    const socket = this.connection.socket;
     if (socket.destroyed) return true;
-    const head = this.#takeHead();
-    if (this.#chunked) {
+    const head = this.takeHead();
+    if (this.chunked) {
       const frame = `${chunk.length.toString(16)}\r\n`;
       if (chunk.length <= coalesceLimit) {
         return socket.write(`${head}${frame}${chunk.toString('latin1')}\r\n`, 'latin1');
@@ -94,44 +94,44 @@ export class DownstreamResponse {
   /** Ends the response, with a last piece of body if given. */
   end(body?: Buffer): void {
     if (this.finished) return;
-    const socket = this.#connection.socket;
+    const socket = this.connection.socket;
     if (!socket.destroyed) {
-      let out = this.#takeHead();
-      if (body !== undefined && body.length > 0 && !this.#bodiless) {
+      let out = this.takeHead();
+      if (body !== undefined && body.length > 0 && !this.bodiless) {
         // latin1 maps bytes to characters one to one: the body goes out unchanged with the head.
         const text = body.toString('latin1');
-        out += this.#chunked ? `${body.length.toString(16)}\r\n${text}\r\n` : text;
+        out += this.chunked ? `${body.length.toString(16)}\r\n${text}\r\n` : text;
       }
-      if (this.#chunked) out += '0\r\n\r\n';
+      if (this.chunked) out += '0\r\n\r\n';
       if (out.length > 0) socket.write(out, 'latin1');
     }
     this.finished = true;
-    this.#drain = undefined;
-    this.#connection.responseDone(this);
+    this.drain = undefined;
+    this.connection.responseDone(this);
   }
 
   /** The response broke off: the client can only learn it from the connection closing. */
   destroy(): void {
     this.finished = true;
-    this.#drain = undefined;
-    this.#connection.socket.destroy();
+    this.drain = undefined;
+    this.connection.socket.destroy();
   }
 
   waitForDrain(resumable: Resumable): void {
-    this.#drain = resumable;
+    this.drain = resumable;
   }
 
   /** Called by the connection when the socket has drained. */
   drained(): void {
-    const resumable = this.#drain;
-    this.#drain = undefined;
+    const resumable = this.drain;
+    this.drain = undefined;
     resumable?.resume();
   }
 
-  #takeHead(): string {
-    const head = this.#head;
+  private takeHead(): string {
+    const head = this.head;
     if (head === undefined) return '';
-    this.#head = undefined;
+    this.head = undefined;
     return head;
   }
 }

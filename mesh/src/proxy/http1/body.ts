@@ -28,44 +28,44 @@ const maxChunkDigits = 12;
 export class BodyDecoder {
   /** Set when `read` returned -1: what was wrong with the bytes. */
   error: Http1Error | undefined;
-  readonly #limits: HeadLimits;
-  readonly #deliver: (piece: Buffer) => boolean;
-  #step: Step = Step.Idle;
-  #remaining = 0;
-  #trailerBytes = 0;
-  #trailerLines = 0;
+  private readonly limits: HeadLimits;
+  private readonly deliver: (piece: Buffer) => boolean;
+  private step: Step = Step.Idle;
+  private remaining = 0;
+  private trailerBytes = 0;
+  private trailerLines = 0;
 
   constructor(limits: HeadLimits, deliver: (piece: Buffer) => boolean) {
-    this.#limits = limits;
-    this.#deliver = deliver;
+    this.limits = limits;
+    this.deliver = deliver;
   }
 
   /** A head's `bodyLength`: bytes to read, `chunkedBody` or `closeDelimitedBody`; 0 reads nothing. */
   start(bodyLength: number): void {
     this.error = undefined;
-    this.#trailerBytes = 0;
-    this.#trailerLines = 0;
-    if (bodyLength === chunkedBody) this.#step = Step.ChunkSize;
-    else if (bodyLength === closeDelimitedBody) this.#step = Step.UntilClose;
+    this.trailerBytes = 0;
+    this.trailerLines = 0;
+    if (bodyLength === chunkedBody) this.step = Step.ChunkSize;
+    else if (bodyLength === closeDelimitedBody) this.step = Step.UntilClose;
     else if (bodyLength > 0) {
-      this.#step = Step.Length;
-      this.#remaining = bodyLength;
-    } else this.#step = Step.Idle;
+      this.step = Step.Length;
+      this.remaining = bodyLength;
+    } else this.step = Step.Idle;
   }
 
   /** True from `start` until the body has ended. */
   get reading(): boolean {
-    return this.#step !== Step.Idle;
+    return this.step !== Step.Idle;
   }
 
   /** True for a body that only the connection's end can end. */
   get untilClose(): boolean {
-    return this.#step === Step.UntilClose;
+    return this.step === Step.UntilClose;
   }
 
   /** Forgets the body in progress (its connection is going away). */
   stop(): void {
-    this.#step = Step.Idle;
+    this.step = Step.Idle;
   }
 
   /**
@@ -77,62 +77,62 @@ export class BodyDecoder {
   read(buf: Buffer, offset: number): number {
     const length = buf.length;
     while (offset < length) {
-      switch (this.#step) {
+      switch (this.step) {
         case Step.Idle:
           return offset;
         case Step.Length:
         case Step.ChunkData: {
-          const take = Math.min(this.#remaining, length - offset);
+          const take = Math.min(this.remaining, length - offset);
           const piece = offset === 0 && take === length ? buf : buf.subarray(offset, offset + take);
           offset += take;
-          this.#remaining -= take;
-          if (this.#remaining === 0) this.#step = this.#step === Step.Length ? Step.Idle : Step.ChunkEnd;
-          if (!this.#deliver(piece)) return offset;
+          this.remaining -= take;
+          if (this.remaining === 0) this.step = this.step === Step.Length ? Step.Idle : Step.ChunkEnd;
+          if (!this.deliver(piece)) return offset;
           break;
         }
         case Step.ChunkEnd: {
           if (length - offset < 2) return offset;
-          if (buf[offset] !== 13 || buf[offset + 1] !== 10) return this.#fail('chunk data without its CRLF');
+          if (buf[offset] !== 13 || buf[offset + 1] !== 10) return this.fail('chunk data without its CRLF');
           offset += 2;
-          this.#step = Step.ChunkSize;
+          this.step = Step.ChunkSize;
           break;
         }
         case Step.ChunkSize: {
           const lf = buf.indexOf(10, offset);
           if (lf === -1) {
-            if (length - offset > maxChunkLine) return this.#fail('chunk size line too long');
+            if (length - offset > maxChunkLine) return this.fail('chunk size line too long');
             return offset;
           }
-          if (lf === offset || buf[lf - 1] !== 13) return this.#fail('bare LF after a chunk size');
+          if (lf === offset || buf[lf - 1] !== 13) return this.fail('bare LF after a chunk size');
           const size = chunkSize(buf, offset, lf - 1);
-          if (size < 0) return this.#fail('invalid chunk size');
+          if (size < 0) return this.fail('invalid chunk size');
           offset = lf + 1;
-          if (size === 0) this.#step = Step.Trailers;
+          if (size === 0) this.step = Step.Trailers;
           else {
-            this.#remaining = size;
-            this.#step = Step.ChunkData;
+            this.remaining = size;
+            this.step = Step.ChunkData;
           }
           break;
         }
         case Step.Trailers: {
           const lf = buf.indexOf(10, offset);
-          const limits = this.#limits;
+          const limits = this.limits;
           if (lf === -1) {
-            if (this.#trailerBytes + length - offset > limits.maxHeaderBytes)
-              return this.#fail('trailers too large', 431);
+            if (this.trailerBytes + length - offset > limits.maxHeaderBytes)
+              return this.fail('trailers too large', 431);
             return offset;
           }
-          if (lf === offset || buf[lf - 1] !== 13) return this.#fail('bare LF in the trailers');
-          this.#trailerBytes += lf + 1 - offset;
-          if (this.#trailerBytes > limits.maxHeaderBytes) return this.#fail('trailers too large', 431);
+          if (lf === offset || buf[lf - 1] !== 13) return this.fail('bare LF in the trailers');
+          this.trailerBytes += lf + 1 - offset;
+          if (this.trailerBytes > limits.maxHeaderBytes) return this.fail('trailers too large', 431);
           const blank = lf - 1 === offset;
           if (!blank) {
-            if (++this.#trailerLines > limits.maxHeaders) return this.#fail('too many trailers', 431);
-            if (!isFieldLine(buf.toString('latin1', offset, lf - 1))) return this.#fail('malformed trailer');
+            if (++this.trailerLines > limits.maxHeaders) return this.fail('too many trailers', 431);
+            if (!isFieldLine(buf.toString('latin1', offset, lf - 1))) return this.fail('malformed trailer');
           }
           offset = lf + 1;
           if (blank) {
-            this.#step = Step.Idle;
+            this.step = Step.Idle;
             return offset;
           }
           break;
@@ -140,7 +140,7 @@ export class BodyDecoder {
         case Step.UntilClose: {
           const piece = offset === 0 ? buf : buf.subarray(offset);
           offset = length;
-          if (!this.#deliver(piece)) return offset;
+          if (!this.deliver(piece)) return offset;
           break;
         }
       }
@@ -148,8 +148,8 @@ export class BodyDecoder {
     return offset;
   }
 
-  #fail(message: string, status = 400): -1 {
-    this.#step = Step.Idle;
+  private fail(message: string, status = 400): -1 {
+    this.step = Step.Idle;
     this.error = new Http1Error(status, message);
     return -1;
   }

@@ -298,12 +298,18 @@ function statusCode(text: string): number {
 
 /**
  * The index of the first CRLF CRLF from `start`, -1 if none. A loop rather than `buf.indexOf`:
- * heads are a few hundred bytes, which a loop scans in less time than the native call costs.
+ * heads are a few hundred bytes, which a loop scans in less time than the native call costs. A
+ * byte that is neither CR nor LF rules out the four positions whose match would hold it, so the
+ * loop reads about one byte in four of a head's text.
  */
 function crlfCrlfFrom(buf: Buffer, start: number): number {
   const last = buf.length - 3;
-  for (let i = start; i < last; i++) {
-    if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i;
+  let i = start;
+  while (i < last) {
+    const c = buf[i + 3];
+    if (c !== 10 && c !== 13) i += 4;
+    else if (c === 10 && buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13) return i;
+    else i++;
   }
   return -1;
 }

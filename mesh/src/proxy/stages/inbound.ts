@@ -66,53 +66,53 @@ export class Inbound {
  * connection, and is also the controller the caller pauses, resumes or aborts.
  */
 class InboundExchange implements UpstreamHandler {
-  readonly #inbound: Inbound;
-  readonly #handler: UpstreamHandler;
-  readonly #call: InboundCall;
-  readonly #request: UpstreamRequest;
-  readonly #started = performance.now();
-  #controller: Dispatcher.DispatchController | undefined;
-  #status = 0;
-  #bytes = 0;
-  #serviceTime: number | undefined;
-  #answered = false;
-  #done = false;
+  private readonly inbound: Inbound;
+  private readonly handler: UpstreamHandler;
+  private readonly call: InboundCall;
+  private readonly request: UpstreamRequest;
+  private readonly started = performance.now();
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private bytes = 0;
+  private serviceTime: number | undefined;
+  private answered = false;
+  private done = false;
   aborted = false;
   paused = false;
   reason: Error | null = null;
 
   constructor(inbound: Inbound, handler: UpstreamHandler, call: InboundCall, request: UpstreamRequest) {
-    this.#inbound = inbound;
-    this.#handler = handler;
-    this.#call = call;
-    this.#request = request;
+    this.inbound = inbound;
+    this.handler = handler;
+    this.call = call;
+    this.request = request;
   }
 
   /** This exchange as its caller's controller. A field, not a private getter, which V8 reads through a runtime call. */
-  readonly #self: Dispatcher.DispatchController = this as unknown as Dispatcher.DispatchController;
+  private readonly self: Dispatcher.DispatchController = this as unknown as Dispatcher.DispatchController;
 
   // The caller's controller.
   abort(reason: Error): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    this.#controller?.abort(reason);
+    this.controller?.abort(reason);
   }
 
   pause(): void {
     this.paused = true;
-    this.#controller?.pause();
+    this.controller?.pause();
   }
 
   resume(): void {
     this.paused = false;
-    this.#controller?.resume();
+    this.controller?.resume();
   }
 
   // The app's handler.
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.#controller = controller;
-    this.#handler.onRequestStart?.(this.#self, context);
+    this.controller = controller;
+    this.handler.onRequestStart?.(this.self, context);
   }
 
   onResponseStart(
@@ -121,38 +121,38 @@ class InboundExchange implements UpstreamHandler {
     rawHeaders: readonly string[],
     message: string,
   ): void {
-    this.#answered = true;
-    this.#status = status;
-    this.#serviceTime = performance.now() - this.#started;
-    if (!this.aborted) this.#handler.onResponseStart?.(this.#self, status, rawHeaders, message);
+    this.answered = true;
+    this.status = status;
+    this.serviceTime = performance.now() - this.started;
+    if (!this.aborted) this.handler.onResponseStart?.(this.self, status, rawHeaders, message);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#bytes += chunk.length;
-    if (!this.aborted) this.#handler.onResponseData?.(this.#self, chunk);
+    this.bytes += chunk.length;
+    if (!this.aborted) this.handler.onResponseData?.(this.self, chunk);
   }
 
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
-    this.#record(this.#status, 0);
-    if (!this.aborted) this.#handler.onResponseEnd?.(this.#self, trailers);
+    this.record(this.status, 0);
+    if (!this.aborted) this.handler.onResponseEnd?.(this.self, trailers);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
-    if (this.aborted || this.#answered) {
+    if (this.aborted || this.answered) {
       // The caller gave up (Envoy's inbound sees a downstream reset), or the app broke off mid-answer.
-      this.#record(this.#status, this.aborted ? Flags.DC : Flags.UC);
-      this.#handler.onResponseError?.(this.#self, error);
+      this.record(this.status, this.aborted ? Flags.DC : Flags.UC);
+      this.handler.onResponseError?.(this.self, error);
       return;
     }
-    this.#reply(upstreamFailureReply(asUpstreamError(error), false));
+    this.reply(upstreamFailureReply(asUpstreamError(error), false));
   }
 
   /** The inbound side's own answer for the app: Envoy's local reply, `server: istio-envoy`. */
-  #reply(failure: LocalReplyError): void {
-    this.#answered = true;
+  private reply(failure: LocalReplyError): void {
+    this.answered = true;
     const body = Buffer.from(failure.body);
-    this.#bytes = body.length;
-    this.#record(failure.httpStatus, Flags[failure.flag as keyof typeof Flags]);
+    this.bytes = body.length;
+    this.record(failure.httpStatus, Flags[failure.flag as keyof typeof Flags]);
     const headers = [
       'content-length',
       String(body.length),
@@ -163,36 +163,31 @@ class InboundExchange implements UpstreamHandler {
       'server',
       'istio-envoy',
     ];
-    const handler = this.#handler;
-    handler.onResponseStart?.(
-      this.#self,
-      failure.httpStatus,
-      headers,
-      STATUS_CODES[failure.httpStatus] ?? '',
-    );
-    if (!this.aborted) handler.onResponseData?.(this.#self, body);
-    if (!this.aborted) handler.onResponseEnd?.(this.#self, noTrailers);
+    const handler = this.handler;
+    handler.onResponseStart?.(this.self, failure.httpStatus, headers, STATUS_CODES[failure.httpStatus] ?? '');
+    if (!this.aborted) handler.onResponseData?.(this.self, body);
+    if (!this.aborted) handler.onResponseEnd?.(this.self, noTrailers);
   }
 
-  #record(status: number, flag: number): void {
-    if (this.#done) return;
-    this.#done = true;
+  private record(status: number, flag: number): void {
+    if (this.done) return;
+    this.done = true;
     if (!requestChannel.hasSubscribers) return;
-    const inbound = this.#inbound;
-    const call = this.#call;
+    const inbound = this.inbound;
+    const call = this.call;
     requestChannel.publish({
       reporter: 'destination',
-      startTime: epochMs(this.#started),
-      durationMs: performance.now() - this.#started,
-      upstreamServiceTimeMs: this.#serviceTime,
-      method: this.#request.method,
-      path: this.#request.path,
+      startTime: epochMs(this.started),
+      durationMs: performance.now() - this.started,
+      upstreamServiceTimeMs: this.serviceTime,
+      method: this.request.method,
+      path: this.request.path,
       protocol: 'HTTP/1.1',
       authority: call.authority,
       status,
       responseFlags: formatFlags(flag === 0 ? 0 : addFlag(0, flag)),
       requestBytes: call.requestBytes,
-      responseBytes: this.#bytes,
+      responseBytes: this.bytes,
       requestId: call.requestId,
       userAgent: call.userAgent,
       forwardedFor: call.forwardedFor,
@@ -215,31 +210,31 @@ class InboundExchange implements UpstreamHandler {
  * this process, so the caller's limits apply to the one real connection.
  */
 export class InboundSides {
-  readonly #registry: EndpointRegistry;
-  readonly #inbounds = new Map<Endpoint, Inbound>();
-  readonly #pools = new Map<Endpoint, Map<PoolSettings, UpstreamPool>>();
+  private readonly registry: EndpointRegistry;
+  private readonly inbounds = new Map<Endpoint, Inbound>();
+  private readonly pools = new Map<Endpoint, Map<PoolSettings, UpstreamPool>>();
 
   constructor(registry: EndpointRegistry) {
-    this.#registry = registry;
-    registry.onChange(() => this.#forgetRemoved());
+    this.registry = registry;
+    registry.onChange(() => this.forgetRemoved());
     registry.onClose(() => this.close());
   }
 
   inbound(endpoint: Endpoint): Inbound {
-    let inbound = this.#inbounds.get(endpoint);
+    let inbound = this.inbounds.get(endpoint);
     if (inbound === undefined) {
       inbound = new Inbound(endpoint);
-      this.#inbounds.set(endpoint, inbound);
+      this.inbounds.set(endpoint, inbound);
     }
     return inbound;
   }
 
   /** The keep-alive pool to an endpoint's app; one per distinct (frozen) connection settings. */
   pool(endpoint: Endpoint, settings: PoolSettings): UpstreamPool {
-    let pools = this.#pools.get(endpoint);
+    let pools = this.pools.get(endpoint);
     if (pools === undefined) {
       pools = new Map();
-      this.#pools.set(endpoint, pools);
+      this.pools.set(endpoint, pools);
     }
     let pool = pools.get(settings);
     if (pool === undefined) {
@@ -257,19 +252,19 @@ export class InboundSides {
   }
 
   /** In-flight requests to a removed endpoint finish; the next pick no longer sees it. */
-  #forgetRemoved(): void {
-    for (const [endpoint, pools] of this.#pools) {
-      if (this.#registry.has(endpoint)) continue;
+  private forgetRemoved(): void {
+    for (const [endpoint, pools] of this.pools) {
+      if (this.registry.has(endpoint)) continue;
       for (const pool of new Set(pools.values())) pool.close().catch(() => {});
-      this.#pools.delete(endpoint);
-      this.#inbounds.delete(endpoint);
+      this.pools.delete(endpoint);
+      this.inbounds.delete(endpoint);
     }
   }
 
   async close(): Promise<void> {
-    const pools = [...this.#pools.values()].flatMap((byKey) => [...new Set(byKey.values())]);
-    this.#pools.clear();
-    this.#inbounds.clear();
+    const pools = [...this.pools.values()].flatMap((byKey) => [...new Set(byKey.values())]);
+    this.pools.clear();
+    this.inbounds.clear();
     await Promise.all(pools.map((pool) => pool.destroy().catch(() => {})));
   }
 }

@@ -105,9 +105,9 @@ export class Attempt implements UpstreamHandler, InboundCall {
   readonly host: HostState;
   readonly startedAt: number;
   timer: NodeJS.Timeout | undefined;
-  #controller: Dispatcher.DispatchController | undefined;
-  #done = false;
-  #streaming = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private done = false;
+  private streaming = false;
 
   constructor(exchange: Exchange, runtime: ClusterRuntime, host: HostState, startedAt: number) {
     this.exchange = exchange;
@@ -144,8 +144,8 @@ export class Attempt implements UpstreamHandler, InboundCall {
   readonly mirror = false;
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#done) controller.abort(new Error('attempt abandoned'));
+    this.controller = controller;
+    if (this.done) controller.abort(new Error('attempt abandoned'));
   }
 
   onResponseStart(
@@ -154,13 +154,13 @@ export class Attempt implements UpstreamHandler, InboundCall {
     rawHeaders: readonly string[],
     statusMessage: string,
   ): void {
-    if (this.#done) return;
+    if (this.done) return;
     const exchange = this.exchange;
     const now = performance.now();
     this.runtime.report(this.host, statusCode, now);
     // Only policies that retry on some answer look at the status (Istio's default retries on none).
     if (exchange.retry?.policy.onStatus === true && retried(exchange, this, statusCode)) {
-      this.#release();
+      this.release();
       controller.abort(new Error('retrying'));
       return;
     }
@@ -170,11 +170,11 @@ export class Attempt implements UpstreamHandler, InboundCall {
     }
     const res = exchange.res;
     if (exchange.finished || res.headersSent) {
-      this.#release();
+      this.release();
       controller.abort(new Error('client gone'));
       return;
     }
-    this.#streaming = true;
+    this.streaming = true;
     exchange.status = statusCode;
     exchange.upstreamServiceTimeMs = now - this.startedAt;
     res.writeHead(
@@ -190,7 +190,7 @@ export class Attempt implements UpstreamHandler, InboundCall {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#done) return;
+    if (this.done) return;
     const exchange = this.exchange;
     exchange.responseBytes += chunk.length;
     exchange.comparison?.data(chunk);
@@ -201,18 +201,18 @@ export class Attempt implements UpstreamHandler, InboundCall {
   }
 
   onResponseEnd(): void {
-    if (this.#done) return;
-    this.#release();
+    if (this.done) return;
+    this.release();
     this.exchange.res.end();
     this.exchange.finish();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
-    if (this.#done) return;
-    this.#release();
+    if (this.done) return;
+    this.release();
     const exchange = this.exchange;
     if (exchange.finished) return;
-    if (this.#streaming) {
+    if (this.streaming) {
       // Headers already went out: all the client can learn is that the response broke off.
       exchange.addFlag(Flags.UC);
       exchange.res.destroy();
@@ -227,9 +227,9 @@ export class Attempt implements UpstreamHandler, InboundCall {
 
   onPerTryTimeout(): void {
     this.timer = undefined;
-    if (this.#done) return;
-    this.#release();
-    this.#controller?.abort(new Error('per try timeout'));
+    if (this.done) return;
+    this.release();
+    this.controller?.abort(new Error('per try timeout'));
     const exchange = this.exchange;
     this.runtime.report(this.host, 504, performance.now());
     if (retried(exchange, this, 'timeout')) return;
@@ -238,14 +238,14 @@ export class Attempt implements UpstreamHandler, InboundCall {
 
   /** Stops this attempt (route timeout, client gone). */
   abort(): void {
-    if (this.#done) return;
-    this.#release();
-    this.#controller?.abort(new Error('request ended'));
+    if (this.done) return;
+    this.release();
+    this.controller?.abort(new Error('request ended'));
   }
 
-  #release(): void {
-    if (this.#done) return;
-    this.#done = true;
+  private release(): void {
+    if (this.done) return;
+    this.done = true;
     if (this.timer) clearTimeout(this.timer);
     this.runtime.active--;
     this.host.active--;

@@ -128,55 +128,55 @@ class Connection {
   connected = false;
   closed = false;
   /** The first thing that went wrong, typed once it is known to be an upstream failure. */
-  #error: Error | undefined;
-  #connectTimer: NodeJS.Timeout | undefined;
+  private error: Error | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
   // Response parser: the bytes of a head or line not yet complete wait in the stash.
-  readonly #head = new ResponseHead();
-  readonly #decoder = new BodyDecoder(envoyHeadLimits, (piece) => this.#deliver(piece));
-  #stash: Buffer | undefined;
-  #reusable = true;
-  #keepAliveMs: number;
+  private readonly head = new ResponseHead();
+  private readonly decoder = new BodyDecoder(envoyHeadLimits, (piece) => this.deliver(piece));
+  private stash: Buffer | undefined;
+  private reusable = true;
+  private keepAliveMs: number;
   // Request body.
-  #bodyDone = true;
-  #body: Readable | undefined;
-  #chunked = false;
+  private bodyDone = true;
+  private body: Readable | undefined;
+  private chunked = false;
 
   constructor(pool: UpstreamPool, first: Pending) {
     this.pool = pool;
-    this.#keepAliveMs = pool.keepAliveTimeoutMs;
+    this.keepAliveMs = pool.keepAliveTimeoutMs;
     const socket = connect({ host: pool.hostname, port: pool.port });
     this.socket = socket;
     socket.setNoDelay(true);
     if (pool.connectTimeoutMs > 0)
-      this.#connectTimer = setTimeout(onConnectTimeout, pool.connectTimeoutMs, this);
+      this.connectTimer = setTimeout(onConnectTimeout, pool.connectTimeoutMs, this);
     socket.on('connect', () => {
       this.connected = true;
-      if (this.#connectTimer) clearTimeout(this.#connectTimer);
-      this.#connectTimer = undefined;
+      if (this.connectTimer) clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
     });
     guardWrites(socket, this);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('drain', () => this.#body?.resume());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.body?.resume());
     socket.on('error', (error: Error) => {
-      this.#error ??= error;
+      this.error ??= error;
     });
-    socket.on('close', () => this.#onClose());
+    socket.on('close', () => this.onClose());
     this.send(first);
   }
 
   connectTimeout(): void {
-    this.#connectTimer = undefined;
+    this.connectTimer = undefined;
     if (this.connected) return;
-    this.#error = new UpstreamConnectTimeoutError(this.pool.connectTimeoutMs);
+    this.error = new UpstreamConnectTimeoutError(this.pool.connectTimeoutMs);
     this.socket.destroy();
   }
 
   send(pending: Pending): void {
     this.current = pending;
     pending.connection = this;
-    this.#decoder.stop();
-    this.#stash = undefined;
-    this.#reusable = true;
+    this.decoder.stop();
+    this.stash = undefined;
+    this.reusable = true;
     const socket = this.socket;
     if (socket.isPaused()) socket.resume();
     const { method, path, headers, body } = pending.request;
@@ -191,14 +191,14 @@ class Connection {
       head += `${name}: ${headers[i + 1] as string}\r\n`;
     }
     if (body === null) {
-      this.#bodyDone = true;
+      this.bodyDone = true;
       if (length !== undefined || method === 'POST' || method === 'PUT' || method === 'PATCH')
         head += 'content-length: 0\r\n';
       socket.write(`${head}\r\n`, 'latin1');
       return;
     }
     if (Buffer.isBuffer(body)) {
-      this.#bodyDone = true;
+      this.bodyDone = true;
       head += `content-length: ${body.length}\r\n\r\n`;
       if (body.length <= 16 * 1024) socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
       else {
@@ -209,18 +209,18 @@ class Connection {
       }
       return;
     }
-    this.#bodyDone = false;
-    this.#chunked = length === undefined;
-    head += this.#chunked ? 'transfer-encoding: chunked\r\n\r\n' : `content-length: ${length}\r\n\r\n`;
+    this.bodyDone = false;
+    this.chunked = length === undefined;
+    head += this.chunked ? 'transfer-encoding: chunked\r\n\r\n' : `content-length: ${length}\r\n\r\n`;
     socket.write(head, 'latin1');
-    this.#body = body;
+    this.body = body;
     if (body.readableEnded) {
-      this.#onBodyEnd();
+      this.onBodyEnd();
       return;
     }
-    body.on('data', this.#onBodyData);
-    body.once('end', this.#onBodyEnd);
-    body.once('error', this.#onBodyError);
+    body.on('data', this.onBodyData);
+    body.once('end', this.onBodyEnd);
+    body.once('error', this.onBodyError);
     body.resume();
   }
 
@@ -231,15 +231,15 @@ class Connection {
    * or the read side's own error, ends the request.
    */
   writeFailed(error: Error): void {
-    this.#error ??= error;
-    this.#detachBody();
-    this.#bodyDone = false;
+    this.error ??= error;
+    this.detachBody();
+    this.bodyDone = false;
   }
 
-  #onBodyData = (chunk: Buffer): void => {
+  private onBodyData = (chunk: Buffer): void => {
     const socket = this.socket;
     let flushed: boolean;
-    if (this.#chunked) {
+    if (this.chunked) {
       if (chunk.length === 0) return;
       socket.cork();
       socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
@@ -247,42 +247,42 @@ class Connection {
       flushed = socket.write('\r\n', 'latin1');
       socket.uncork();
     } else flushed = socket.write(chunk);
-    if (!flushed) this.#body?.pause();
+    if (!flushed) this.body?.pause();
   };
 
-  #onBodyEnd = (): void => {
-    if (this.#chunked) this.socket.write('0\r\n\r\n', 'latin1');
-    this.#detachBody();
-    this.#bodyDone = true;
+  private onBodyEnd = (): void => {
+    if (this.chunked) this.socket.write('0\r\n\r\n', 'latin1');
+    this.detachBody();
+    this.bodyDone = true;
   };
 
-  #onBodyError = (): void => {
-    this.#detachBody();
+  private onBodyError = (): void => {
+    this.detachBody();
     this.socket.destroy();
   };
 
-  #detachBody(): void {
-    const body = this.#body;
+  private detachBody(): void {
+    const body = this.body;
     if (body === undefined) return;
-    this.#body = undefined;
-    body.off('data', this.#onBodyData);
-    body.off('end', this.#onBodyEnd);
-    body.off('error', this.#onBodyError);
+    this.body = undefined;
+    body.off('data', this.onBodyData);
+    body.off('end', this.onBodyEnd);
+    body.off('error', this.onBodyError);
   }
 
   /** The request was aborted by its handler: the connection is in an unknown state. */
   abandon(pending: Pending): void {
     if (this.current !== pending) return;
     this.current = undefined;
-    this.#detachBody();
+    this.detachBody();
     this.socket.destroy();
   }
 
-  #onData(chunk: Buffer): void {
+  private onData(chunk: Buffer): void {
     let buf = chunk;
-    if (this.#stash !== undefined) {
-      buf = Buffer.concat([this.#stash, chunk]);
-      this.#stash = undefined;
+    if (this.stash !== undefined) {
+      buf = Buffer.concat([this.stash, chunk]);
+      this.stash = undefined;
     }
     const pending = this.current;
     if (pending === undefined) {
@@ -294,35 +294,35 @@ class Connection {
     let offset = 0;
     while (offset < length) {
       if (this.current !== pending || pending.done) return;
-      const decoder = this.#decoder;
+      const decoder = this.decoder;
       if (!decoder.reading) {
         const end = headEnd(buf, offset, envoyHeadLimits);
         if (end === -1) {
-          this.#stash = buf.subarray(offset);
+          this.stash = buf.subarray(offset);
           return;
         }
         if (typeof end !== 'number') {
-          this.#protocolError(end);
+          this.protocolError(end);
           return;
         }
         const text = buf.toString('latin1', offset, end);
         offset = end + 4;
-        if (!this.#onHead(pending, text, offset < length)) return;
+        if (!this.onHead(pending, text, offset < length)) return;
         continue;
       }
       const next = decoder.read(buf, offset);
       if (next < 0) {
-        this.#protocolError(decoder.error as Http1Error);
+        this.protocolError(decoder.error as Http1Error);
         return;
       }
       if (this.current !== pending || pending.done) return;
       if (!decoder.reading) {
-        this.#complete(pending, next < length);
+        this.complete(pending, next < length);
         return;
       }
       if (next < length) {
         // A chunk-size or trailer line not yet complete.
-        this.#stash = buf.subarray(next);
+        this.stash = buf.subarray(next);
         return;
       }
       offset = next;
@@ -330,7 +330,7 @@ class Connection {
   }
 
   /** Hands body bytes to the request in flight; false once it no longer wants them. */
-  #deliver(piece: Buffer): boolean {
+  private deliver(piece: Buffer): boolean {
     const pending = this.current;
     if (pending === undefined || pending.done) return false;
     pending.handler.onResponseData?.(pending.controller, piece);
@@ -338,90 +338,90 @@ class Connection {
   }
 
   /** Reads a response head; false when parsing must stop (error, abort, a response without body). */
-  #onHead(pending: Pending, text: string, more: boolean): boolean {
-    const head = this.#head;
+  private onHead(pending: Pending, text: string, more: boolean): boolean {
+    const head = this.head;
     const error = head.parse(text, envoyHeadLimits);
     if (error !== undefined) {
-      this.#protocolError(error);
+      this.protocolError(error);
       return false;
     }
     const status = head.status;
     if (status < 200) {
       // 1xx: informational, skipped. 101 would switch protocols, which this client does not do.
       if (status === 101) {
-        this.#protocolError(new Http1Error(400, 'upgrade not supported'));
+        this.protocolError(new Http1Error(400, 'upgrade not supported'));
         return false;
       }
       return true;
     }
-    if (!head.persistent) this.#reusable = false;
+    if (!head.persistent) this.reusable = false;
     const hint = head.keepAlive === undefined ? null : keepAliveTimeout.exec(head.keepAlive);
     if (hint !== null) {
       const hinted = Number(hint[1]) * 1000 - keepAliveThresholdMs;
-      this.#keepAliveMs = Math.min(Math.max(hinted, 1_000), this.pool.keepAliveMaxTimeoutMs);
+      this.keepAliveMs = Math.min(Math.max(hinted, 1_000), this.pool.keepAliveMaxTimeoutMs);
     }
     const bodyLength = head.bodyLength(pending.request.method);
-    if (bodyLength === closeDelimitedBody) this.#reusable = false;
+    if (bodyLength === closeDelimitedBody) this.reusable = false;
     pending.handler.onResponseStart?.(pending.controller, status, head.raw, head.reason);
     if (this.current !== pending || pending.done) return false;
     if (bodyLength === 0) {
-      this.#complete(pending, more);
+      this.complete(pending, more);
       return false;
     }
-    this.#decoder.start(bodyLength);
+    this.decoder.start(bodyLength);
     return true;
   }
 
-  #complete(pending: Pending, extra: boolean): void {
+  private complete(pending: Pending, extra: boolean): void {
     this.current = undefined;
     this.served++;
-    if (extra) this.#reusable = false;
-    if (!this.#bodyDone) {
+    if (extra) this.reusable = false;
+    if (!this.bodyDone) {
       // The upstream answered before reading the whole body: stop sending, do not reuse.
-      this.#detachBody();
-      this.#reusable = false;
+      this.detachBody();
+      this.reusable = false;
     }
     pending.done = true;
     pending.connection = undefined;
     pending.handler.onResponseEnd?.(pending.controller, noTrailers);
     const limit = this.pool.maxRequestsPerConnection;
-    if (this.#reusable && !this.closed && (limit === undefined || this.served < limit)) {
+    if (this.reusable && !this.closed && (limit === undefined || this.served < limit)) {
       if (pending.paused) this.socket.resume();
-      this.idleDeadline = performance.now() + this.#keepAliveMs;
+      this.idleDeadline = performance.now() + this.keepAliveMs;
       this.pool.release(this);
     } else this.socket.destroy();
   }
 
-  #protocolError(error: Http1Error): void {
-    this.#error = new UpstreamProtocolError(error);
-    this.#reusable = false;
+  private protocolError(error: Http1Error): void {
+    this.error = new UpstreamProtocolError(error);
+    this.reusable = false;
     this.socket.destroy();
   }
 
-  #onClose(): void {
+  private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.#connectTimer) clearTimeout(this.#connectTimer);
-    this.#detachBody();
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.detachBody();
     const pending = this.current;
     this.current = undefined;
     if (pending !== undefined && !pending.done) {
       // A body delimited by the close also ends at a reset: Node's own 431 and 413 answers close
       // with the request's bytes unread, which the kernel turns into a reset after the answer.
-      if (this.#decoder.untilClose && this.connected && endsUntilClose(this.#error)) {
-        this.#decoder.stop();
-        this.#complete(pending, false);
+      if (this.decoder.untilClose && this.connected && endsUntilClose(this.error)) {
+        this.decoder.stop();
+        this.complete(pending, false);
       } else {
         pending.connection = undefined;
-        pending.fail(this.#failure());
+        pending.fail(this.failure());
       }
     }
     this.pool.removed(this);
   }
 
   /** What the request in flight learns when the connection closed under it. */
-  #failure(): UpstreamError {
-    const cause = this.#error;
+  private failure(): UpstreamError {
+    const cause = this.error;
     if (cause instanceof UpstreamError) return cause;
     if (!this.connected && cause !== undefined) return new UpstreamConnectError(cause);
     return new UpstreamResetError(cause);
@@ -476,12 +476,12 @@ export class UpstreamPool {
   readonly connectTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly keepAliveMaxTimeoutMs: number;
-  readonly #all = new Set<Connection>();
-  #idle: Connection[] = [];
-  #queue: Pending[] = [];
-  #queueHead = 0;
-  #sweep: NodeJS.Timeout | undefined;
-  #closed = false;
+  private readonly all = new Set<Connection>();
+  private idle: Connection[] = [];
+  private queue: Pending[] = [];
+  private queueHead = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(origin: string, options: UpstreamPoolOptions) {
     const url = new URL(origin);
@@ -497,23 +497,23 @@ export class UpstreamPool {
 
   /** Connections open or opening. */
   get size(): number {
-    return this.#all.size;
+    return this.all.size;
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {
     const pending = new Pending(this, request, handler);
     handler.onRequestStart?.(pending.controller, requestContext);
     if (pending.done) return true;
-    if (this.#closed) {
+    if (this.closed) {
       pending.fail(new UpstreamPoolClosedError());
       return true;
     }
-    this.#assign(pending);
+    this.assign(pending);
     return true;
   }
 
-  #assign(pending: Pending): void {
-    const idle = this.#idle;
+  private assign(pending: Pending): void {
+    const idle = this.idle;
     if (idle.length > 0) {
       const now = performance.now();
       while (idle.length > 0) {
@@ -525,22 +525,22 @@ export class UpstreamPool {
         connection.socket.destroy();
       }
     }
-    if (this.#all.size < this.connections) {
-      this.#all.add(new Connection(this, pending));
+    if (this.all.size < this.connections) {
+      this.all.add(new Connection(this, pending));
       return;
     }
-    this.#queue.push(pending);
+    this.queue.push(pending);
   }
 
-  #nextQueued(): Pending | undefined {
-    const queue = this.#queue;
-    while (this.#queueHead < queue.length) {
-      const pending = queue[this.#queueHead] as Pending;
-      queue[this.#queueHead] = undefined as unknown as Pending;
-      this.#queueHead++;
-      if (this.#queueHead === queue.length) {
-        this.#queue = [];
-        this.#queueHead = 0;
+  private nextQueued(): Pending | undefined {
+    const queue = this.queue;
+    while (this.queueHead < queue.length) {
+      const pending = queue[this.queueHead] as Pending;
+      queue[this.queueHead] = undefined as unknown as Pending;
+      this.queueHead++;
+      if (this.queueHead === queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
       }
       if (!pending.done) return pending;
     }
@@ -549,64 +549,64 @@ export class UpstreamPool {
 
   /** A connection finished its request and may serve another. */
   release(connection: Connection): void {
-    if (this.#closed) {
+    if (this.closed) {
       connection.socket.destroy();
       return;
     }
-    const next = this.#nextQueued();
+    const next = this.nextQueued();
     if (next !== undefined) {
       connection.send(next);
       return;
     }
-    this.#idle.push(connection);
-    this.#sweep ??= setInterval(sweepIdle, 1_000, this).unref();
+    this.idle.push(connection);
+    this.sweepTimer ??= setInterval(sweepIdle, 1_000, this).unref();
   }
 
   removed(connection: Connection): void {
-    this.#all.delete(connection);
-    const at = this.#idle.indexOf(connection);
-    if (at !== -1) this.#idle.splice(at, 1);
-    if (this.#closed) return;
-    if (this.#all.size < this.connections) {
-      const next = this.#nextQueued();
-      if (next !== undefined) this.#assign(next);
+    this.all.delete(connection);
+    const at = this.idle.indexOf(connection);
+    if (at !== -1) this.idle.splice(at, 1);
+    if (this.closed) return;
+    if (this.all.size < this.connections) {
+      const next = this.nextQueued();
+      if (next !== undefined) this.assign(next);
     }
   }
 
   sweep(): void {
     const now = performance.now();
-    const idle = this.#idle;
+    const idle = this.idle;
     for (let i = idle.length - 1; i >= 0; i--) {
       const connection = idle[i] as Connection;
       if (connection.idleDeadline <= now) connection.socket.destroy();
     }
-    if (idle.length === 0 && this.#sweep !== undefined) {
-      clearInterval(this.#sweep);
-      this.#sweep = undefined;
+    if (idle.length === 0 && this.sweepTimer !== undefined) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
     }
   }
 
   /** Lets requests in flight finish; idle connections close now, busy ones when done. */
   close(): Promise<void> {
-    this.#closed = true;
-    for (const connection of this.#idle) connection.socket.destroy();
-    this.#failQueue();
-    if (this.#sweep !== undefined) clearInterval(this.#sweep);
-    this.#sweep = undefined;
+    this.closed = true;
+    for (const connection of this.idle) connection.socket.destroy();
+    this.failQueue();
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
     return Promise.resolve();
   }
 
   destroy(): Promise<void> {
-    this.#closed = true;
-    this.#failQueue();
-    for (const connection of this.#all) connection.socket.destroy();
-    if (this.#sweep !== undefined) clearInterval(this.#sweep);
-    this.#sweep = undefined;
+    this.closed = true;
+    this.failQueue();
+    for (const connection of this.all) connection.socket.destroy();
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
     return Promise.resolve();
   }
 
-  #failQueue(): void {
-    for (let pending = this.#nextQueued(); pending !== undefined; pending = this.#nextQueued())
+  private failQueue(): void {
+    for (let pending = this.nextQueued(); pending !== undefined; pending = this.nextQueued())
       pending.fail(new UpstreamPoolClosedError());
   }
 }
