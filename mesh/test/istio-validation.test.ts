@@ -6,7 +6,7 @@ import { compile, gateway, services } from './support/mesh-harness.ts';
 // pkg/config/validation/validation.go ValidateVirtualService, ValidateDestinationRule,
 // validateExportTo, validateDestination, validateGatewayNames; virtualservice.go
 // validateHTTPRoute, validateHTTPRouteConflict, validateHTTPRouteMatchRequest,
-// validateAuthorityRewrite (cases of validation_test.go TestValidateVirtualService,
+// validateAuthorityRewrite, ValidateHTTPHeaderOperationName, ValidateHTTPHeaderValue (cases of validation_test.go TestValidateVirtualService,
 // TestValidateHTTPRoute, TestValidateDestination).
 
 const base = `${services('back', 'front')}---${gateway}`;
@@ -119,6 +119,32 @@ describe('VirtualService validation', () => {
     ).toBe(
       'spec.http[0]: authority header cannot be set multiple times: have "a.example", attempting to set "b.example"',
     );
+  });
+
+  it('refuses header operations on pseudo-headers or Host, and values or rewrites with control characters', () => {
+    const headers = (h: string, extra = '') =>
+      vs(`  hosts: [back]\n  http: [{ ${route}, headers: ${h}${extra} }]\n`);
+    expect(refusal(headers('{ response: { set: { host: a } } }'))).toBe(
+      'spec.http[0].headers.response.set.host: invalid header "host": cannot set Host header',
+    );
+    expect(refusal(headers('{ request: { remove: [":path"] } }'))).toBe(
+      'spec.http[0].headers.request.remove[0]: invalid header ":path": header cannot have ":" prefix',
+    );
+    expect(refusal(headers('{ request: { add: { "x a": b } } }'))).toBe(
+      'spec.http[0].headers.request.add.x a: header name x a is not a valid header name',
+    );
+    // A CR LF in a value would end the head line early: a second header, or a second response.
+    expect(refusal(headers('{ response: { add: { x-split: "a\\r\\nset-cookie: s=1" } } }'))).toBe(
+      'spec.http[0].headers.response.add.x-split: header value configuration "a\\r\\nset-cookie: s=1" is invalid: control character',
+    );
+    expect(refusal(vs(`  hosts: [back]\n  http: [{ redirect: { uri: "/a\\nb" } }]\n`))).toBe(
+      'spec.http[0].redirect.uri: must not contain control characters',
+    );
+    expect(refusal(vs(`  hosts: [back]\n  http: [{ ${route}, rewrite: { authority: "a\\rb" } }]\n`))).toBe(
+      'spec.http[0].rewrite.authority: must not contain control characters',
+    );
+    // Envoy takes a tab in a value, and Host is the authority on a request.
+    expect(() => compile(headers('{ request: { set: { host: a.example, x-tab: "a\\tb" } } }'))).not.toThrow();
   });
 
   it('refuses empty prefixes and regexes except where Envoy takes them, and regexes RE2 refuses', () => {

@@ -693,26 +693,83 @@ function parseRouteDestination(item: FieldReader): HttpRouteDestination {
 function parseHeaders(field: FieldReader): Headers {
   field.only(['request', 'response']);
   return Object.freeze({
-    request: field.optional('request', parseHeaderOperations),
-    response: field.optional('response', parseHeaderOperations),
+    request: field.optional('request', (ops) => parseHeaderOperations(ops, true)),
+    response: field.optional('response', (ops) => parseHeaderOperations(ops, false)),
   });
 }
 
-function parseHeaderOperations(field: FieldReader): HeaderOperations {
+/**
+ * `validateHTTPRoute`'s header checks (pkg/config/validation/virtualservice.go, with
+ * `ValidateHTTPHeaderValue` and the name checks in validation.go): a name is not empty nor
+ * `:`-prefixed, Host is only set or added on a request (as the authority), and a value holds no
+ * control character but HTAB. Envoy refuses such names and values too; so no operation can break
+ * a head line, and the codec writing heads need not look for CR or LF again.
+ */
+function parseHeaderOperations(field: FieldReader, request: boolean): HeaderOperations {
   field.only(['set', 'add', 'remove']);
-  const pairs = (key: string) =>
+  const check = (name: string, value: string | undefined, path: string, setsAuthority: boolean): boolean => {
+    const problem =
+      headerOperationNameProblem(name, setsAuthority) ??
+      (value !== undefined && hasControlCharacter(value)
+        ? `header value configuration ${JSON.stringify(value)} is invalid: control character`
+        : undefined);
+    if (problem === undefined) return true;
+    field.report(field.error(problem, path));
+    return false;
+  };
+  const pairs = (key: 'set' | 'add') =>
     Object.freeze(
-      Object.entries(field.labels(key)).map(([name, value]) =>
-        Object.freeze([name.toLowerCase(), value] as const),
-      ),
+      Object.entries(field.labels(key))
+        .filter(([name, value]) => check(name, value, `${field.path}.${key}.${name}`, request))
+        .map(([name, value]) => Object.freeze([name.toLowerCase(), value] as const)),
     );
+  const remove = field.has('remove') ? field.stringList('remove') : [];
   return Object.freeze({
     set: pairs('set'),
     add: pairs('add'),
     remove: Object.freeze(
-      field.has('remove') ? field.stringList('remove').map((name) => name.toLowerCase()) : [],
+      remove
+        .filter((name, i) => check(name, undefined, `${field.path}.remove[${i}]`, false))
+        .map((name) => name.toLowerCase()),
     ),
   });
+}
+
+// RFC 9110 §5.6.2's token: what the head a name is written into can hold.
+const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Istio's messages for a header a route may not operate on; undefined when it may. */
+function headerOperationNameProblem(name: string, setsAuthority: boolean): string | undefined {
+  if (name === '') return 'header name cannot be empty';
+  const lower = name.toLowerCase();
+  const authority = lower === 'host' || lower === ':authority';
+  if (lower === 'host' && !setsAuthority) return `invalid header "${name}": cannot set Host header`;
+  if (name.startsWith(':') && !(authority && setsAuthority))
+    return `invalid header "${name}": header cannot have ":" prefix`;
+  if (!authority && !headerName.test(name)) return `header name ${name} is not a valid header name`;
+  return undefined;
+}
+
+const controlCharacterProblem = 'must not contain control characters';
+
+/**
+ * A string that ends up in a request line or a header (a rewritten path or authority, a redirect's
+ * Location): Envoy refuses control characters in these (their `HTTP_HEADER_VALUE` rule).
+ */
+function headText(field: FieldReader, key: string): string | undefined {
+  const text = field.optionalString(key);
+  if (text !== undefined && hasControlCharacter(text))
+    throw field.error(controlCharacterProblem, `${field.path}.${key}`);
+  return text;
+}
+
+/** Istio's header value rule (`^[^\u0000-\u0008\u000A-\u001F\u007F]*$`): no control character but HTAB. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return true;
+  }
+  return false;
 }
 
 function parseRewrite(field: FieldReader): HttpRewrite {
@@ -727,12 +784,13 @@ function parseRewrite(field: FieldReader): HttpRewrite {
       throw regex.error(`is not a valid RE2 regular expression: ${problem}`, `${regex.path}.match`);
     const rewrite = regex.child('rewrite').value;
     if (typeof rewrite !== 'string') throw regex.error('must be a string', `${regex.path}.rewrite`);
+    if (hasControlCharacter(rewrite)) throw regex.error(controlCharacterProblem, `${regex.path}.rewrite`);
     uriRegexRewrite = Object.freeze({ match, rewrite });
   }
   if (field.has('uri') && uriRegexRewrite) throw field.error('uri and uriRegexRewrite cannot both be set');
   return Object.freeze({
-    uri: field.optionalString('uri'),
-    authority: field.optionalString('authority'),
+    uri: headText(field, 'uri'),
+    authority: headText(field, 'authority'),
     uriRegexRewrite,
   });
 }
@@ -753,11 +811,11 @@ function parseRedirect(field: FieldReader): HttpRedirect {
     throw field.error('must be one of 301, 302, 303, 307, 308', `${field.path}.redirectCode`);
   }
   return Object.freeze({
-    uri: field.optionalString('uri'),
-    authority: field.optionalString('authority'),
+    uri: headText(field, 'uri'),
+    authority: headText(field, 'authority'),
     port: field.has('port') ? field.port('port') : undefined,
     derivePort,
-    scheme: field.optionalString('scheme'),
+    scheme: headText(field, 'scheme'),
     redirectCode,
   });
 }

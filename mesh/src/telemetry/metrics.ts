@@ -30,9 +30,10 @@ class Histogram {
   sum = 0;
   count = 0;
 
-  readonly bounds: readonly number[];
+  /** A typed array: an element load from a frozen array went through an inline-cache call. */
+  readonly bounds: Float64Array;
 
-  constructor(bounds: readonly number[]) {
+  constructor(bounds: Float64Array) {
     this.bounds = bounds;
     this.counts = new Float64Array(bounds.length + 1);
   }
@@ -91,7 +92,7 @@ export interface IstioMetricsOptions {
 
 /** Counts RequestRecords into Istio's metrics and renders them in Prometheus text format. */
 export class IstioMetrics {
-  readonly #buckets: readonly number[];
+  readonly #buckets: Float64Array;
   readonly #bucketLabels: readonly string[];
   /** One entry per (source, destination, code, flags, protocol) combination seen. */
   readonly #pairs = new Map<string, ByDestination>();
@@ -101,8 +102,9 @@ export class IstioMetrics {
   readonly #tcp = new IstioTcpMetrics();
 
   constructor(options: IstioMetricsOptions = {}) {
-    this.#buckets = options.buckets ?? defaultBuckets;
-    this.#bucketLabels = this.#buckets.map(formatNumber);
+    const buckets = options.buckets ?? defaultBuckets;
+    this.#buckets = Float64Array.from(buckets);
+    this.#bucketLabels = buckets.map(formatNumber);
   }
 
   /** Number of label sets (series per metric) held. */

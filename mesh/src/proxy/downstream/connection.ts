@@ -226,7 +226,7 @@ export class DownstreamConnection {
     this.clearHeadTimer();
     this.buffer = end + 4 === buf.length ? empty : buf.subarray(end + 4);
     const head = this.head;
-    const error = head.parse(buf.toString('latin1', start, end), limits);
+    const error = head.parse(buf, start, end, limits);
     if (error !== undefined) return this.reject(error.httpStatus);
 
     const http11 = head.http11;

@@ -16,7 +16,7 @@ function read<T extends RequestHead | ResponseHead>(head: T, wire: string): T | 
   const end = headEnd(buf, 0, envoyHeadLimits);
   if (end === -1) throw new Error(`incomplete head: ${JSON.stringify(wire)}`);
   if (typeof end !== 'number') return end;
-  return head.parse(buf.toString('latin1', 0, end), envoyHeadLimits) ?? head;
+  return head.parse(buf, 0, end, envoyHeadLimits) ?? head;
 }
 
 const request = (wire: string) => read(new RequestHead(), wire);

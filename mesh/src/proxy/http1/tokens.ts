@@ -13,6 +13,11 @@ export function isToken(text: string): boolean {
   return true;
 }
 
+/** 1 for the bytes a field value may hold: HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5). */
+export const fieldByte: Uint8Array = new Uint8Array(256).fill(1);
+for (let c = 0; c < 32; c++) if (c !== 9) fieldByte[c] = 0;
+fieldByte[127] = 0;
+
 /**
  * A field value or reason phrase holds HTAB, SP, VCHAR and obs-text, nothing else: a CR or LF
  * inside one is a bare line break, which a lax parser downstream could split on (RFC 9112 §2.2).

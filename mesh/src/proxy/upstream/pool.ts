@@ -305,9 +305,9 @@ class Connection {
           this.protocolError(end);
           return;
         }
-        const text = buf.toString('latin1', offset, end);
+        const start = offset;
         offset = end + 4;
-        if (!this.onHead(pending, text, offset < length)) return;
+        if (!this.onHead(pending, buf, start, end, offset < length)) return;
         continue;
       }
       const next = decoder.read(buf, offset);
@@ -338,9 +338,9 @@ class Connection {
   }
 
   /** Reads a response head; false when parsing must stop (error, abort, a response without body). */
-  private onHead(pending: Pending, text: string, more: boolean): boolean {
+  private onHead(pending: Pending, buf: Buffer, start: number, end: number, more: boolean): boolean {
     const head = this.head;
-    const error = head.parse(text, envoyHeadLimits);
+    const error = head.parse(buf, start, end, envoyHeadLimits);
     if (error !== undefined) {
       this.protocolError(error);
       return false;
