@@ -17,8 +17,9 @@ counts the instructions it executes in user space, all threads, per request: fir
 requests uncounted at <warm-up-rate> req/s, then <requests> counted at <rate> req/s, over 16
 keep-alive connections, against a Node upstream answering a 180-byte JSON. bench:mesh's
 fixed-rate run follows tens of thousands of requests at saturation, when the JIT has settled;
-after only 4 000 requests a sixth of the count was still the optimizing compiler at work. Kernel work is not counted
-(bench:mesh showed it is the same per request for (c) and (e)). Prints one line per case.
+after only 4 000 requests a sixth of the count was still the optimizing compiler at work.
+Kernel work is not counted (bench:mesh showed it is the same per request for (c) and (e)).
+Prints one line per case.
 
 Options:
   --only <list>      cases, of c (mesh ingress, plain route) and e (bare-socket floor); default c,e
