@@ -1,7 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { RequestHeaderMutation, ResponseHeaderMutation } from '../routing/policy.ts';
 import type { DownstreamRequest } from './downstream/server.ts';
-import { isNamed, lowerCaseName } from './http1/tokens.ts';
 
 /**
  * Connection-level headers (RFC 9110 §7.6.1) never cross the proxy; `expect` is answered by
@@ -46,29 +45,6 @@ const kinds: ReadonlyMap<string, Kind> = new Map<string, Kind>([
   ['x-envoy-internal', Kind.EdgeOnly],
 ]);
 
-interface HeaderName {
-  readonly lower: string;
-  readonly kind: Kind;
-}
-
-/**
- * Header names as clients spell them (`User-Agent`, `user-agent`...) → lower case and kind, so that
- * a request costs one Map lookup per header instead of a `toLowerCase()` and three Set lookups.
- * Clients use few spellings; the bound keeps a hostile one from growing it without end.
- */
-const names = new Map<string, HeaderName>();
-const namesLimit = 4096;
-
-function headerName(name: string): HeaderName {
-  let known = names.get(name);
-  if (known === undefined) {
-    const lower = name.toLowerCase();
-    known = { lower, kind: kinds.get(lower) ?? Kind.Copy };
-    if (names.size < namesLimit) names.set(name, known);
-  }
-  return known;
-}
-
 export interface UpstreamHeaders {
   /** Flat `[name, value, ...]` (undici's fastest form). */
   readonly list: string[];
@@ -81,7 +57,8 @@ export interface UpstreamHeaders {
 }
 
 /**
- * The request headers to send upstream. At the edge (gateway) Envoy appends the client address to
+ * The request headers to send upstream, names in lower case as Envoy's HTTP/1 codec writes them.
+ * At the edge (gateway) Envoy appends the client address to
  * x-forwarded-for, sets x-forwarded-proto and x-envoy-external-address (dropping a client's own
  * x-envoy-external-address and x-envoy-internal); both contexts create x-request-id and a W3C
  * traceparent when absent and keep existing ones.
@@ -106,8 +83,8 @@ export function upstreamRequestHeaders(
   let traceparent = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    const { lower, kind } = headerName(name);
-    if (kind === Kind.HopByHop || drop?.has(lower) || dropped?.has(lower)) continue;
+    const kind = kinds.get(name) ?? Kind.Copy;
+    if (kind === Kind.HopByHop || drop?.has(name) || dropped?.has(name)) continue;
     const value = raw[i + 1] as string;
     switch (kind) {
       case Kind.Copy:
@@ -231,8 +208,7 @@ export function downstreamResponseHeaders(
 ): string[] {
   let connection: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] as string;
-    if (name.length === 10 && isNamed(name, 'connection')) {
+    if (rawHeaders[i] === 'connection') {
       const value = rawHeaders[i + 1] as string;
       connection = connection === undefined ? value : `${connection},${value}`;
     }
@@ -244,7 +220,7 @@ export function downstreamResponseHeaders(
   const replaced = mutation?.replaced;
   const list: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = lowerCaseName(rawHeaders[i] as string);
+    const name = rawHeaders[i] as string;
     if (notForwarded.has(name) || dropped?.has(name) || replaced?.has(name)) continue;
     list.push(name, rawHeaders[i + 1] as string);
   }

@@ -261,7 +261,7 @@ describe('DownstreamServer responses', () => {
       bodyLength: 0,
       body: null,
       complete: true,
-      rawHeaders: ['Host', 'example.test', 'User-Agent', 'raw'],
+      rawHeaders: ['host', 'example.test', 'user-agent', 'raw'],
     });
   });
 

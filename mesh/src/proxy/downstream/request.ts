@@ -36,7 +36,7 @@ export class DownstreamRequest {
   readonly url: string;
   /** `1.1` or `1.0`. */
   readonly httpVersion: string;
-  /** Flat `[name, value, ...]` as received. */
+  /** Flat `[name, value, ...]` in the order received, names in lower case. */
   readonly rawHeaders: readonly string[];
   /** The Host header, `''` when absent. */
   readonly host: string;
@@ -74,7 +74,7 @@ export class DownstreamRequest {
     const headers: Record<string, string> = {};
     const raw = this.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
-      const name = (raw[i] as string).toLowerCase();
+      const name = raw[i] as string;
       const value = raw[i + 1] as string;
       const existing = headers[name];
       if (existing === undefined) headers[name] = value;

@@ -126,7 +126,7 @@ describe('request and response heads: the same rules both ways', () => {
     const res = parsed(response(`HTTP/1.1 200 OK\r\n${fields}\r\n`));
     expect(req.raw).toHaveLength(200);
     expect(res.raw).toHaveLength(200);
-    expect(res.raw.slice(-4)).toEqual(['X-Tab', 'a\tb', 'X-Latin', 'caf\xe9']);
+    expect(res.raw.slice(-4)).toEqual(['x-tab', 'a\tb', 'x-latin', 'caf\xe9']);
     const prefix = 'HTTP/1.1 200 OK\r\nX-Big: ';
     expect(parsed(response(`${prefix}${'a'.repeat(60 * 1024 - prefix.length)}\r\n\r\n`)).raw).toHaveLength(2);
   });
@@ -146,10 +146,35 @@ describe('request and response heads: the same rules both ways', () => {
     expect(parsed(request('GET / HTTP/1.0\r\n\r\n')).persistent).toBe(false);
   });
 
-  it('keeps header names as received and values without surrounding whitespace', () => {
-    const head = parsed(request('GET / HTTP/1.1\r\nhOsT:  h \t\r\nX-Empty:\r\nX-A:1\r\n\r\n'));
-    expect(head.raw).toEqual(['hOsT', 'h', 'X-Empty', '', 'X-A', '1']);
+  it('reads names in lower case, as the codec of Envoy does, and values without surrounding whitespace', () => {
+    const head = parsed(
+      request('GET / HTTP/1.1\r\nhOsT:  h \t\r\nX-Empty:\r\nX-A:1\r\nUser-Agent: u\r\n\r\n'),
+    );
+    expect(head.raw).toEqual(['host', 'h', 'x-empty', '', 'x-a', '1', 'user-agent', 'u']);
     expect(head.host).toBe('h');
+    expect(head.userAgent).toBe('u');
+  });
+
+  it('reads a name that is almost a known one as itself (CONTENT-LENGTHS, host2, hos)', () => {
+    const head = parsed(
+      request(
+        'GET / HTTP/1.1\r\nHost: h\r\nCONTENT-LENGTHS: 4\r\nhost2: x\r\nhos: y\r\nX_Forwarded-For: z\r\n\r\n',
+      ),
+    );
+    expect(head.raw).toEqual([
+      'host',
+      'h',
+      'content-lengths',
+      '4',
+      'host2',
+      'x',
+      'hos',
+      'y',
+      'x_forwarded-for',
+      'z',
+    ]);
+    expect(head.host).toBe('h');
+    expect(head.bodyLength).toBe(0);
   });
 });
 

@@ -4,12 +4,12 @@
 // Content-Length with Transfer-Encoding, differing Content-Lengths are errors, as in Envoy
 // (source/common/http/http1/codec_impl.cc onHeadersCompleteImpl, balsa_parser.cc).
 import { Http1Error } from './error.ts';
+import { knownName, nameHashStep } from './known-names.ts';
 import {
   contentLength,
   endsWithChunked,
   fieldByte,
   isFieldValue,
-  isNamed,
   isTarget,
   isToken,
   persists,
@@ -55,7 +55,10 @@ export function headEnd(buf: Buffer, start: number, limits: HeadLimits): number 
  */
 export class MessageHead {
   http11 = true;
-  /** Field lines as received, flat `[name, value, ...]`; a new array for each message. */
+  /**
+   * Field lines in the order received, flat `[name, value, ...]`, names in lower case as Envoy's
+   * HTTP/1 codec keeps them; a new array for each message.
+   */
   raw: string[] = [];
   /** Content-Length; -1 when absent. */
   contentLength = -1;
@@ -80,7 +83,8 @@ export class MessageHead {
    * Reads the field lines of the head in `buf` (`text` is the same bytes as a string, from `base`)
    * from `pos` on; an error when one breaks the rules. Each line is read in one pass over its bytes
    * (name as tchars up to the colon, value up to its CR), in the Buffer: a byte load costs less
-   * than `charCodeAt` on a string the loop has not seen before. Only the name and value are sliced.
+   * than `charCodeAt` on a string the loop has not seen before. Only the value, and a name that is
+   * not a known one (known-names.ts), are sliced.
    */
   protected readFields(
     buf: Buffer,
@@ -103,10 +107,16 @@ export class MessageHead {
     let i = base + pos;
     while (i < end) {
       const nameStart = i;
-      while (i < end && tchar[buf[i] as number] === 1) i++;
+      let hash = 0;
+      while (i < end) {
+        const byte = buf[i] as number;
+        if (tchar[byte] !== 1) break;
+        hash = nameHashStep(hash, byte);
+        i++;
+      }
       // Also refuses obs-fold (a line starting with whitespace) and whitespace before the colon.
       if (i === nameStart || i === end || buf[i] !== 58 /* : */) return lineError(text, nameStart - base);
-      const name = text.slice(nameStart - base, i - base);
+      const name = knownName(buf, nameStart, i, hash) ?? text.slice(nameStart - base, i - base).toLowerCase();
       i++;
       while (i < end && isBlank(buf[i] as number)) i++;
       const from = i;
@@ -120,31 +130,32 @@ export class MessageHead {
       const value = text.slice(from - base, to - base);
       raw.push(name, value);
       if (raw.length > limits.maxHeaders * 2) return new Http1Error(431, 'too many headers');
+      // Each of these is a known name: one string, whatever the spelling (known-names.ts).
       switch (name.length) {
         case 4:
-          if (isNamed(name, 'host')) {
+          if (name === 'host') {
             this.hosts++;
             this.host = value;
           }
           break;
         case 6:
-          if (isNamed(name, 'expect')) this.expect = value;
+          if (name === 'expect') this.expect = value;
           break;
         case 10:
-          if (isNamed(name, 'connection'))
+          if (name === 'connection')
             this.connection = this.connection === undefined ? value : `${this.connection}, ${value}`;
-          else if (isNamed(name, 'keep-alive')) this.keepAlive = value;
-          else if (isNamed(name, 'user-agent')) this.userAgent ??= value;
+          else if (name === 'keep-alive') this.keepAlive = value;
+          else if (name === 'user-agent') this.userAgent ??= value;
           break;
         case 14:
-          if (isNamed(name, 'content-length')) {
+          if (name === 'content-length') {
             if (length !== undefined && length !== value)
               return new Http1Error(400, 'differing Content-Length values');
             length = value;
           }
           break;
         case 17:
-          if (isNamed(name, 'transfer-encoding'))
+          if (name === 'transfer-encoding')
             this.transferEncoding =
               this.transferEncoding === undefined ? value : `${this.transferEncoding}, ${value}`;
           break;

@@ -75,29 +75,3 @@ export function contentLength(value: string): number {
   }
   return n;
 }
-
-/** Whether field name `name` is `lower` (a lower-case name of the same length), ignoring case. */
-export function isNamed(name: string, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-const lowerNames = new Map<string, string>();
-const lowerNamesLimit = 1024;
-
-/**
- * `name` in lower case. Peers use few spellings, so they are remembered: a Map lookup instead of
- * a new string per header; the bound keeps a hostile peer from growing it without end.
- */
-export function lowerCaseName(name: string): string {
-  let lower = lowerNames.get(name);
-  if (lower === undefined) {
-    lower = name.toLowerCase();
-    if (lowerNames.size < lowerNamesLimit) lowerNames.set(name, lower);
-  }
-  return lower;
-}

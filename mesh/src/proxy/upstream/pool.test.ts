@@ -109,7 +109,7 @@ describe('UpstreamPool', () => {
     for (let i = 0; i < 3; i++) {
       const outcome = await send(p);
       expect(outcome).toMatchObject({ status: 200, statusMessage: 'OK', body: 'hello', ended: true });
-      expect(outcome.rawHeaders).toEqual(['Content-Length', '5', 'X-A', '1', 'X-A', '2']);
+      expect(outcome.rawHeaders).toEqual(['content-length', '5', 'x-a', '1', 'x-a', '2']);
     }
     expect(up.connections()).toBe(1);
     expect(up.requests[0]).toBe('GET /p HTTP/1.1\r\nhost: up\r\n\r\n');

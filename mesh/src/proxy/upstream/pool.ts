@@ -26,8 +26,8 @@ import {
  */
 
 /**
- * undici's dispatch handler, except that `onResponseStart` gets the head's fields as received:
- * flat `[name, value, ...]`, names as the upstream spelled them (undici's `controller.rawHeaders`).
+ * undici's dispatch handler, except that `onResponseStart` gets the head's fields in the order
+ * received: flat `[name, value, ...]`, names in lower case (http1/head.ts).
  * The proxy forwards them as a list, so no headers object is built for it to take apart again.
  */
 export interface UpstreamHandler {
