@@ -259,6 +259,27 @@ describe('UpstreamPool', () => {
     expect(up.connections()).toBe(4);
   });
 
+  it("keeps an idle connection no longer than the upstream's Keep-Alive hint, read again when it changes", async () => {
+    // timeout=60 first, then timeout=3: the pool closes 2 s before the upstream would (at least 1 s).
+    const up = await rawServer((_r, socket, index) =>
+      socket.write(
+        `HTTP/1.1 200 OK\r\nContent-Length: 1\r\nKeep-Alive: timeout=${index === 0 ? 60 : 3}\r\n\r\nx`,
+      ),
+    );
+    const p = new UpstreamPool(up.origin, {
+      connections: 1,
+      connectTimeoutMs: 2_000,
+      keepAliveTimeoutMs: 60_000,
+    });
+    pools.push(p);
+    expect((await send(p)).body).toBe('x');
+    expect((await send(p)).body).toBe('x');
+    expect(up.connections()).toBe(1);
+    const deadline = Date.now() + 30_000;
+    while (p.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(p.size).toBe(0);
+  });
+
   it('aborts a request: the handler hears of it once, the connection is dropped', async () => {
     const up = await rawServer(() => {});
     const p = pool(up.origin);

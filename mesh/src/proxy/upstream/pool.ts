@@ -136,6 +136,8 @@ class Connection {
   private stash: Buffer | undefined;
   private reusable = true;
   private keepAliveMs: number;
+  /** The last Keep-Alive value read, so that a repeated one is not parsed again. */
+  private keepAliveHint: string | undefined;
   // Request body.
   private bodyDone = true;
   private body: Readable | undefined;
@@ -355,10 +357,15 @@ class Connection {
       return true;
     }
     if (!head.persistent) this.reusable = false;
-    const hint = head.keepAlive === undefined ? null : keepAliveTimeout.exec(head.keepAlive);
-    if (hint !== null) {
-      const hinted = Number(hint[1]) * 1000 - keepAliveThresholdMs;
-      this.keepAliveMs = Math.min(Math.max(hinted, 1_000), this.pool.keepAliveMaxTimeoutMs);
+    // An upstream repeats its hint on every response (Node's `timeout=5`): read once per value.
+    const keepAlive = head.keepAlive;
+    if (keepAlive !== undefined && keepAlive !== this.keepAliveHint) {
+      this.keepAliveHint = keepAlive;
+      const hint = keepAliveTimeout.exec(keepAlive);
+      if (hint !== null) {
+        const hinted = Number(hint[1]) * 1000 - keepAliveThresholdMs;
+        this.keepAliveMs = Math.min(Math.max(hinted, 1_000), this.pool.keepAliveMaxTimeoutMs);
+      }
     }
     const bodyLength = head.bodyLength(pending.request.method);
     if (bodyLength === closeDelimitedBody) this.reusable = false;
