@@ -105,15 +105,25 @@ export function nameHashStep(hash: number, byte: number): number {
 
 const slots = 256;
 const mask = slots - 1;
-/** Open addressing with linear probing; about a third full, so a probe rarely goes past one slot. */
-const table: (string | undefined)[] = new Array(slots).fill(undefined);
-for (const name of names) {
+/** Open addressing with linear probing, about a third full: a slot holds an index into `names`, -1 when empty. */
+const table = new Int16Array(slots).fill(-1);
+/** Every name's bytes, one after the other, and where each starts: compared byte to byte. */
+const starts = new Int32Array(names.length);
+const lengths = new Int32Array(names.length);
+const bytes = new Uint8Array(names.reduce((total, name) => total + name.length, 0));
+let at = 0;
+names.forEach((name, index) => {
+  starts[index] = at;
+  lengths[index] = name.length;
   let hash = 0;
-  for (let i = 0; i < name.length; i++) hash = nameHashStep(hash, name.charCodeAt(i));
+  for (let i = 0; i < name.length; i++) {
+    bytes[at++] = name.charCodeAt(i);
+    hash = nameHashStep(hash, name.charCodeAt(i));
+  }
   let slot = hash & mask;
-  while (table[slot] !== undefined) slot = (slot + 1) & mask;
-  table[slot] = name;
-}
+  while ((table[slot] as number) !== -1) slot = (slot + 1) & mask;
+  table[slot] = index;
+});
 
 /**
  * The known name spelt, in any case, by the token bytes `buf[start..end)` whose hash is `hash`;
@@ -123,14 +133,14 @@ for (const name of names) {
 export function knownName(buf: Buffer, start: number, end: number, hash: number): string | undefined {
   const length = end - start;
   for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-    const name = table[slot];
-    if (name === undefined) return undefined;
-    if (name.length === length && matches(buf, start, name)) return name;
+    const index = table[slot] as number;
+    if (index === -1) return undefined;
+    if (lengths[index] === length && matches(buf, start, starts[index] as number, length))
+      return names[index] as string;
   }
 }
 
-function matches(buf: Buffer, start: number, name: string): boolean {
-  for (let i = 0; i < name.length; i++)
-    if (((buf[start + i] as number) | 32) !== name.charCodeAt(i)) return false;
+function matches(buf: Buffer, start: number, from: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (((buf[start + i] as number) | 32) !== bytes[from + i]) return false;
   return true;
 }
