@@ -19,18 +19,81 @@ import type { RequestRecord } from './record.ts';
  * Returned without the trailing newline.
  */
 export function formatAccessLog(record: RequestRecord): string {
-  const flags = record.responseFlags || '-';
   return (
     `[${isoTime(record.startTime)}] ` +
     `"${record.method} ${redactQuery(record.path)} ${record.protocol}" ` +
-    `${record.status} ${flags} ${responseCodeDetails(record.status, flags)} - ` +
-    `"-" ${record.requestBytes} ${record.responseBytes} ` +
+    `${outcome(record.status, record.responseFlags)}${record.requestBytes} ${record.responseBytes} ` +
     `${Math.trunc(record.durationMs)} ${wholeMs(record.upstreamServiceTimeMs)} ` +
     `"${dash(record.forwardedFor)}" "${dash(record.userAgent)}" "${dash(record.requestId)}" ` +
-    `"${dash(record.authority)}" "${dash(record.upstreamHost)}" ${dash(record.upstreamCluster)} ` +
-    `${dash(record.upstreamLocalAddress)} ${dash(record.downstreamLocalAddress)} ` +
-    `${dash(record.downstreamRemoteAddress)} - ${dash(record.routeName)}`
+    `${upstream(record)}${dash(record.downstreamRemoteAddress)}${route(record)}`
   );
+}
+
+// Each part of a line is concatenated piece by piece; the parts below repeat from request to
+// request (the same answer, upstream and route), so the last one of each is kept with what it
+// was made of and reused while that stays the same: about 16 fewer pieces per line.
+
+let lastStatus = -1;
+let lastFlags = '';
+let lastOutcome = '';
+
+/** `%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% - "-" ` (the two fields always `-` here). */
+function outcome(status: number, responseFlags: string): string {
+  if (status !== lastStatus || responseFlags !== lastFlags) {
+    const flags = responseFlags || '-';
+    lastStatus = status;
+    lastFlags = responseFlags;
+    lastOutcome = `${status} ${flags} ${responseCodeDetails(status, flags)} - "-" `;
+  }
+  return lastOutcome;
+}
+
+/** The fields from the authority to the downstream local address, and the route, of one reporter's last line. */
+class UpstreamPart {
+  authority: string | undefined = undefined;
+  host: string | undefined = undefined;
+  cluster: string | undefined = undefined;
+  local: string | undefined = undefined;
+  downstreamLocal: string | undefined = undefined;
+  text = '';
+  routeName: string | undefined = undefined;
+  routeText = '';
+}
+
+// The two reporters of a request alternate, each with its own upstream and route.
+const sourcePart = new UpstreamPart();
+const destinationPart = new UpstreamPart();
+
+/** `"%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER_RAW% %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% ` */
+function upstream(record: RequestRecord): string {
+  const part = record.reporter === 'source' ? sourcePart : destinationPart;
+  if (
+    record.authority !== part.authority ||
+    record.upstreamHost !== part.host ||
+    record.upstreamCluster !== part.cluster ||
+    record.upstreamLocalAddress !== part.local ||
+    record.downstreamLocalAddress !== part.downstreamLocal
+  ) {
+    part.authority = record.authority;
+    part.host = record.upstreamHost;
+    part.cluster = record.upstreamCluster;
+    part.local = record.upstreamLocalAddress;
+    part.downstreamLocal = record.downstreamLocalAddress;
+    part.text =
+      `"${dash(record.authority)}" "${dash(record.upstreamHost)}" ${dash(record.upstreamCluster)} ` +
+      `${dash(record.upstreamLocalAddress)} ${dash(record.downstreamLocalAddress)} `;
+  }
+  return part.text;
+}
+
+/** ` %REQUESTED_SERVER_NAME% %ROUTE_NAME%` (SNI always `-` here). */
+function route(record: RequestRecord): string {
+  const part = record.reporter === 'source' ? sourcePart : destinationPart;
+  if (record.routeName !== part.routeName || part.routeText === '') {
+    part.routeName = record.routeName;
+    part.routeText = ` - ${dash(record.routeName)}`;
+  }
+  return part.routeText;
 }
 
 /**

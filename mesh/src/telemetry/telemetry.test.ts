@@ -272,6 +272,33 @@ describe('access log', () => {
     );
   });
 
+  it('writes each line with its own outcome, upstream and route, also when only one of them changes', () => {
+    const base = { downstreamRemoteAddress: '127.0.0.1:50312', downstreamLocalAddress: '127.0.0.1:8080' };
+    const lines = [
+      record(base),
+      record({ ...base, status: 503, responseFlags: 'UH' }),
+      record({ ...base, authority: 'back:8080' }),
+      record({ ...base, upstreamHost: '127.0.0.1:41235' }),
+      record({ ...base, reporter: 'destination', upstreamCluster: 'inbound|8080||' }),
+      record({ ...base, routeName: 'other.music/0' }),
+      record({
+        ...base,
+        downstreamRemoteAddress: '127.0.0.1:50313',
+        upstreamLocalAddress: '127.0.0.1:40000',
+      }),
+      record(base),
+    ].map(formatAccessLog);
+    const fields = (line: string) => line.split(' ');
+    expect(fields(lines[0] as string).slice(4, 7)).toEqual(['200', '-', 'via_upstream']);
+    expect(fields(lines[1] as string).slice(4, 7)).toEqual(['503', 'UH', 'no_healthy_upstream']);
+    expect(lines[2]).toContain('"back:8080" "127.0.0.1:41234"');
+    expect(lines[3]).toContain('"localhost:8080" "127.0.0.1:41235"');
+    expect(lines[4]).toContain(' inbound|8080|| - 127.0.0.1:8080 ');
+    expect(lines[5]).toMatch(/ - other\.music\/0$/);
+    expect(lines[6]).toContain(' 127.0.0.1:40000 127.0.0.1:8080 127.0.0.1:50313 - ');
+    expect(lines[7]).toBe(lines[0]);
+  });
+
   it("names the outcome of Envoy's own answers in %RESPONSE_CODE_DETAILS%", () => {
     const details = (responseFlags: string, status: number) =>
       formatAccessLog(record({ responseFlags, status })).split(' ')[6];
