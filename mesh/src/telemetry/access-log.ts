@@ -20,8 +20,7 @@ import type { RequestRecord } from './record.ts';
  */
 export function formatAccessLog(record: RequestRecord): string {
   return (
-    `[${isoTime(record.startTime)}] ` +
-    `"${record.method} ${redactQuery(record.path)} ${record.protocol}" ` +
+    `${startTime(record.startTime)}${record.method} ${redactQuery(record.path)} ${record.protocol}" ` +
     `${outcome(record.status, record.responseFlags)}${record.requestBytes} ${record.responseBytes} ` +
     `${Math.trunc(record.durationMs)} ${wholeMs(record.upstreamServiceTimeMs)} ` +
     `"${dash(record.forwardedFor)}" "${dash(record.userAgent)}" "${dash(record.requestId)}" ` +
@@ -103,7 +102,7 @@ function route(record: RequestRecord): string {
  */
 export function formatTcpAccessLog(record: ConnectionRecord): string {
   return (
-    `[${isoTime(record.startTime)}] "- - -" 0 ${record.responseFlags || '-'} - - "-" ` +
+    `${startTime(record.startTime)}- - -" 0 ${record.responseFlags || '-'} - - "-" ` +
     `${record.receivedBytes} ${record.sentBytes} ${Math.trunc(record.durationMs)} - "-" "-" "-" "-" ` +
     `"${dash(record.upstreamHost)}" ${record.upstreamCluster} ${dash(record.upstreamLocalAddress)} ` +
     `${dash(record.downstreamLocalAddress)} ${dash(record.downstreamRemoteAddress)} - -`
@@ -125,20 +124,22 @@ export function redactQuery(path: string): string {
 
 let cachedSecond = Number.NaN;
 let cachedPrefix = '';
+/** `000Z] "` to `999Z] "`: the milliseconds and what follows them in every line. */
+const millis = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z] "`);
 
 /**
- * %START_TIME%, `2026-11-25T13:24:57.930Z`. Records do not finish in the order they started, so the
- * cache holds the second (`2026-11-25T13:24:57.`) and only the milliseconds are added per line.
+ * `[%START_TIME%] "`, the time as `2026-11-25T13:24:57.930Z`. Records do not finish in the order
+ * they started, so the cache holds the second (`[2026-11-25T13:24:57.`) and a line adds only the
+ * milliseconds, taken from a table.
  */
-function isoTime(epochMs: number): string {
+function startTime(epochMs: number): string {
   const ms = Math.floor(epochMs);
   const second = Math.floor(ms / 1000);
   if (second !== cachedSecond) {
     cachedSecond = second;
-    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+    cachedPrefix = `[${new Date(second * 1000).toISOString().slice(0, 20)}`;
   }
-  const fraction = ms - second * 1000;
-  return `${cachedPrefix}${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}Z`;
+  return cachedPrefix + (millis[ms - second * 1000] as string);
 }
 
 /** %RESPONSE_CODE_DETAILS% as Envoy sets it for the outcome each first flag stands for. */

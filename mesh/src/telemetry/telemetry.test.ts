@@ -297,6 +297,8 @@ describe('access log', () => {
     expect(lines[5]).toMatch(/ - other\.music\/0$/);
     expect(lines[6]).toContain(' 127.0.0.1:40000 127.0.0.1:8080 127.0.0.1:50313 - ');
     expect(lines[7]).toBe(lines[0]);
+    const later = formatAccessLog(record({ ...base, startTime: Date.UTC(2026, 10, 25, 13, 24, 58, 7) }));
+    expect(later.startsWith('[2026-11-25T13:24:58.007Z] "GET ')).toBe(true);
   });
 
   it("names the outcome of Envoy's own answers in %RESPONSE_CODE_DETAILS%", () => {
