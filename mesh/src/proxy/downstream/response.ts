@@ -44,7 +44,7 @@ export class DownstreamResponse {
   writeHead(status: number, reason: string | undefined, headers: readonly string[]): void {
     if (this.headersSent) throw new Error('response head already written');
     this.headersSent = true;
-    let head = `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || 'Unknown'}\r\n`;
+    let head = statusLine(status, reason);
     let hasLength = false;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i] as string;
@@ -137,4 +137,18 @@ export class DownstreamResponse {
     this.head = undefined;
     return head;
   }
+}
+
+let lastStatus = 0;
+let lastReason: string | undefined;
+let lastLine = '';
+
+/** `HTTP/1.1 200 OK\r\n`. Answers repeat their status and reason: the last line is reused. */
+function statusLine(status: number, reason: string | undefined): string {
+  if (status !== lastStatus || reason !== lastReason) {
+    lastStatus = status;
+    lastReason = reason;
+    lastLine = `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || 'Unknown'}\r\n`;
+  }
+  return lastLine;
 }
