@@ -58,8 +58,8 @@ export interface UpstreamHeaders {
 
 /**
  * The request headers to send upstream, names in lower case as Envoy's HTTP/1 codec writes them.
- * At the edge (gateway) Envoy appends the client address to
- * x-forwarded-for, sets x-forwarded-proto and x-envoy-external-address (dropping a client's own
+ * At the edge (gateway) Envoy appends the client address to x-forwarded-for, sets
+ * x-forwarded-proto and x-envoy-external-address (dropping a client's own
  * x-envoy-external-address and x-envoy-internal); both contexts create x-request-id and a W3C
  * traceparent when absent and keep existing ones.
  */
