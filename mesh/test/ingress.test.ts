@@ -289,6 +289,19 @@ describe('ingress', () => {
     expect(back.seen.at(-1)?.headers['x-request-id']).toBe('abc-123');
   });
 
+  it('gives every request its own version 4 x-request-id and traceparent, well past one batch of ids', async () => {
+    const before = back.seen.length;
+    for (let i = 0; i < 150; i++) await (await request(`${ingress.url}/back/x`)).body.dump();
+    const sent = back.seen.slice(before).map((seen) => seen.headers);
+    const ids = sent.map((headers) => headers['x-request-id']);
+    const traces = sent.map((headers) => headers.traceparent);
+    expect(new Set(ids).size).toBe(150);
+    expect(new Set(traces).size).toBe(150);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const trace of traces) expect(trace).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
   it('streams a large body both ways without changing a byte', async () => {
     const chunk = randomBytes(1024 * 1024);
     const chunks = 32;

@@ -179,6 +179,17 @@ describe('request and response heads: the same rules both ways', () => {
 });
 
 describe('request heads', () => {
+  it('reads every Host as sent, after hundreds of others of the same length and one too long to keep', () => {
+    const hosts = Array.from({ length: 300 }, (_, i) => `svc-${String(i).padStart(3, '0')}.music:8080`);
+    hosts.push(`${'a'.repeat(70)}.example`);
+    // Twice over, so that values seen before, and values whose slot another took since, are read again.
+    for (const host of [...hosts, ...hosts.toReversed()]) {
+      const head = parsed(request(`GET / HTTP/1.1\r\nHost: ${host}\r\nX-A: ${host}\r\n\r\n`));
+      expect(head.host).toBe(host);
+      expect(head.raw).toEqual(['host', host, 'x-a', host]);
+    }
+  });
+
   it.each([
     ['HTTP/2.0', 'GET / HTTP/2.0\r\nHost: h\r\n\r\n', 505],
     ['a lower-case protocol name', 'GET / http/1.1\r\nHost: h\r\n\r\n', 400],

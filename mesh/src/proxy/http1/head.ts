@@ -4,6 +4,7 @@
 // Content-Length with Transfer-Encoding, differing Content-Lengths are errors, as in Envoy
 // (source/common/http/http1/codec_impl.cc onHeadersCompleteImpl, balsa_parser.cc).
 import { Http1Error } from './error.ts';
+import { internedValue } from './interned-values.ts';
 import { knownName, nameHashStep } from './known-names.ts';
 import {
   contentLength,
@@ -127,7 +128,8 @@ export class MessageHead {
         return new Http1Error(400, 'control character in a header value');
       let to = i;
       while (to > from && isBlank(buf[to - 1] as number)) to--;
-      const value = text.slice(from - base, to - base);
+      const value =
+        name === 'host' ? internedValue(buf, from, to, text, base) : text.slice(from - base, to - base);
       raw.push(name, value);
       if (raw.length > limits.maxHeaders * 2) return new Http1Error(431, 'too many headers');
       // Each of these is a known name: one string, whatever the spelling (known-names.ts).

@@ -64,7 +64,11 @@ export function epochMs(monotonic: number): number {
   return clockOffset + monotonic;
 }
 
-/** Addresses of a client connection as the access log prints them, formatted once per connection. */
+/**
+ * Addresses of a client connection as the access log prints them, formatted once per connection.
+ * The local one is a listener's, shared by all its connections: one string for all of them, so
+ * that the access log's cache compares it by identity.
+ */
 interface ConnectionAddresses {
   readonly remote: string;
   readonly local: string;
@@ -78,11 +82,21 @@ export function connectionOf(req: DownstreamRequest): ConnectionAddresses {
   if (addresses === undefined) {
     addresses = {
       remote: `${socket.remoteAddress}:${socket.remotePort}`,
-      local: `${socket.localAddress}:${socket.localPort}`,
+      local: sharedLocalAddress(`${socket.localAddress}:${socket.localPort}`),
     };
     socket[addressesOf] = addresses;
   }
   return addresses;
+}
+
+const localAddresses = new Map<string, string>();
+function sharedLocalAddress(address: string): string {
+  const known = localAddresses.get(address);
+  if (known !== undefined) return known;
+  // Listeners are few; a bound in case a host answers on very many addresses.
+  if (localAddresses.size >= 256) localAddresses.clear();
+  localAddresses.set(address, address);
+  return address;
 }
 
 /** The destination labels of a record: shared per endpoint and cluster, built only on error paths. */
