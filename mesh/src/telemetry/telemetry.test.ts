@@ -272,7 +272,7 @@ describe('access log', () => {
     );
   });
 
-  it('writes each line with its own outcome, upstream and route, also when only one of them changes', () => {
+  it('writes each line with its own outcome, sizes, upstream and route, also when only one of them changes', () => {
     const base = { downstreamRemoteAddress: '127.0.0.1:50312', downstreamLocalAddress: '127.0.0.1:8080' };
     const lines = [
       record(base),
@@ -286,6 +286,8 @@ describe('access log', () => {
         downstreamRemoteAddress: '127.0.0.1:50313',
         upstreamLocalAddress: '127.0.0.1:40000',
       }),
+      record({ ...base, requestBytes: 12 }),
+      record({ ...base, responseBytes: 0, durationMs: 1234.5, protocol: 'HTTP/1.0' }),
       record(base),
     ].map(formatAccessLog);
     const fields = (line: string) => line.split(' ');
@@ -296,7 +298,10 @@ describe('access log', () => {
     expect(lines[4]).toContain(' inbound|8080|| - 127.0.0.1:8080 ');
     expect(lines[5]).toMatch(/ - other\.music\/0$/);
     expect(lines[6]).toContain(' 127.0.0.1:40000 127.0.0.1:8080 127.0.0.1:50313 - ');
-    expect(lines[7]).toBe(lines[0]);
+    expect(fields(lines[7] as string).slice(9, 13)).toEqual(['12', '180', '3', '2']);
+    expect(fields(lines[8] as string).slice(3, 4)).toEqual(['HTTP/1.0"']);
+    expect(fields(lines[8] as string).slice(9, 13)).toEqual(['0', '0', '1234', '2']);
+    expect(lines[9]).toBe(lines[0]);
     const later = formatAccessLog(record({ ...base, startTime: Date.UTC(2026, 10, 25, 13, 24, 58, 7) }));
     expect(later.startsWith('[2026-11-25T13:24:58.007Z] "GET ')).toBe(true);
   });
