@@ -19,12 +19,28 @@ import type { RequestRecord } from './record.ts';
  * Returned without the trailing newline.
  */
 export function formatAccessLog(record: RequestRecord): string {
+  // `+` rather than a template literal, which converts each value with a ToString call first.
   return (
-    `${startTime(record.startTime)}${record.method} ${redactQuery(record.path)}${protocol(record.protocol)}` +
-    `${outcome(record.status, record.responseFlags)}${sizes(record.requestBytes, record.responseBytes)}` +
-    `${wholeMs(record.durationMs)} ${wholeMs(record.upstreamServiceTimeMs)} ` +
-    `"${dash(record.forwardedFor)}" "${dash(record.userAgent)}" "${dash(record.requestId)}" ` +
-    `${upstream(record)}${dash(record.downstreamRemoteAddress)}${route(record)}`
+    startTime(record.startTime) +
+    record.method +
+    ' ' +
+    redactQuery(record.path) +
+    protocol(record.protocol) +
+    outcome(record.status, record.responseFlags) +
+    sizes(record.requestBytes, record.responseBytes) +
+    wholeMs(record.durationMs) +
+    ' ' +
+    wholeMs(record.upstreamServiceTimeMs) +
+    ' "' +
+    dash(record.forwardedFor) +
+    '" "' +
+    dash(record.userAgent) +
+    '" "' +
+    dash(record.requestId) +
+    '" ' +
+    upstream(record) +
+    dash(record.downstreamRemoteAddress) +
+    route(record)
   );
 }
 

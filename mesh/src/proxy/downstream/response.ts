@@ -50,7 +50,8 @@ export class DownstreamResponse {
       const name = headers[i] as string;
       const value = headers[i + 1] as string;
       if (name.length === 14 && name === 'content-length') hasLength = true;
-      head += `${name}: ${value}\r\n`;
+      // biome-ignore lint/style/useTemplate: a template converts each value with a ToString call first
+      head += name + ': ' + value + '\r\n';
     }
     const connection = this.connection;
     const bodiless = this.bodiless || status < 200 || status === 204 || status === 304;

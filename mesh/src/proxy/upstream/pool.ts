@@ -182,7 +182,10 @@ class Connection {
     const socket = this.socket;
     if (socket.isPaused()) socket.resume();
     const { method, path, headers, body } = pending.request;
-    let head = `${method} ${path} HTTP/1.1\r\n`;
+    // Concatenated with `+`, not a template: a template converts each value with a ToString call
+    // first, a cost the heads and the access log paid some 50 times per request.
+    // biome-ignore lint/style/useTemplate: see above
+    let head = method + ' ' + path + ' HTTP/1.1\r\n';
     let length: string | undefined;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i] as string;
@@ -190,7 +193,8 @@ class Connection {
         length = headers[i + 1] as string;
         continue;
       }
-      head += `${name}: ${headers[i + 1] as string}\r\n`;
+      // biome-ignore lint/style/useTemplate: no ToString per value (see above)
+      head += name + ': ' + (headers[i + 1] as string) + '\r\n';
     }
     if (body === null) {
       this.bodyDone = true;
