@@ -5,6 +5,7 @@ import { MeshError, UsageError } from '../errors.ts';
 import { createLogger, isLogLevel } from '../log.ts';
 import { type Runtime, startRuntime } from '../runtime.ts';
 import { displayPath, loadProfile } from '../workloads/profile.ts';
+import { batchLines } from './batched-lines.ts';
 import { keepServingOnUncaughtErrors } from './last-resort.ts';
 import { formatOptions, type OptionTable, parseOptions } from './options.ts';
 
@@ -62,7 +63,10 @@ function usage(): string {
   ].join('\n');
 }
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
+// Every line, the access log's included, goes out in one write per turn of the event loop.
+const lines = batchLines((text) => process.stdout.write(text));
+process.on('exit', () => lines.flush());
+const out = (line: string) => lines.write(line);
 // Output piped into a reader that goes away (`npm start | head`) must not crash the runtime
 // mid-stop: lines are dropped, the shutdown goes on.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
