@@ -39,7 +39,7 @@ import {
 } from './resolve.ts';
 import { defaultMeshSettings, type MeshSettings } from './settings.ts';
 import type { PrimaryComparison } from './shadow-compare.ts';
-import { chainOf } from './stages/chain.ts';
+import { chainOf, type Step } from './stages/chain.ts';
 import { exchangeRecord } from './stages/record.ts';
 import type { RetryStage } from './stages/retry.ts';
 import type { Stage } from './stages/stage.ts';
@@ -210,8 +210,8 @@ export class Exchange implements RequestFacts, ResponseListener {
   comparison: PrimaryComparison | undefined = undefined;
   /** Set for a request to a Service's TCP port: it reports a TCP connection instead (tcp-proxy.ts). */
   reportTcp: ((exchange: Exchange) => void) | undefined = undefined;
-  private stages: readonly Stage[] = [];
-  private stageIndex = 0;
+  /** The next stage to run, with the rest of the chain. */
+  private step: Step | undefined = undefined;
   private waiting: Stage | undefined;
   private routeTimer: NodeJS.Timeout | undefined;
   private waitTimer: NodeJS.Timeout | undefined;
@@ -266,15 +266,17 @@ export class Exchange implements RequestFacts, ResponseListener {
       return;
     }
     this.route = route;
-    this.stages = chainOf(route).stages;
+    this.step = chainOf(route).first;
     this.next();
   }
 
   /** Runs the next stage of the chain. */
   next(): void {
     if (this.finished) return;
-    const stage = this.stages[this.stageIndex++];
-    stage?.run(this);
+    const step = this.step;
+    if (step === undefined) return;
+    this.step = step.next;
+    step.run.call(step.stage, this);
   }
 
   /** Calls `stage.resume(this)` after `ms`, unless the request ends first. */

@@ -221,7 +221,10 @@ export function shadowAuthority(authority: string): string {
  * Response headers that are not forwarded: connection-level ones, and those Envoy writes itself
  * whatever the upstream or the route's operations say.
  */
-const notForwarded = new Set([...hopByHop, 'server', 'x-envoy-upstream-service-time']);
+const notForwarded: ReadonlySet<string> = new Set([...hopByHop, 'server', 'x-envoy-upstream-service-time']);
+/** The lengths of those names: most names of a response (content-type, date...) have none of them. */
+const notForwardedLengths = new Uint8Array(64);
+for (const name of notForwarded) notForwardedLengths[name.length] = 1;
 
 /**
  * Turns the upstream's response fields (flat `[name, value, ...]` as received) into the list the
@@ -249,7 +252,8 @@ export function downstreamResponseHeaders(
   const list: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
-    if (notForwarded.has(name) || dropped?.has(name) || replaced?.has(name)) continue;
+    if (notForwardedLengths[name.length & 63] === 1 && notForwarded.has(name)) continue;
+    if (dropped?.has(name) || replaced?.has(name)) continue;
     list.push(name, rawHeaders[i + 1] as string);
   }
   if (mutation) {
