@@ -48,6 +48,37 @@ describe('the Music app in a browser', () => {
     await page.close();
   });
 
+  it('keeps the edit form closed to typing until the track has loaded', async () => {
+    const page = await newPage();
+    await logIn(page, 'admin', 'admin');
+    await page.getByTestId('track-create').click();
+    await page.locator('input[name="title"]').fill('Idioteque');
+    await page.locator('input[name="artist"]').fill('Radiohead');
+    await page.getByTestId('track-save').click();
+    await page.waitForURL(/\/tracks$/);
+    const row = page.getByTestId('track-row').filter({ hasText: 'Idioteque' });
+    await row.waitFor();
+
+    // The track's GET is held until the form has been looked at: on a slow link, what a user typed
+    // before it arrived used to be overwritten by the loaded values, and the old title saved.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(/\/back\/api\/tracks\/[^/?]+$/, async (route) => {
+      if (route.request().method() === 'GET') await held;
+      await route.continue();
+    });
+    await row.getByTestId('track-edit').click();
+    const title = page.locator('input[name="title"]');
+    await title.waitFor();
+    expect(await title.isEditable()).toBe(false);
+    release();
+    await expect.poll(() => title.inputValue()).toBe('Idioteque');
+    expect(await title.isEditable()).toBe(true);
+    await page.close();
+  });
+
   it('shows the server error next to the field it is about', async () => {
     const page = await newPage();
     await logIn(page, 'admin', 'admin');

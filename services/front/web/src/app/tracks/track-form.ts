@@ -61,11 +61,15 @@ export class TrackForm {
   protected readonly error = signal<string | undefined>(undefined);
 
   constructor() {
+    // While the track loads the form stays disabled: what a user typed into it would be
+    // overwritten by the loaded values a moment later, and saved as if never typed.
     effect(() => {
+      if (this.id() === undefined) return;
       if (this.track.hasValue()) {
         const { title, artist, album, durationMs } = this.track.value();
         this.form.reset({ title, artist, album: album ?? '', durationMs: formatDurationExactly(durationMs) });
-      }
+        this.form.enable();
+      } else this.form.disable();
     });
   }
 

@@ -86,24 +86,29 @@ export class UserForm {
   protected readonly error = signal<string | undefined>(undefined);
 
   constructor() {
+    // Disabled while the user loads, as the track form is: typing would be overwritten on arrival.
     effect(() => {
-      if (this.user.hasValue()) {
-        const user = this.user.value();
-        this.form.reset({
-          login: user.login,
-          firstName: user.firstName ?? '',
-          lastName: user.lastName ?? '',
-          email: user.email ?? '',
-          activated: user.activated,
-          authorities: {
-            ROLE_ADMIN: user.authorities.includes('ROLE_ADMIN'),
-            ROLE_USER: user.authorities.includes('ROLE_USER'),
-          },
-          password: '',
-        });
-        // The login names the user in the URL; it is not edited.
-        this.form.controls.login.disable();
+      if (this.login() === undefined) return;
+      if (!this.user.hasValue()) {
+        this.form.disable();
+        return;
       }
+      const user = this.user.value();
+      this.form.reset({
+        login: user.login,
+        firstName: user.firstName ?? '',
+        lastName: user.lastName ?? '',
+        email: user.email ?? '',
+        activated: user.activated,
+        authorities: {
+          ROLE_ADMIN: user.authorities.includes('ROLE_ADMIN'),
+          ROLE_USER: user.authorities.includes('ROLE_USER'),
+        },
+        password: '',
+      });
+      this.form.enable();
+      // The login names the user in the URL; it is not edited.
+      this.form.controls.login.disable();
     });
   }
 
