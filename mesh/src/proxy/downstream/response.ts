@@ -67,7 +67,10 @@ export class DownstreamResponse {
     this.head = `${head}\r\n`;
   }
 
-  /** False when the client is behind: wait with `waitForDrain`. */
+  /**
+   * False when the client is behind: wait with `waitForDrain`. `chunk` may be lent (the upstream
+   * pool's reads share one buffer): it is copied, with the head or on its own, before this returns.
+   */
   write(chunk: Buffer): boolean {
     if (this.finished || chunk.length === 0) return true;
     if (this.bodiless) return true;
@@ -81,16 +84,16 @@ export class DownstreamResponse {
       }
       socket.cork();
       socket.write(head + frame, 'latin1');
-      socket.write(chunk);
+      socket.write(Buffer.from(chunk));
       const flushed = socket.write('\r\n', 'latin1');
       socket.uncork();
       return flushed;
     }
-    if (head === '') return socket.write(chunk);
     if (chunk.length <= coalesceLimit) return socket.write(head + chunk.toString('latin1'), 'latin1');
+    if (head === '') return socket.write(Buffer.from(chunk));
     socket.cork();
     socket.write(head, 'latin1');
-    const flushed = socket.write(chunk);
+    const flushed = socket.write(Buffer.from(chunk));
     socket.uncork();
     return flushed;
   }

@@ -25,6 +25,9 @@ import {
  * (101) is not supported: the passthrough and anything else that needs it stay on undici.
  */
 
+/** Where every upstream connection's reads land (`onread`): one at a time, consumed before the next. */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
 /**
  * undici's dispatch handler, except that `onResponseStart` gets the head's fields in the order
  * received: flat `[name, value, ...]`, names in lower case (http1/head.ts).
@@ -38,6 +41,10 @@ export interface UpstreamHandler {
     rawHeaders: readonly string[],
     statusMessage: string,
   ): void;
+  /**
+   * `chunk` is lent for the call only: its bytes are overwritten by the next read (the pool reads
+   * every connection into one buffer). A handler that keeps them copies them.
+   */
   onResponseData?(controller: Dispatcher.DispatchController, chunk: Buffer): void;
   onResponseEnd?(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void;
   onResponseError?(controller: Dispatcher.DispatchController, error: Error): void;
@@ -146,7 +153,17 @@ class Connection {
   constructor(pool: UpstreamPool, first: Pending) {
     this.pool = pool;
     this.keepAliveMs = pool.keepAliveTimeoutMs;
-    const socket = connect({ host: pool.hostname, port: pool.port });
+    const socket = connect({
+      host: pool.hostname,
+      port: pool.port,
+      // Reads land in one shared buffer and come straight here, without a Buffer allocated per
+      // read and the readable stream's queue and nextTick behind 'data': parsing and delivery
+      // are synchronous, and what must outlive the call (a partial head) is copied.
+      onread: {
+        buffer: readBuffer,
+        callback: (length: number) => this.onData(readBuffer.subarray(0, length)),
+      },
+    });
     this.socket = socket;
     socket.setNoDelay(true);
     if (pool.connectTimeoutMs > 0)
@@ -157,7 +174,6 @@ class Connection {
       this.connectTimer = undefined;
     });
     guardWrites(socket, this);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.body?.resume());
     socket.on('error', (error: Error) => {
       this.error ??= error;
@@ -304,7 +320,7 @@ class Connection {
       if (!decoder.reading) {
         const end = headEnd(buf, offset, envoyHeadLimits);
         if (end === -1) {
-          this.stash = buf.subarray(offset);
+          this.stash = Buffer.copyBytesFrom(buf, offset);
           return;
         }
         if (typeof end !== 'number') {
@@ -328,7 +344,7 @@ class Connection {
       }
       if (next < length) {
         // A chunk-size or trailer line not yet complete.
-        this.stash = buf.subarray(next);
+        this.stash = Buffer.copyBytesFrom(buf, next);
         return;
       }
       offset = next;
