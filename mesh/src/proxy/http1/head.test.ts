@@ -178,6 +178,34 @@ describe('request and response heads: the same rules both ways', () => {
   });
 });
 
+describe('heads read one after another on a connection', () => {
+  it('reads each name as sent when the last head had another name, a longer one or a broken line there', () => {
+    const head = new RequestHead();
+    parsed(
+      read(
+        head,
+        'GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nConnection: close\r\nAccept: */*\r\n\r\n',
+      ),
+    );
+    const next = parsed(
+      read(
+        head,
+        'GET / HTTP/1.1\r\nHOST: h\r\nContent-Lengths: 4\r\nconnection: keep-alive\r\nX-A: 1\r\n\r\n',
+      ),
+    );
+    expect(next.raw).toEqual(['host', 'h', 'content-lengths', '4', 'connection', 'keep-alive', 'x-a', '1']);
+    expect(next.bodyLength).toBe(0);
+    expect(next.persistent).toBe(true);
+    expect(read(head, 'GET / HTTP/1.1\r\nHost : h\r\n\r\n')).toEqual(
+      new Http1Error(400, 'header name is not a token'),
+    );
+    expect(read(head, 'GET / HTTP/1.1\r\nHost\r\n\r\n')).toEqual(
+      new Http1Error(400, 'header line without a name and colon'),
+    );
+    expect(parsed(read(head, 'GET / HTTP/1.1\r\nhost: h\r\nContent-Length: 2\r\n\r\n')).bodyLength).toBe(2);
+  });
+});
+
 describe('request heads', () => {
   it('reads every Host as sent, after hundreds of others of the same length and one too long to keep', () => {
     const hosts = Array.from({ length: 300 }, (_, i) => `svc-${String(i).padStart(3, '0')}.music:8080`);

@@ -5,7 +5,7 @@
 // (source/common/http/http1/codec_impl.cc onHeadersCompleteImpl, balsa_parser.cc).
 import { Http1Error } from './error.ts';
 import { internedValue } from './interned-values.ts';
-import { knownName, nameHashStep } from './known-names.ts';
+import { knownNameAt, knownNameIndex, knownNames, nameHashStep } from './known-names.ts';
 import {
   contentLength,
   endsWithChunked,
@@ -79,6 +79,8 @@ export class MessageHead {
   userAgent: string | undefined;
   /** Whether the connection stays open after this message (RFC 9112 §9.3). */
   persistent = true;
+  /** The known name (a `knownNames` index, -1 for none) each of the first field lines had last time. */
+  private readonly guesses = new Int16Array(32).fill(-1);
 
   /**
    * Reads the field lines of the head in `buf` (`text` is the same bytes as a string, from `base`)
@@ -106,25 +108,39 @@ export class MessageHead {
     this.userAgent = undefined;
     const end = base + text.length;
     let i = base + pos;
+    // Every line ends in CR, and so does the head (`end` is where its CRLF CRLF starts): each scan
+    // below stops at a byte that is neither a tchar nor a field byte, without an end check per byte.
+    const guesses = this.guesses;
+    let line = 0;
     while (i < end) {
       const nameStart = i;
-      let hash = 0;
-      while (i < end) {
-        const byte = buf[i] as number;
-        if (tchar[byte] !== 1) break;
-        hash = nameHashStep(hash, byte);
-        i++;
+      // A connection's heads mostly repeat their names in order: the known name this line had in
+      // the last head is tried first, checked and compared in one pass.
+      const guess = line < guesses.length ? (guesses[line] as number) : -1;
+      const colon = guess === -1 ? -1 : knownNameAt(buf, i, guess);
+      let name: string;
+      if (colon !== -1) {
+        name = knownNames[guess] as string;
+        i = colon;
+      } else {
+        let hash = 0;
+        for (let byte = buf[i] as number; tchar[byte] === 1; byte = buf[++i] as number)
+          hash = nameHashStep(hash, byte);
+        // Also refuses obs-fold (a line starting with whitespace) and whitespace before the colon.
+        if (i === nameStart || buf[i] !== 58 /* : */) return lineError(text, nameStart - base);
+        const known = knownNameIndex(buf, nameStart, i, hash);
+        if (line < guesses.length) guesses[line] = known;
+        name =
+          known === -1 ? text.slice(nameStart - base, i - base).toLowerCase() : (knownNames[known] as string);
       }
-      // Also refuses obs-fold (a line starting with whitespace) and whitespace before the colon.
-      if (i === nameStart || i === end || buf[i] !== 58 /* : */) return lineError(text, nameStart - base);
-      const name = knownName(buf, nameStart, i, hash) ?? text.slice(nameStart - base, i - base).toLowerCase();
+      line++;
       i++;
-      while (i < end && isBlank(buf[i] as number)) i++;
+      while (isBlank(buf[i] as number)) i++;
       const from = i;
       // HTAB, SP, VCHAR and obs-text; a CR or LF other than the line's CRLF is a bare line break,
       // which a lax parser downstream could split on (RFC 9112 §2.2).
-      while (i < end && fieldByte[buf[i] as number] === 1) i++;
-      if (i < end && (buf[i] !== 13 || buf[i + 1] !== 10))
+      while (fieldByte[buf[i] as number] === 1) i++;
+      if (buf[i] !== 13 || buf[i + 1] !== 10)
         return new Http1Error(400, 'control character in a header value');
       let to = i;
       while (to > from && isBlank(buf[to - 1] as number)) to--;
@@ -199,8 +215,8 @@ export class RequestHead extends MessageHead {
   target = '';
 
   /**
-   * Parses the request head in `buf` from `start` to `end` (its final CRLF CRLF left out); an error
-   * (with the status to answer) when it breaks the rules.
+   * Parses the request head in `buf` from `start` to `end`, where its final CRLF CRLF starts (as
+   * `headEnd` finds it); an error (with the status to answer) when it breaks the rules.
    */
   parse(buf: Buffer, start: number, end: number, limits: HeadLimits): Http1Error | undefined {
     const text = buf.toString('latin1', start, end);
@@ -250,7 +266,7 @@ export class ResponseHead extends MessageHead {
   status = 0;
   reason = '';
 
-  /** Parses the response head in `buf` from `start` to `end` (no final CRLF CRLF); an error when it breaks the rules. */
+  /** Parses the response head in `buf` from `start` to `end`, where its CRLF CRLF starts; an error when it breaks the rules. */
   parse(buf: Buffer, start: number, end: number, limits: HeadLimits): Http1Error | undefined {
     const text = buf.toString('latin1', start, end);
     let lineEnd = text.indexOf('\r\n');

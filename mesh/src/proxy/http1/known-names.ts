@@ -125,22 +125,43 @@ names.forEach((name, index) => {
   table[slot] = index;
 });
 
+/** The known names, by the index `knownNameIndex` and `knownNameAt` take and give. */
+export const knownNames: readonly string[] = names;
+
 /**
- * The known name spelt, in any case, by the token bytes `buf[start..end)` whose hash is `hash`;
- * undefined for any other name. The bytes are tchars (the parser checked them), and `| 32` maps
- * no tchar other than an upper-case letter onto a letter, digit or `-`, so the compare is exact.
+ * The index in `knownNames` of the name spelt, in any case, by the token bytes `buf[start..end)`
+ * whose hash is `hash`; -1 for any other name. The bytes are tchars (the parser checked them),
+ * and `| 32` maps no tchar other than an upper-case letter onto a letter, digit or `-`, so the
+ * compare is exact.
  */
-export function knownName(buf: Buffer, start: number, end: number, hash: number): string | undefined {
+export function knownNameIndex(buf: Buffer, start: number, end: number, hash: number): number {
   const length = end - start;
   for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
     const index = table[slot] as number;
-    if (index === -1) return undefined;
-    if (lengths[index] === length && matches(buf, start, starts[index] as number, length))
-      return names[index] as string;
+    if (index === -1) return -1;
+    if (lengths[index] === length && matches(buf, start, starts[index] as number, length)) return index;
   }
 }
 
 function matches(buf: Buffer, start: number, from: number, length: number): boolean {
   for (let i = 0; i < length; i++) if (((buf[start + i] as number) | 32) !== bytes[from + i]) return false;
   return true;
+}
+
+/** Each tchar in lower case; 0 for every byte that is not a tchar. */
+const lowerTchar = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
+  lowerTchar[c.charCodeAt(0)] = c.charCodeAt(0);
+for (let c = 65; c <= 90; c++) lowerTchar[c] = c | 32;
+
+/**
+ * Where the colon after the known name `index` is, when the field line at `start` names it (in
+ * any case); -1 otherwise. One pass that checks and compares: what a head whose lines come in the
+ * order of the connection's last head costs per name (head.ts guesses each line's name so).
+ */
+export function knownNameAt(buf: Buffer, start: number, index: number): number {
+  const length = lengths[index] as number;
+  const from = starts[index] as number;
+  for (let i = 0; i < length; i++) if (lowerTchar[buf[start + i] as number] !== bytes[from + i]) return -1;
+  return buf[start + length] === 58 /* : */ ? start + length : -1;
 }

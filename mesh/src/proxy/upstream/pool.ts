@@ -161,7 +161,10 @@ class Connection {
       // are synchronous, and what must outlive the call (a partial head) is copied.
       onread: {
         buffer: readBuffer,
-        callback: (length: number) => this.onData(readBuffer.subarray(0, length)),
+        callback: (length: number) => {
+          this.onData(readBuffer.subarray(0, length));
+          return true;
+        },
       },
     });
     this.socket = socket;
