@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { parseCommandLine } from './command-line.ts';
-import { runtimeNodeFlags } from './processes.ts';
 
 const usage = `Usage: npm run bench:mesh-instructions -- [options]
 
@@ -133,7 +132,6 @@ for (const item of cases) {
       '--smc-check=all-non-file',
       `--callgrind-out-file=${out}`,
       process.execPath,
-      ...runtimeNodeFlags,
       join(import.meta.dirname, 'mesh-proxy.ts'),
       scenario,
       origin,

@@ -47,21 +47,13 @@ export interface IngressChild {
   stop(): Promise<void>;
 }
 
-/**
- * The flags `npm start` gives node for the runtime (package.json `start`), so that the ingress is
- * measured as it runs there. Node 24 keeps an AsyncContextFrame for AsyncLocalStorage: once any
- * timer has been cleared, every callback and `process.nextTick` reads and writes it through calls
- * into C++ (2.2k instructions per request of the ingress). The runtime uses no AsyncLocalStorage.
- */
-export const runtimeNodeFlags: readonly string[] = ['--no-async-context-frame'];
-
 /** tools/bench/mesh-proxy.ts in a process of its own, once it says where it listens. */
 export async function forkIngress(
   args: readonly string[],
   execArgv: readonly string[] = [],
 ): Promise<IngressChild> {
   const child = fork(new URL('./mesh-proxy.ts', import.meta.url).pathname, args, {
-    execArgv: [...runtimeNodeFlags, ...execArgv],
+    execArgv: [...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const reply = async (waitingFor: string): Promise<unknown> => {

@@ -47,7 +47,7 @@ const options = {
 
 function usage(): string {
   return [
-    'Usage: npm start -- [options]   (node --no-async-context-frame mesh/src/cli/start.ts [options])',
+    'Usage: npm start -- [options]   (node mesh/src/cli/start.ts [options])',
     '',
     'Runs an app locally from the Kubernetes + Istio YAML a cluster gets (Music from deploy/ unless',
     "--profile names another app's profile): every replica, an ingress that routes like the Istio",

@@ -84,16 +84,16 @@ export class DownstreamResponse {
       }
       socket.cork();
       socket.write(head + frame, 'latin1');
-      socket.write(Buffer.from(chunk));
+      socket.write(Buffer.copyBytesFrom(chunk));
       const flushed = socket.write('\r\n', 'latin1');
       socket.uncork();
       return flushed;
     }
     if (chunk.length <= coalesceLimit) return socket.write(head + chunk.toString('latin1'), 'latin1');
-    if (head === '') return socket.write(Buffer.from(chunk));
+    if (head === '') return socket.write(Buffer.copyBytesFrom(chunk));
     socket.cork();
     socket.write(head, 'latin1');
-    const flushed = socket.write(Buffer.from(chunk));
+    const flushed = socket.write(Buffer.copyBytesFrom(chunk));
     socket.uncork();
     return flushed;
   }
