@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import type { EndpointRegistry } from '../endpoints/registry.ts';
 import {
   type LocalReplyError,
@@ -26,6 +25,7 @@ import type {
   RequestBody,
   ResponseListener,
 } from './downstream/server.ts';
+import { eventNow } from './event-clock.ts';
 import { addFlag, type FlagSequence, Flags, flagMask } from './flags.ts';
 import type { UpstreamHeaders } from './headers.ts';
 import { httpDate } from './http-date.ts';
@@ -175,7 +175,7 @@ export class Exchange implements RequestFacts, ResponseListener {
   readonly context: ProxyContext;
   readonly req: DownstreamRequest;
   readonly res: DownstreamResponse;
-  readonly started = performance.now();
+  readonly started = eventNow();
   // RequestFacts
   authority = '';
   host = '';

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { withEventTime } from '../event-clock.ts';
 import { httpDate } from '../http-date.ts';
 import { BodyDecoder } from '../http1/body.ts';
 import { type HeadLimits, headEnd, RequestHead } from '../http1/head.ts';
@@ -76,7 +77,7 @@ export class DownstreamConnection {
     this.handlers = handlers;
     this.limits = limits;
     this.body = new BodyDecoder(limits, this.deliver);
-    socket.on('data', this.onData);
+    socket.on('data', this.onSocketData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
@@ -124,6 +125,9 @@ export class DownstreamConnection {
     if (this.socket.isPaused() && !this.paused) this.socket.resume();
     this.run();
   }
+
+  /** Each read with one clock reading for all it does (event-clock.ts). */
+  private onSocketData = (chunk: Buffer): void => withEventTime(this.onData, chunk);
 
   private onData = (chunk: Buffer): void => {
     this.quietSweeps = 0;
@@ -352,7 +356,7 @@ export class DownstreamConnection {
     this.detached = true;
     const socket = this.socket;
     socket.pause();
-    socket.off('data', this.onData);
+    socket.off('data', this.onSocketData);
     socket.off('end', this.onEnd);
     socket.off('close', this.onClose);
     socket.off('drain', this.onDrain);

@@ -1,9 +1,9 @@
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointRegistry, PoolSettings } from '../../endpoints/registry.ts';
 import type { LocalReplyError } from '../../errors.ts';
 import { type DestinationIdentity, requestChannel, type WorkloadIdentity } from '../../telemetry/record.ts';
+import { eventNow } from '../event-clock.ts';
 import { addFlag, Flags, formatFlags } from '../flags.ts';
 import { httpDate } from '../http-date.ts';
 import { asUpstreamError, upstreamFailureReply } from '../upstream/errors.ts';
@@ -70,7 +70,7 @@ class InboundExchange implements UpstreamHandler {
   private readonly handler: UpstreamHandler;
   private readonly call: InboundCall;
   private readonly request: UpstreamRequest;
-  private readonly started = performance.now();
+  private readonly started = eventNow();
   private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
   private bytes = 0;
@@ -123,7 +123,7 @@ class InboundExchange implements UpstreamHandler {
   ): void {
     this.answered = true;
     this.status = status;
-    this.serviceTime = performance.now() - this.started;
+    this.serviceTime = eventNow() - this.started;
     if (!this.aborted) this.handler.onResponseStart?.(this.self, status, rawHeaders, message);
   }
 
@@ -178,7 +178,7 @@ class InboundExchange implements UpstreamHandler {
     requestChannel.publish({
       reporter: 'destination',
       startTime: epochMs(this.started),
-      durationMs: performance.now() - this.started,
+      durationMs: eventNow() - this.started,
       upstreamServiceTimeMs: this.serviceTime,
       method: this.request.method,
       path: this.request.path,

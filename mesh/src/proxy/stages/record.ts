@@ -3,6 +3,7 @@ import type { Cluster } from '../../routing/table.ts';
 import type { DestinationIdentity, RequestRecord } from '../../telemetry/record.ts';
 import type { HostState } from '../cluster.ts';
 import type { DownstreamRequest } from '../downstream/server.ts';
+import { eventNow } from '../event-clock.ts';
 import type { Exchange } from '../exchange.ts';
 import { formatFlags } from '../flags.ts';
 
@@ -21,7 +22,7 @@ export function exchangeRecord(exchange: Exchange): RequestRecord {
   return {
     reporter: 'source',
     startTime: epochMs(exchange.started),
-    durationMs: performance.now() - exchange.started,
+    durationMs: eventNow() - exchange.started,
     upstreamServiceTimeMs: exchange.upstreamServiceTimeMs,
     method: exchange.method,
     path: exchange.originalPath,

@@ -1,8 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { NoHealthyUpstreamError, UpstreamOverflowError, UpstreamTimeoutError } from '../../errors.ts';
 import type { CompiledRoute } from '../../routing/table.ts';
 import type { ClusterRuntime, HostState } from '../cluster.ts';
+import { eventNow } from '../event-clock.ts';
 import type { Exchange } from '../exchange.ts';
 import { Flags } from '../flags.ts';
 import { downstreamResponseHeaders, type UpstreamHeaders } from '../headers.ts';
@@ -45,7 +45,7 @@ export function compileUpstream(_route: CompiledRoute): Stage {
 
 function tryUpstream(exchange: Exchange): void {
   const runtime = exchange.runtime as ClusterRuntime;
-  const now = performance.now();
+  const now = eventNow();
   const host = runtime.pick(now, exchange.lastHost);
   if (!host) {
     exchange.fail(noHealthyUpstream);
@@ -156,7 +156,7 @@ export class Attempt implements UpstreamHandler, InboundCall {
   ): void {
     if (this.done) return;
     const exchange = this.exchange;
-    const now = performance.now();
+    const now = eventNow();
     this.runtime.report(this.host, statusCode, now);
     // Only policies that retry on some answer look at the status (Istio's default retries on none).
     if (exchange.retry?.policy.onStatus === true && retried(exchange, this, statusCode)) {
@@ -220,7 +220,7 @@ export class Attempt implements UpstreamHandler, InboundCall {
       return;
     }
     const failure = asUpstreamError(error);
-    this.runtime.report(this.host, failure.httpStatus, performance.now());
+    this.runtime.report(this.host, failure.httpStatus, eventNow());
     if (retried(exchange, this, failure.connectFailure ? 'connect' : 'reset')) return;
     exchange.fail(upstreamFailureReply(failure, exchange.attempts > 1));
   }
@@ -231,7 +231,7 @@ export class Attempt implements UpstreamHandler, InboundCall {
     this.release();
     this.controller?.abort(new Error('per try timeout'));
     const exchange = this.exchange;
-    this.runtime.report(this.host, 504, performance.now());
+    this.runtime.report(this.host, 504, eventNow());
     if (retried(exchange, this, 'timeout')) return;
     exchange.fail(timedOut);
   }

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { eventNow, withEventTime } from '../event-clock.ts';
 import { BodyDecoder } from '../http1/body.ts';
 import { Http1Error } from '../http1/error.ts';
 import { closeDelimitedBody, envoyHeadLimits, headEnd, ResponseHead } from '../http1/head.ts';
@@ -162,7 +163,7 @@ class Connection {
       onread: {
         buffer: readBuffer,
         callback: (length: number) => {
-          this.onData(readBuffer.subarray(0, length));
+          withEventTime(this.onRead, length);
           return true;
         },
       },
@@ -303,6 +304,9 @@ class Connection {
     this.socket.destroy();
   }
 
+  /** Each read with one clock reading for all it does (event-clock.ts). */
+  private onRead = (length: number): void => this.onData(readBuffer.subarray(0, length));
+
   private onData(chunk: Buffer): void {
     let buf = chunk;
     if (this.stash !== undefined) {
@@ -417,7 +421,7 @@ class Connection {
     const limit = this.pool.maxRequestsPerConnection;
     if (this.reusable && !this.closed && (limit === undefined || this.served < limit)) {
       if (pending.paused) this.socket.resume();
-      this.idleDeadline = performance.now() + this.keepAliveMs;
+      this.idleDeadline = eventNow() + this.keepAliveMs;
       this.pool.release(this);
     } else this.socket.destroy();
   }
@@ -545,7 +549,7 @@ export class UpstreamPool {
   private assign(pending: Pending): void {
     const idle = this.idle;
     if (idle.length > 0) {
-      const now = performance.now();
+      const now = eventNow();
       while (idle.length > 0) {
         const connection = idle.pop() as Connection;
         if (!connection.closed && connection.idleDeadline > now) {

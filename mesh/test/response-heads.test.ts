@@ -1,0 +1,131 @@
+// What a client reads of an upstream's response head, byte for byte: Envoy's HTTP/1 codec keeps
+// names in lower case and writes `name: value` (envoy source/common/http/http1/codec_impl.cc
+// encodeHeaders), drops connection-level fields (RFC 9110 §7.6.1) and the ones `Connection`
+// names, and adds its own x-envoy-upstream-service-time and server.
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gateway, type Mesh, services, startMesh } from './support/mesh-harness.ts';
+
+const routes = `${services('raw')}---${gateway}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: edge, namespace: music }
+spec:
+  hosts: ["*"]
+  gateways: [music-gateway]
+  http:
+    - match: [{ uri: { prefix: /edited } }]
+      route: [{ destination: { host: raw } }]
+      headers: { response: { set: { x-edited: "yes" } } }
+    - route: [{ destination: { host: raw } }]
+`;
+
+/** Each answer's head, by the request path's last segment; every body is `ok`. */
+const answers: Record<string, string> = {
+  canonical:
+    'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nServer: nginx\r\nConnection: keep-alive\r\n' +
+    'Keep-Alive: timeout=5\r\nX-Custom: Mixed Case\r\nContent-Length: 2\r\n',
+  spacing: 'HTTP/1.1 200 OK\r\nX-Tight:value\r\nX-Loose: \t spaced \t\r\ncontent-length: 2\r\n',
+  nominated:
+    'HTTP/1.1 200 OK\r\nConnection: X-Private\r\nX-Private: 1\r\nX-Public: 2\r\nContent-Length: 2\r\n',
+  chunked: 'HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nETag: "a"\r\n',
+};
+
+let upstream: Server;
+let mesh: Mesh;
+
+beforeAll(async () => {
+  upstream = createServer((socket) => {
+    let pending = '';
+    socket.on('data', (data) => {
+      pending += data.toString('latin1');
+      for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
+        const path = pending.slice(pending.indexOf(' ') + 1, pending.indexOf(' HTTP/'));
+        pending = pending.slice(end + 4);
+        const head =
+          answers[path.slice(path.lastIndexOf('/') + 1)] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n';
+        socket.write(`${head}\r\n${head.includes('chunked') ? '2\r\nok\r\n0\r\n\r\n' : 'ok'}`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  mesh = await startMesh(routes, [{ name: 'raw-0', app: 'raw', origin }]);
+});
+
+afterAll(async () => {
+  await mesh?.close();
+  await new Promise((resolve) => upstream?.close(resolve));
+});
+
+/** The head lines the client reads for `path` on one connection, the varying service time as `N`. */
+async function headLines(path: string): Promise<string[]> {
+  const socket = connect(mesh.listener.port, '127.0.0.1');
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: music.example.com\r\n\r\n`);
+  let received = '';
+  for await (const chunk of socket) {
+    received += (chunk as Buffer).toString('latin1');
+    if (received.includes('\r\n\r\n')) break;
+  }
+  socket.destroy();
+  return received
+    .slice(0, received.indexOf('\r\n\r\n'))
+    .split('\r\n')
+    .map((line) => line.replace(/^(x-envoy-upstream-service-time: )\d+$/, '$1N'));
+}
+
+describe('an upstream response head, as the client reads it', () => {
+  it('keeps the fields in the order received, names in lower case, then adds Envoy’s own', async () => {
+    expect(await headLines('/canonical')).toEqual([
+      'HTTP/1.1 200 OK',
+      'content-type: text/plain',
+      'x-custom: Mixed Case',
+      'content-length: 2',
+      'x-envoy-upstream-service-time: N',
+      'server: istio-envoy',
+    ]);
+  });
+
+  it('writes each field with one space after the colon and no whitespace around the value', async () => {
+    expect(await headLines('/spacing')).toEqual([
+      'HTTP/1.1 200 OK',
+      'x-tight: value',
+      'x-loose: spaced',
+      'content-length: 2',
+      'x-envoy-upstream-service-time: N',
+      'server: istio-envoy',
+    ]);
+  });
+
+  it('drops a field that Connection names', async () => {
+    expect(await headLines('/nominated')).toEqual([
+      'HTTP/1.1 200 OK',
+      'x-public: 2',
+      'content-length: 2',
+      'x-envoy-upstream-service-time: N',
+      'server: istio-envoy',
+    ]);
+  });
+
+  it('frames an answer without a length in chunks of its own', async () => {
+    expect(await headLines('/chunked')).toEqual([
+      'HTTP/1.1 201 Created',
+      'etag: "a"',
+      'x-envoy-upstream-service-time: N',
+      'server: istio-envoy',
+      'transfer-encoding: chunked',
+    ]);
+  });
+
+  it('gives the same lines when the route sets a response header, with that header among them', async () => {
+    expect(await headLines('/edited/canonical')).toEqual([
+      'HTTP/1.1 200 OK',
+      'content-type: text/plain',
+      'x-custom: Mixed Case',
+      'content-length: 2',
+      'x-edited: yes',
+      'x-envoy-upstream-service-time: N',
+      'server: istio-envoy',
+    ]);
+  });
+});
