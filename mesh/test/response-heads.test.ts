@@ -74,58 +74,49 @@ async function headLines(path: string): Promise<string[]> {
     .map((line) => line.replace(/^(x-envoy-upstream-service-time: )\d+$/, '$1N'));
 }
 
+const envoyOwn = ['x-envoy-upstream-service-time: N', 'server: istio-envoy'];
+
 describe('an upstream response head, as the client reads it', () => {
-  it('keeps the fields in the order received, names in lower case, then adds Envoy’s own', async () => {
-    expect(await headLines('/canonical')).toEqual([
-      'HTTP/1.1 200 OK',
-      'content-type: text/plain',
-      'x-custom: Mixed Case',
-      'content-length: 2',
-      'x-envoy-upstream-service-time: N',
-      'server: istio-envoy',
-    ]);
-  });
-
-  it('writes each field with one space after the colon and no whitespace around the value', async () => {
-    expect(await headLines('/spacing')).toEqual([
-      'HTTP/1.1 200 OK',
-      'x-tight: value',
-      'x-loose: spaced',
-      'content-length: 2',
-      'x-envoy-upstream-service-time: N',
-      'server: istio-envoy',
-    ]);
-  });
-
-  it('drops a field that Connection names', async () => {
-    expect(await headLines('/nominated')).toEqual([
-      'HTTP/1.1 200 OK',
-      'x-public: 2',
-      'content-length: 2',
-      'x-envoy-upstream-service-time: N',
-      'server: istio-envoy',
-    ]);
-  });
-
-  it('frames an answer without a length in chunks of its own', async () => {
-    expect(await headLines('/chunked')).toEqual([
-      'HTTP/1.1 201 Created',
-      'etag: "a"',
-      'x-envoy-upstream-service-time: N',
-      'server: istio-envoy',
-      'transfer-encoding: chunked',
-    ]);
-  });
-
-  it('gives the same lines when the route sets a response header, with that header among them', async () => {
-    expect(await headLines('/edited/canonical')).toEqual([
-      'HTTP/1.1 200 OK',
-      'content-type: text/plain',
-      'x-custom: Mixed Case',
-      'content-length: 2',
-      'x-edited: yes',
-      'x-envoy-upstream-service-time: N',
-      'server: istio-envoy',
-    ]);
+  it.each([
+    [
+      'keeps the fields in the order received, names in lower case, then adds Envoy’s own',
+      '/canonical',
+      [
+        'HTTP/1.1 200 OK',
+        'content-type: text/plain',
+        'x-custom: Mixed Case',
+        'content-length: 2',
+        ...envoyOwn,
+      ],
+    ],
+    [
+      'writes each field with one space after the colon and no whitespace around the value',
+      '/spacing',
+      ['HTTP/1.1 200 OK', 'x-tight: value', 'x-loose: spaced', 'content-length: 2', ...envoyOwn],
+    ],
+    [
+      'drops a field that Connection names',
+      '/nominated',
+      ['HTTP/1.1 200 OK', 'x-public: 2', 'content-length: 2', ...envoyOwn],
+    ],
+    [
+      'frames an answer without a length in chunks of its own',
+      '/chunked',
+      ['HTTP/1.1 201 Created', 'etag: "a"', ...envoyOwn, 'transfer-encoding: chunked'],
+    ],
+    [
+      'adds a header the route sets after the upstream’s fields',
+      '/edited/canonical',
+      [
+        'HTTP/1.1 200 OK',
+        'content-type: text/plain',
+        'x-custom: Mixed Case',
+        'content-length: 2',
+        'x-edited: yes',
+        ...envoyOwn,
+      ],
+    ],
+  ])('%s', async (_behaviour, path, expected) => {
+    expect(await headLines(path)).toEqual(expected);
   });
 });
