@@ -131,6 +131,22 @@ describe('request and response heads: the same rules both ways', () => {
     expect(parsed(response(`${prefix}${'a'.repeat(60 * 1024 - prefix.length)}\r\n\r\n`)).raw).toHaveLength(2);
   });
 
+  it('finds a control character at every position of a value, and keeps HTAB and obs-text at every position', () => {
+    for (let at = 0; at < 9; at++) {
+      // Never starting or ending with whitespace, which is not part of the value.
+      const value = (byte: number) => `u${'v'.repeat(at)}${String.fromCharCode(byte)}${'w'.repeat(9 - at)}`;
+      for (const byte of [0x00, 0x01, 0x0a, 0x0d, 0x1f, 0x7f]) {
+        const fields = `X-A: ${value(byte)}\r\nX-B: 1\r\n`;
+        expect(request(`GET / HTTP/1.1\r\nHost: h\r\n${fields}\r\n`)).toBeInstanceOf(Http1Error);
+        expect(response(`HTTP/1.1 200 OK\r\n${fields}\r\n`)).toBeInstanceOf(Http1Error);
+      }
+      for (const byte of [0x09, 0x20, 0x7e, 0x80, 0xff]) {
+        const res = parsed(response(`HTTP/1.1 200 OK\r\nX-A: ${value(byte)}\r\nX-B: 1\r\n\r\n`));
+        expect(res.raw).toEqual(['x-a', value(byte), 'x-b', '1']);
+      }
+    }
+  });
+
   it('reads the same framing facts from both: length, chunked, persistence, repeats joined', () => {
     const fields =
       'Content-Length: 12\r\nContent-Length: 12\r\nConnection: keep-alive\r\nConnection: close\r\n';
@@ -204,6 +220,25 @@ describe('heads read one after another on a connection', () => {
     );
     expect(parsed(read(head, 'GET / HTTP/1.1\r\nhost: h\r\nContent-Length: 2\r\n\r\n')).bodyLength).toBe(2);
   });
+
+  it('matches a name the last head had only byte for byte: a CR for its `-` or a control character for its digit is refused', () => {
+    const head = new RequestHead();
+    const first = 'GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nX-B3-SpanId: 1\r\n\r\n';
+    parsed(read(head, first));
+    const again = parsed(
+      read(head, 'GET / HTTP/1.1\r\nHOST: h\r\nCONTENT-length: 2\r\nx-b3-SPANID: 1\r\n\r\n'),
+    );
+    expect(again.raw).toEqual(['host', 'h', 'content-length', '2', 'x-b3-spanid', '1']);
+    expect(again.bodyLength).toBe(2);
+    for (const [line, broken] of [
+      ['Content-Length: 0', 'Content\rLength: 0'],
+      ['X-B3-SpanId: 1', 'X-B\x13-SpanId: 1'],
+      ['X-B3-SpanId: 1', 'X-B3\r-SpanId: 1'],
+    ] as const) {
+      parsed(read(head, first));
+      expect(read(head, first.replace(line, broken))).toBeInstanceOf(Http1Error);
+    }
+  });
 });
 
 describe('request heads', () => {
@@ -226,6 +261,9 @@ describe('request heads', () => {
     ['a method that is not a token', 'GE(T / HTTP/1.1\r\nHost: h\r\n\r\n', 400],
     ['a space in the target', 'GET /a b HTTP/1.1\r\nHost: h\r\n\r\n', 400],
     ['a NUL in the target', 'GET /a\0b HTTP/1.1\r\nHost: h\r\n\r\n', 400],
+    ['a bare CR in the target', 'GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n', 400],
+    ['a bare CR after the version', 'GET / HTTP/1.1\rHost: h\r\nX-A: 1\r\n\r\n', 400],
+    ['a bare LF after the version', 'GET / HTTP/1.1\nHost: h\r\nX-A: 1\r\n\r\n', 400],
     ['no Host with an origin-form target', 'GET / HTTP/1.1\r\nX-A: 1\r\n\r\n', 400],
     ['two Hosts', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400],
     ['CONNECT with a body', 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: 2\r\n\r\n', 400],
@@ -257,6 +295,8 @@ describe('response heads', () => {
     ['letters in the status', 'HTTP/1.1 2x0 OK\r\n\r\n'],
     ['no space after the status', 'HTTP/1.1 200OK\r\n\r\n'],
     ['a control character in the reason', 'HTTP/1.1 200 O\x01K\r\n\r\n'],
+    ['a bare CR in the reason', 'HTTP/1.1 200 O\rX-A: 1\r\n\r\n'],
+    ['a bare LF in the reason', 'HTTP/1.1 200 O\nX-A: 1\r\n\r\n'],
     ['Transfer-Encoding on a 204', 'HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n'],
     ['Content-Length: 3 on a 204', 'HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n'],
     ['Content-Length: 3 on a 100', 'HTTP/1.1 100 Continue\r\nContent-Length: 3\r\n\r\n'],
