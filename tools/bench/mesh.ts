@@ -54,6 +54,9 @@ Options:
                             allocators: unlike CPU time, this figure does not move with the load
   --profile                 run the ingress with --cpu-prof and print its top 15 self-time functions
   --profile-dir <dir>       with --profile: also keep the .cpuprofile files there (open in Chrome DevTools)
+  --node-flags <flags>      node and V8 options for the ingress processes of (c), (d) and (e),
+                            space-separated, e.g. --node-flags='--trace-gc --trace-deopt' (what they
+                            print goes to the terminal among the progress lines)
   --help                    this text
 
 Needs wrk (apt-get install -y wrk); nginx (apt-get install -y nginx-light) for (b) and the fast upstream.`;
@@ -75,6 +78,7 @@ const { values } = parseCommandLine('bench:mesh', {
     alloc: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'profile-dir': { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -95,6 +99,9 @@ const settings = {
 if (!(settings.rssSeconds >= 0)) fail('--rss-seconds must be 0 or more');
 if (!Number.isInteger(settings.rounds) || settings.rounds < 1)
   fail('--rounds must be a whole number, 1 or more');
+const nodeFlags = values['node-flags'].split(' ').filter((flag) => flag !== '');
+for (const flag of nodeFlags)
+  if (!flag.startsWith('--')) fail(`--node-flags takes options that start with --, not "${flag}"`);
 const nginxPath = findExecutable('nginx', ['/usr/sbin']);
 const wrkPath = findExecutable('wrk');
 if (!wrkPath) fail('wrk is not installed (apt-get install -y wrk)');
@@ -544,7 +551,7 @@ async function startMeshProxy(
   profile: boolean,
 ): Promise<MeshProxy> {
   const profileDir = profile ? join(work, `profile-${name}`) : undefined;
-  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const execArgv = [...nodeFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
   const args = [
     scenario,
     ...origins,

@@ -43,19 +43,19 @@ const mirrorsPath = '/stats/mirrors';
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const metrics = new IstioMetrics();
   const recent = new RecentRequests();
-  const accessLog = options.accessLog === undefined ? undefined : new DeferredAccessLog(options.accessLog);
+  const accessLog = options.accessLog;
   const onRecord = (message: unknown): void => {
     const record = message as RequestRecord;
     metrics.record(record);
     recent.add(record);
-    accessLog?.add(record);
+    if (accessLog) accessLog(formatAccessLog(record));
   };
   const comparisons = new MirrorComparisons();
   const onMirror = (message: unknown): void => comparisons.add(message as MirrorComparisonRecord);
   const onConnection = (message: unknown): void => {
     const record = message as ConnectionRecord;
     metrics.recordConnection(record);
-    if (accessLog && record.closed) accessLog.add(formatTcpAccessLog(record));
+    if (accessLog && record.closed) accessLog(formatTcpAccessLog(record));
   };
 
   const server = createServer((req, res) => {
@@ -107,7 +107,6 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
         requestChannel.unsubscribe(onRecord);
         connectionChannel.unsubscribe(onConnection);
         mirrorChannel.unsubscribe(onMirror);
-        accessLog?.flush();
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -127,36 +126,4 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
-}
-
-/**
- * Access log lines made after the request path is done with them: records wait for the end of the
- * event loop's turn (`setImmediate`) and are formatted then, in the order they finished, TCP lines
- * among them. A busy ingress ends several requests per turn and formats their lines together, and
- * the pending immediate has libuv poll once more, without blocking, before the loop sleeps, so
- * what arrived meanwhile is read in the same wake-up (bench:mesh, mesh/README.md § Performance).
- * `flush` writes what is waiting at once: nothing is lost when telemetry closes.
- */
-class DeferredAccessLog {
-  readonly #write: (line: string) => void;
-  /** Records to format, and TCP lines already formatted, in order. */
-  #pending: (RequestRecord | string)[] = [];
-  #immediate: NodeJS.Immediate | undefined;
-
-  constructor(write: (line: string) => void) {
-    this.#write = write;
-  }
-
-  add(entry: RequestRecord | string): void {
-    this.#pending.push(entry);
-    this.#immediate ??= setImmediate(this.flush);
-  }
-
-  flush = (): void => {
-    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
-    this.#immediate = undefined;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const entry of pending) this.#write(typeof entry === 'string' ? entry : formatAccessLog(entry));
-  };
 }

@@ -1,8 +1,7 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatAccessLog, formatTcpAccessLog, redactQuery } from './access-log.ts';
-import { type ConnectionRecord, connectionChannel } from './connection.ts';
+import { formatAccessLog, redactQuery } from './access-log.ts';
 import { defaultBuckets, IstioMetrics } from './metrics.ts';
 import { type RequestRecord, requestChannel, type WorkloadIdentity } from './record.ts';
 import { startTelemetry, type Telemetry } from './server.ts';
@@ -358,40 +357,6 @@ describe('telemetry server', () => {
     expect(lines[0]).toMatch(
       /^\[2026-11-25T13:24:57\.930Z\] "GET \/back\/api\/tracks\?page=1 HTTP\/1\.1" 200 /,
     );
-  });
-
-  it('logs after the turn in which requests finished, in their order with TCP lines among them, and loses none at close', async () => {
-    const first = record({ path: '/first' });
-    const tcp: ConnectionRecord = {
-      reporter: 'source',
-      startTime: first.startTime,
-      durationMs: 12,
-      receivedBytes: 30,
-      sentBytes: 40,
-      responseFlags: '',
-      closed: true,
-      authority: 'db:5432',
-      source: first.source,
-      destination: undefined,
-      upstreamCluster: 'PassthroughCluster',
-      upstreamHost: '10.0.0.9:5432',
-      upstreamLocalAddress: undefined,
-      downstreamLocalAddress: undefined,
-      downstreamRemoteAddress: undefined,
-    };
-    const last = record({ path: '/last', reporter: 'destination' });
-    requestChannel.publish(first);
-    connectionChannel.publish(tcp);
-    requestChannel.publish(last);
-    // Formatted once the request path's turn is over, not inside it.
-    expect(lines).toHaveLength(0);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(lines).toEqual([formatAccessLog(first), formatTcpAccessLog(tcp), formatAccessLog(last)]);
-
-    requestChannel.publish(record({ path: '/at-close' }));
-    const closing = telemetry.close();
-    expect(lines.at(-1)).toContain('"GET /at-close HTTP/1.1"');
-    await closing;
   });
 
   it('keeps serving after malformed requests, bodies cut short and resets', async () => {
