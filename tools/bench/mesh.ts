@@ -12,6 +12,7 @@ import { Pool } from 'undici';
 import { parseCommandLine } from './command-line.ts';
 import type { Allocations } from './mesh-proxy.ts';
 import { cpuSeconds, forkIngress, type IngressChild, residentMiB, stopChild } from './processes.ts';
+import { checkOutRevision, type Revision } from './revision.ts';
 
 const HELP = `Usage: npm run bench:mesh -- [options]
 
@@ -43,6 +44,11 @@ Options:
                             and, per round, (c) against (e) (default 1): on a shared machine one run
                             of a case can be a tenth off, so compare medians
   --upstream nginx|node     the upstream (default nginx when installed)
+  --against <commit>        also measure (c) and (d) as another commit's code runs them (a hash,
+                            HEAD~1, a branch; checked out in a temporary git worktree), each
+                            next to this tree's in every round, which of the two goes first
+                            alternating, and print this tree's figures against that commit's:
+                            the A/B a change to the data path is judged by (with --rounds 3 or more)
   --no-telemetry            run the ingress without the telemetry subscriber
   --no-access-log           telemetry without the access log: what formatting its two lines per
                             request costs (the runtime prints them, as deploy/istio-install asks)
@@ -71,6 +77,7 @@ const { values } = parseCommandLine('bench:mesh', {
     'rss-seconds': { type: 'string', default: '60' },
     only: { type: 'string', default: 'a,b,c,d,f' },
     rounds: { type: 'string', default: '1' },
+    against: { type: 'string' },
     upstream: { type: 'string' },
     'no-telemetry': { type: 'boolean', default: false },
     'no-mirror-comparison': { type: 'boolean', default: false },
@@ -112,6 +119,8 @@ const only = new Set(values.only.split(',').map((s) => s.trim()));
 for (const name of only) {
   if (!/^[a-f]$/.test(name)) fail(`--only takes case letters a to f separated by commas, not "${name}"`);
 }
+if (values.against !== undefined && !only.has('c') && !only.has('d'))
+  fail('--against compares the mesh ingress cases: --only must include c or d');
 /** 180 bytes exactly, like the upstream of the proxy measurements in mesh/README.md § Performance. */
 const payload = (() => {
   const json = JSON.stringify({
@@ -151,6 +160,17 @@ interface CaseResult {
 
 const work = await mkdtemp(join(tmpdir(), 'music-bench-mesh-'));
 const cleanups: (() => Promise<void>)[] = [];
+/** --against: the other commit; its cases are named with a prime, (c') beside (c). */
+let against: Revision | undefined;
+if (values.against !== undefined) {
+  progress(`checking out ${values.against} to measure beside this tree`);
+  against = await checkOutRevision(values.against, join(work, 'against')).catch(async (error: Error) => {
+    await rm(work, { recursive: true, force: true });
+    fail(`--against: ${error.message}`);
+  });
+  cleanups.push(against.remove);
+  progress(`(c') and (d'): the mesh ingress at ${against.short}`);
+}
 let interrupted = false;
 process.once('SIGINT', () => {
   interrupted = true;
@@ -168,11 +188,12 @@ try {
   const rounds: CaseResult[][] = [];
   for (let round = 1; round <= settings.rounds; round++) {
     if (settings.rounds > 1) progress(`round ${round} of ${settings.rounds}`);
-    rounds.push(await measureCases(upstream, round === 1));
+    rounds.push(await measureCases(upstream, round));
   }
   const results = settings.rounds === 1 ? (rounds[0] as CaseResult[]) : medians(rounds);
   printTable(results.sort((x, y) => x.name.localeCompare(y.name)));
   if (settings.rounds > 1) printRounds(rounds);
+  if (against) printAgainst(rounds, against.short);
 } catch (error) {
   if (!interrupted) console.error(`bench:mesh: ${(error as Error).stack ?? error}`);
   process.exitCode = 1;
@@ -180,8 +201,13 @@ try {
   await cleanup();
 }
 
-/** Every case asked for, once; the first round also reads resident memory and profiles. */
-async function measureCases(upstream: Upstream, first: boolean): Promise<CaseResult[]> {
+/**
+ * Every case asked for, once; the first round also reads resident memory and profiles. With
+ * --against, (c') follows (c) and (d') follows (d) in odd rounds and goes first in even ones, so
+ * that a machine getting busier during the run favours neither.
+ */
+async function measureCases(upstream: Upstream, round: number): Promise<CaseResult[]> {
+  const first = round === 1;
   const [v1] = upstream.origins as [string, string, string];
   const results: CaseResult[] = [];
   if (only.has('a')) results.push(await measure('a', 'direct to the upstream', v1, upstream.pids));
@@ -199,13 +225,20 @@ async function measureCases(upstream: Upstream, first: boolean): Promise<CaseRes
     results.push(await measure(name, label, proxy.url, proxy.pids));
     await proxy.stop();
   }
+  const meshCases: [string, 'plain' | 'weighted' | 'bare', string, string | undefined][] = [];
   for (const [name, scenario, label] of [
     ['c', 'plain', 'mesh ingress'],
     ['d', 'weighted', 'mesh ingress, 90/10 + mirror'],
     ['e', 'bare', 'bare-socket Node floor'],
   ] as const) {
     if (!only.has(name)) continue;
-    const proxy = await startMeshProxy(scenario, upstream.origins, name, first && values.profile).catch(
+    const pair: typeof meshCases = [[name, scenario, label, undefined]];
+    if (against && scenario !== 'bare')
+      pair.push([`${name}'`, scenario, `${label} at ${against.short}`, against.root]);
+    meshCases.push(...(round % 2 === 0 ? pair.reverse() : pair));
+  }
+  for (const [name, scenario, label, tree] of meshCases) {
+    const proxy = await startMeshProxy(scenario, upstream.origins, name, first && values.profile, tree).catch(
       (error: Error) => {
         results.push({ name, label, note: `not measured: ${error.message}` });
         return undefined;
@@ -549,6 +582,8 @@ async function startMeshProxy(
   origins: readonly string[],
   name: string,
   profile: boolean,
+  /** Another tree to run the ingress from (--against), else this one. */
+  tree: string | undefined,
 ): Promise<MeshProxy> {
   const profileDir = profile ? join(work, `profile-${name}`) : undefined;
   const execArgv = [...nodeFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
@@ -559,7 +594,11 @@ async function startMeshProxy(
     ...(values['no-mirror-comparison'] ? ['--no-mirror-comparison'] : []),
     ...(values['no-access-log'] ? ['--no-access-log'] : []),
   ];
-  const ingress = await forkIngress(args, execArgv);
+  const ingress = await forkIngress(
+    args,
+    execArgv,
+    tree === undefined ? undefined : join(tree, 'tools/bench/mesh-proxy.ts'),
+  );
   progress(`(${name}) mesh ingress (${scenario}) ready at ${ingress.url}${profileDir ? ', profiling' : ''}`);
   return { ...ingress, profileDir };
 }
@@ -847,6 +886,33 @@ per round (${rounds.length}): CPU-s/1k at ${settings.rate} req/s`);
       `${fmt(median(values), 2)}x (${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)})`;
     console.log(
       `  median (c)/(e): throughput ${range(ratios.rps)}, CPU per request at ${settings.rate} req/s ${range(ratios.cpu)}, user CPU ${range(ratios.user)}`,
+    );
+  }
+}
+
+/**
+ * --against: per round and as the median over rounds, this tree's (c) and (d) against the other
+ * commit's, measured next to each other: throughput, CPU per request at the fixed rate and its
+ * user-space part. Below 1.00x for CPU and above it for throughput is this tree doing better.
+ */
+function printAgainst(rounds: readonly CaseResult[][], short: string): void {
+  console.log(`\nthis tree against ${short}, measured side by side in each round:`);
+  for (const name of ['c', 'd']) {
+    const ratios = { rps: [] as number[], cpu: [] as number[], user: [] as number[] };
+    for (const results of rounds) {
+      const mine = results.find((row) => row.name === name);
+      const theirs = results.find((row) => row.name === `${name}'`);
+      if (!mine?.rps || !theirs?.rps || !mine.fixedCpuPer1000 || !theirs.fixedCpuPer1000) continue;
+      ratios.rps.push(mine.rps / theirs.rps);
+      ratios.cpu.push(mine.fixedCpuPer1000 / theirs.fixedCpuPer1000);
+      ratios.user.push(userCpu(mine) / userCpu(theirs));
+    }
+    if (ratios.rps.length === 0) continue;
+    const each = (values: number[]) => values.map((value) => fmt(value, 2)).join(', ');
+    console.log(
+      `  (${name}) / (${name}'): throughput ${fmt(median(ratios.rps), 2)}x (${each(ratios.rps)}), ` +
+        `CPU per request at ${settings.rate} req/s ${fmt(median(ratios.cpu), 2)}x (${each(ratios.cpu)}), ` +
+        `user CPU ${fmt(median(ratios.user), 2)}x (${each(ratios.user)})`,
     );
   }
 }

@@ -47,12 +47,16 @@ export interface IngressChild {
   stop(): Promise<void>;
 }
 
-/** tools/bench/mesh-proxy.ts in a process of its own, once it says where it listens. */
+/**
+ * tools/bench/mesh-proxy.ts in a process of its own, once it says where it listens; `script` is
+ * another tree's copy of it (bench:mesh --against).
+ */
 export async function forkIngress(
   args: readonly string[],
   execArgv: readonly string[] = [],
+  script = new URL('./mesh-proxy.ts', import.meta.url).pathname,
 ): Promise<IngressChild> {
-  const child = fork(new URL('./mesh-proxy.ts', import.meta.url).pathname, args, {
+  const child = fork(script, args, {
     execArgv: [...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
