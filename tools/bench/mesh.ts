@@ -172,11 +172,18 @@ if (values.against !== undefined) {
   progress(`(c') and (d'): the mesh ingress at ${against.short}`);
 }
 let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  progress('interrupted: cleaning up');
-  void cleanup().then(() => process.exit(130));
-});
+// SIGTERM too (kill, pkill, a CI timeout): without cleanup, the nginx processes and the worktree
+// would outlive the run.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    progress(`${signal === 'SIGINT' ? 'interrupted' : 'terminated'}: cleaning up`);
+    void cleanup().then(() => process.exit(code));
+  });
+}
 
 try {
   progress(
