@@ -170,6 +170,10 @@ if (values.against !== undefined) {
   });
   cleanups.push(against.remove);
   progress(`(c') and (d'): the mesh ingress at ${against.short}`);
+  if (!against.sameDependencies)
+    progress(
+      `warning: ${against.short}'s package-lock.json differs from this tree's; its code runs on this tree's node_modules`,
+    );
 }
 let interrupted = false;
 // SIGTERM too (kill, pkill, a CI timeout): without cleanup, the nginx processes and the worktree

@@ -14,22 +14,37 @@ export interface Revision {
   readonly short: string;
   /** The checked-out tree's root. */
   readonly root: string;
+  /** Whether its package-lock.json is this tree's: if not, its code runs on this tree's dependencies. */
+  readonly sameDependencies: boolean;
   /** Removes the checkout (and git's record of it). Idempotent. */
   remove(): Promise<void>;
 }
 
 /**
  * Checks `revision` (anything `git rev-parse` takes: a hash, `HEAD~1`, a branch) out as a detached
- * worktree in `dir`, sharing this tree's node_modules: the dependencies are the lockfile's either
- * way, and installing them again would take longer than the benchmark.
+ * worktree in `dir`, sharing this tree's node_modules (installing them again would take longer
+ * than the benchmark). Errors are one line: git's own first line of complaint.
  */
 export async function checkOutRevision(revision: string, dir: string): Promise<Revision> {
   const here = new URL('.', import.meta.url).pathname;
-  const git = (...args: string[]) => run('git', ['-C', here, ...args]).then(({ stdout }) => stdout.trim());
+  const git = (...args: string[]) =>
+    run('git', ['-C', here, ...args]).then(
+      ({ stdout }) => stdout.trim(),
+      (error: Error & { stderr?: string }) => {
+        throw new Error(error.stderr?.trim().split('\n')[0] || error.message.split('\n')[0]);
+      },
+    );
   const root = await git('rev-parse', '--show-toplevel');
-  const sha = await git('rev-parse', '--verify', '--quiet', `${revision}^{commit}`).catch(() => {
-    throw new Error(`"${revision}" is not a commit of this repository`);
-  });
+  // --end-of-options: a revision that starts with a dash is a name, not an option of git's.
+  const sha = await git('rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`).catch(
+    () => {
+      throw new Error(`"${revision}" is not a commit of this repository`);
+    },
+  );
+  const sameDependencies = await git('diff', '--quiet', sha, '--', ':/package-lock.json').then(
+    () => true,
+    () => false,
+  );
   await git('worktree', 'add', '--detach', '--force', dir, sha);
   let removed: Promise<void> | undefined;
   const remove = () => {
@@ -42,5 +57,5 @@ export async function checkOutRevision(revision: string, dir: string): Promise<R
     await remove();
     throw new Error(`${sha.slice(0, 7)} has no tools/bench/mesh-proxy.ts to run`);
   }
-  return { short: sha.slice(0, 7), root: dir, remove };
+  return { short: sha.slice(0, 7), root: dir, sameDependencies, remove };
 }
