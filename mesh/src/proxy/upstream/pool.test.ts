@@ -115,6 +115,31 @@ describe('UpstreamPool', () => {
     expect(up.requests[0]).toBe('GET /p HTTP/1.1\r\nhost: up\r\n\r\n');
   });
 
+  it('reads each head anew when a repeat differs in one byte of the same length', async () => {
+    const heads = [
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-V: a\r\n\r\nhello',
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-V: a\r\n\r\nhello',
+      'HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-V: a\r\n\r\nhello!',
+      'HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-V: b\r\n\r\nhello?',
+      'HTTP/1.1 503 NO\r\nContent-Length: 6\r\nX-V: b\r\n\r\nbusy..',
+    ];
+    const up = await rawServer((_r, socket, index) => socket.write(heads[index] as string, 'latin1'));
+    const p = pool(up.origin, 1);
+    const seen: unknown[] = [];
+    for (let i = 0; i < heads.length; i++) {
+      const { status, statusMessage, rawHeaders, body } = await send(p);
+      seen.push([status, statusMessage, rawHeaders, body]);
+    }
+    expect(seen).toEqual([
+      [200, 'OK', ['content-length', '5', 'x-v', 'a'], 'hello'],
+      [200, 'OK', ['content-length', '5', 'x-v', 'a'], 'hello'],
+      [200, 'OK', ['content-length', '6', 'x-v', 'a'], 'hello!'],
+      [200, 'OK', ['content-length', '6', 'x-v', 'b'], 'hello?'],
+      [503, 'NO', ['content-length', '6', 'x-v', 'b'], 'busy..'],
+    ]);
+    expect(up.connections()).toBe(1);
+  });
+
   it('reads chunked answers split anywhere, extensions and trailers ignored', async () => {
     const wire =
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n';

@@ -7,6 +7,7 @@ import { eventNow, withEventTime } from '../event-clock.ts';
 import { BodyDecoder } from '../http1/body.ts';
 import { Http1Error } from '../http1/error.ts';
 import { closeDelimitedBody, envoyHeadLimits, headEnd, ResponseHead } from '../http1/head.ts';
+import { RepeatedHead } from '../http1/repeated-head.ts';
 import {
   UpstreamConnectError,
   UpstreamConnectTimeoutError,
@@ -28,6 +29,7 @@ import {
 
 /** Where every upstream connection's reads land (`onread`): one at a time, consumed before the next. */
 const readBuffer = Buffer.allocUnsafe(64 * 1024);
+const readView = new DataView(readBuffer.buffer, readBuffer.byteOffset, readBuffer.length);
 
 /**
  * undici's dispatch handler, except that `onResponseStart` gets the head's fields in the order
@@ -140,6 +142,7 @@ class Connection {
   private connectTimer: NodeJS.Timeout | undefined;
   // Response parser: the bytes of a head or line not yet complete wait in the stash.
   private readonly head = new ResponseHead();
+  private readonly lastHead = new RepeatedHead();
   private readonly decoder = new BodyDecoder(envoyHeadLimits, (piece) => this.deliver(piece));
   private stash: Buffer | undefined;
   private reusable = true;
@@ -307,10 +310,13 @@ class Connection {
   /** Each read with one clock reading for all it does (event-clock.ts). */
   private onRead = (length: number): void => this.onData(readBuffer.subarray(0, length));
 
+  /** `chunk` is the first bytes of `readBuffer`, which `readView` covers. */
   private onData(chunk: Buffer): void {
     let buf = chunk;
+    let view: DataView | undefined = readView;
     if (this.stash !== undefined) {
       buf = Buffer.concat([this.stash, chunk]);
+      view = undefined;
       this.stash = undefined;
     }
     const pending = this.current;
@@ -336,7 +342,7 @@ class Connection {
         }
         const start = offset;
         offset = end + 4;
-        if (!this.onHead(pending, buf, start, end, offset < length)) return;
+        if (!this.onHead(pending, buf, view, start, end, offset < length)) return;
         continue;
       }
       const next = decoder.read(buf, offset);
@@ -366,13 +372,28 @@ class Connection {
     return this.current === pending && !pending.done;
   }
 
-  /** Reads a response head; false when parsing must stop (error, abort, a response without body). */
-  private onHead(pending: Pending, buf: Buffer, start: number, end: number, more: boolean): boolean {
+  /**
+   * Reads a response head (`view` covers `buf`, when it is the shared read buffer); false when
+   * parsing must stop (error, abort, a response without body).
+   */
+  private onHead(
+    pending: Pending,
+    buf: Buffer,
+    view: DataView | undefined,
+    start: number,
+    end: number,
+    more: boolean,
+  ): boolean {
     const head = this.head;
-    const error = head.parse(buf, start, end, envoyHeadLimits);
-    if (error !== undefined) {
-      this.protocolError(error);
-      return false;
+    const lastHead = this.lastHead;
+    if (view === undefined || !lastHead.matches(view, start, end - start)) {
+      const error = head.parse(buf, start, end, envoyHeadLimits);
+      if (error !== undefined) {
+        lastHead.forget();
+        this.protocolError(error);
+        return false;
+      }
+      lastHead.remember(buf, start, end);
     }
     const status = head.status;
     if (status < 200) {
