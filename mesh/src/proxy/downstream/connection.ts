@@ -4,6 +4,7 @@ import { withEventTime } from '../event-clock.ts';
 import { httpDate } from '../http-date.ts';
 import { BodyDecoder } from '../http1/body.ts';
 import { type HeadLimits, headEnd, RequestHead } from '../http1/head.ts';
+import { RepeatedHead } from '../http1/repeated-head.ts';
 import { DownstreamRequest, type RequestBody } from './request.ts';
 import { DownstreamResponse } from './response.ts';
 
@@ -56,6 +57,8 @@ export class DownstreamConnection {
   private request: DownstreamRequest | undefined;
   /** Filled again by each request head. */
   private readonly head = new RequestHead();
+  /** A head that repeats the last one byte for byte is not parsed again. */
+  private readonly lastHead = new RepeatedHead();
   private readonly body: BodyDecoder;
   /** The body's stream while someone may read it; null once the bytes are only skipped. */
   private sink: RequestBody | null = null;
@@ -230,8 +233,15 @@ export class DownstreamConnection {
     this.clearHeadTimer();
     this.buffer = end + 4 === buf.length ? empty : buf.subarray(end + 4);
     const head = this.head;
-    const error = head.parse(buf, start, end, limits);
-    if (error !== undefined) return this.reject(error.httpStatus);
+    const lastHead = this.lastHead;
+    if (!lastHead.matchesBuffer(buf, start, end - start)) {
+      const error = head.parse(buf, start, end, limits);
+      if (error !== undefined) {
+        lastHead.forget();
+        return this.reject(error.httpStatus);
+      }
+      lastHead.remember(buf, start, end);
+    }
 
     const http11 = head.http11;
     const bodyLength = head.bodyLength;

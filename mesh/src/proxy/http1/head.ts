@@ -58,9 +58,9 @@ export class MessageHead {
   http11 = true;
   /**
    * Field lines in the order received, flat `[name, value, ...]`, names in lower case as Envoy's
-   * HTTP/1 codec keeps them; a new array for each message parsed. Read only: the upstream pool
-   * hands the same array on again for a head that repeats the last one byte for byte
-   * (repeated-head.ts).
+   * HTTP/1 codec keeps them; a new array for each message parsed. Read only: the listeners and
+   * the upstream pool hand the same array on again for a head that repeats the last one on its
+   * connection byte for byte (repeated-head.ts).
    */
   raw: string[] = [];
   /** Content-Length; -1 when absent. */
