@@ -120,3 +120,61 @@ describe('an upstream response head, as the client reads it', () => {
     expect(await headLines(path)).toEqual(expected);
   });
 });
+
+/** The head lines of each answer to `paths`, asked one after another on one keep-alive connection. */
+async function headLinesInTurn(paths: string[]): Promise<string[][]> {
+  const socket = connect(mesh.listener.port, '127.0.0.1');
+  const heads: string[][] = [];
+  let received = '';
+  const reader = socket[Symbol.asyncIterator]();
+  for (const path of paths) {
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: music.example.com\r\n\r\n`);
+    // Every answer asked for here is framed by `content-length: 2`.
+    while (!(received.includes('\r\n\r\n') && received.length >= received.indexOf('\r\n\r\n') + 6)) {
+      const { value } = await reader.next();
+      received += (value as Buffer).toString('latin1');
+    }
+    const end = received.indexOf('\r\n\r\n');
+    heads.push(
+      received
+        .slice(0, end)
+        .split('\r\n')
+        .map((line) => line.replace(/^(x-envoy-upstream-service-time: )\d+$/, '$1N')),
+    );
+    received = received.slice(end + 6);
+  }
+  socket.destroy();
+  return heads;
+}
+
+describe('an upstream that repeats its response head', () => {
+  it('gets each route’s own operations and each answer’s own fields, on the same upstream connection', async () => {
+    // The upstream connection hands on the same fields for a repeated head, and the text written
+    // for it is kept: it must still follow the route that asked, and the head that came.
+    const plain = [
+      'HTTP/1.1 200 OK',
+      'content-type: text/plain',
+      'x-custom: Mixed Case',
+      'content-length: 2',
+    ];
+    const edited = [...plain, 'x-edited: yes'];
+    const spacing = ['HTTP/1.1 200 OK', 'x-tight: value', 'x-loose: spaced', 'content-length: 2'];
+    const heads = await headLinesInTurn([
+      '/canonical',
+      '/canonical',
+      '/canonical',
+      '/edited/canonical',
+      '/edited/canonical',
+      '/canonical',
+      '/spacing',
+      '/spacing',
+      '/canonical',
+    ]);
+    expect(heads).toEqual(
+      [plain, plain, plain, edited, edited, plain, spacing, spacing, plain].map((head) => [
+        ...head,
+        ...envoyOwn,
+      ]),
+    );
+  });
+});

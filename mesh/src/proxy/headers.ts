@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { RequestHeaderMutation, ResponseHeaderMutation } from '../routing/policy.ts';
-import type { DownstreamRequest } from './downstream/server.ts';
+import { type DownstreamRequest, type HeadText, headText } from './downstream/server.ts';
 
 /**
  * Connection-level headers (RFC 9110 §7.6.1) never cross the proxy; `expect` is answered by
@@ -250,6 +250,17 @@ export function downstreamResponseHeaders(
   upstreamServiceTimeMs: number,
   serverName: string,
 ): string[] {
+  const list = forwardedResponseHeaders(rawHeaders, mutation);
+  // Envoy overwrites the upstream's `server` with its own name (istio-envoy or envoy, see ProxyContext).
+  list.push('x-envoy-upstream-service-time', String(Math.round(upstreamServiceTimeMs)), 'server', serverName);
+  return list;
+}
+
+/** `downstreamResponseHeaders` without Envoy's own. */
+function forwardedResponseHeaders(
+  rawHeaders: readonly string[],
+  mutation: ResponseHeaderMutation | undefined,
+): string[] {
   let connection: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i] === 'connection') {
@@ -273,9 +284,59 @@ export function downstreamResponseHeaders(
     const extra = mutation.extra;
     for (let i = 0; i < extra.length; i++) list.push(extra[i] as string);
   }
-  // Envoy overwrites the upstream's `server` with its own name (istio-envoy or envoy, see ProxyContext).
-  list.push('x-envoy-upstream-service-time', String(Math.round(upstreamServiceTimeMs)), 'server', serverName);
   return list;
+}
+
+/** The head last made from one upstream head, for the route's operations `mutation`. */
+class ForwardedHead {
+  readonly status: number;
+  readonly reason: string;
+  readonly mutation: ResponseHeaderMutation | undefined;
+  head: HeadText;
+  flat = false;
+
+  constructor(status: number, reason: string, mutation: ResponseHeaderMutation | undefined, head: HeadText) {
+    this.status = status;
+    this.reason = reason;
+    this.mutation = mutation;
+    this.head = head;
+  }
+}
+
+/**
+ * By the fields array of the upstream head they were made from. The upstream pool hands the same
+ * array on for a head that repeats the last one on its connection (http1/repeated-head.ts): an
+ * upstream's answers mostly do, so their text is made once and flattened on its second use.
+ */
+const forwardedHeads = new WeakMap<readonly string[], ForwardedHead>();
+
+/**
+ * The status line and fields of `downstreamResponseHeaders`, without Envoy's own (`envoyFields`
+ * writes them after): the same text for as long as the upstream repeats its head.
+ */
+export function forwardedHead(
+  status: number,
+  reason: string,
+  rawHeaders: readonly string[],
+  mutation: ResponseHeaderMutation | undefined,
+): HeadText {
+  const last = forwardedHeads.get(rawHeaders);
+  if (last !== undefined && last.status === status && last.reason === reason && last.mutation === mutation) {
+    if (!last.flat) {
+      last.head = last.head.flattened();
+      last.flat = true;
+    }
+    return last.head;
+  }
+  const head = headText(status, reason, forwardedResponseHeaders(rawHeaders, mutation));
+  forwardedHeads.set(rawHeaders, new ForwardedHead(status, reason, mutation, head));
+  return head;
+}
+
+/** Envoy's own response fields, as lines for `DownstreamResponse#writeHeadText`. */
+export function envoyFields(upstreamServiceTimeMs: number, serverName: string): string {
+  // Envoy overwrites the upstream's `server` with its own name (istio-envoy or envoy, see ProxyContext).
+  return `x-envoy-upstream-service-time: ${Math.round(upstreamServiceTimeMs)}\r\nserver: ${serverName}\r\n`;
 }
 
 /** Headers named in `Connection` are hop-by-hop as well. */

@@ -42,29 +42,30 @@ export class DownstreamResponse {
    * header operations), as Envoy does, so that writing it is only concatenation.
    */
   writeHead(status: number, reason: string | undefined, headers: readonly string[]): void {
+    this.writeHeadText(headText(status, reason, headers), '');
+  }
+
+  /**
+   * Writes `head` (from `headText`, which a caller may keep for answers that repeat it) and then
+   * `fields`: more field lines, each ending in CRLF, none of them framing the body.
+   */
+  writeHeadText(head: HeadText, fields: string): void {
     if (this.headersSent) throw new Error('response head already written');
     this.headersSent = true;
-    let head = statusLine(status, reason);
-    let hasLength = false;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i] as string;
-      const value = headers[i + 1] as string;
-      if (name.length === 14 && name === 'content-length') hasLength = true;
-      // biome-ignore lint/style/useTemplate: a template converts each value with a ToString call first
-      head += name + ': ' + value + '\r\n';
-    }
+    const status = head.status;
+    let text = head.text + fields;
     const connection = this.connection;
     const bodiless = this.bodiless || status < 200 || status === 204 || status === 304;
     this.bodiless = bodiless;
-    if (!bodiless && !hasLength) {
+    if (!bodiless && !head.hasLength) {
       if (connection.http11) {
         this.chunked = true;
-        head += 'transfer-encoding: chunked\r\n';
+        text += 'transfer-encoding: chunked\r\n';
       } else connection.keepAlive = false;
     }
-    if (!connection.keepAlive) head += 'connection: close\r\n';
-    else if (!connection.http11) head += 'connection: keep-alive\r\n';
-    this.head = `${head}\r\n`;
+    if (!connection.keepAlive) text += 'connection: close\r\n';
+    else if (!connection.http11) text += 'connection: keep-alive\r\n';
+    this.head = `${text}\r\n`;
   }
 
   /**
@@ -141,6 +142,42 @@ export class DownstreamResponse {
     this.head = undefined;
     return head;
   }
+}
+
+/** A status line and its field lines as they are written, and whether one is a content-length. */
+export class HeadText {
+  readonly status: number;
+  readonly text: string;
+  readonly hasLength: boolean;
+
+  constructor(status: number, text: string, hasLength: boolean) {
+    this.status = status;
+    this.text = text;
+    this.hasLength = hasLength;
+  }
+
+  /**
+   * The same head as one flat string. Concatenation leaves a tree of pieces, which V8 walks piece
+   * by piece each time the text is copied into a write: a head written again and again is worth
+   * copying once.
+   */
+  flattened(): HeadText {
+    return new HeadText(this.status, Buffer.from(this.text, 'latin1').toString('latin1'), this.hasLength);
+  }
+}
+
+/** `headers` as in `writeHead`. */
+export function headText(status: number, reason: string | undefined, headers: readonly string[]): HeadText {
+  let text = statusLine(status, reason);
+  let hasLength = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    const value = headers[i + 1] as string;
+    if (name.length === 14 && name === 'content-length') hasLength = true;
+    // biome-ignore lint/style/useTemplate: a template converts each value with a ToString call first
+    text += name + ': ' + value + '\r\n';
+  }
+  return new HeadText(status, text, hasLength);
 }
 
 let lastStatus = 0;

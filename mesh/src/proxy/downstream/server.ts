@@ -5,6 +5,7 @@ export type { DownstreamHandlers, DownstreamLimits } from './connection.ts';
 export { DownstreamConnection } from './connection.ts';
 export type { DownstreamRequest, RequestBody } from './request.ts';
 export type { DownstreamResponse, ResponseListener, Resumable } from './response.ts';
+export { HeadText, headText } from './response.ts';
 
 /**
  * Envoy's defaults for a listener's HTTP connection manager, Node's keep-alive for idle clients,

@@ -5,7 +5,7 @@ import type { ClusterRuntime, HostState } from '../cluster.ts';
 import { eventNow } from '../event-clock.ts';
 import type { Exchange } from '../exchange.ts';
 import { Flags } from '../flags.ts';
-import { downstreamResponseHeaders, type UpstreamHeaders } from '../headers.ts';
+import { envoyFields, forwardedHead, type UpstreamHeaders } from '../headers.ts';
 import { asUpstreamError, upstreamFailureReply } from '../upstream/errors.ts';
 import type { UpstreamHandler } from '../upstream/pool.ts';
 import type { InboundCall } from './inbound.ts';
@@ -177,15 +177,9 @@ export class Attempt implements UpstreamHandler, InboundCall {
     this.streaming = true;
     exchange.status = statusCode;
     exchange.upstreamServiceTimeMs = now - this.startedAt;
-    res.writeHead(
-      statusCode,
-      statusMessage,
-      downstreamResponseHeaders(
-        rawHeaders,
-        exchange.responseHeaders,
-        exchange.upstreamServiceTimeMs,
-        exchange.context.serverName,
-      ),
+    res.writeHeadText(
+      forwardedHead(statusCode, statusMessage, rawHeaders, exchange.responseHeaders),
+      envoyFields(exchange.upstreamServiceTimeMs, exchange.context.serverName),
     );
   }
 
