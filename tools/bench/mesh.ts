@@ -798,6 +798,7 @@ function printTable(rows: readonly CaseResult[]): void {
   const mesh = byName.get('c');
   const weighted = byName.get('d');
   const nginxWeighted = byName.get('f');
+  const floor = byName.get('e');
   const targets: [string, boolean | undefined, string][] = [
     [
       '(c) throughput >= 0.6x (b)',
@@ -823,12 +824,34 @@ function printTable(rows: readonly CaseResult[]): void {
         ? `${change(weighted.rps, mesh.rps)}${nginxWeighted?.rps && nginx?.rps ? ` (nginx, (f) vs (b): ${change(nginxWeighted.rps, nginx.rps)})` : ''}`
         : 'n/a',
     ],
+    [
+      '(c) throughput >= 0.75x the bare-socket floor (e)',
+      mesh?.rps && floor?.rps ? mesh.rps >= 0.75 * floor.rps : undefined,
+      mesh?.rps && floor?.rps ? `${(mesh.rps / floor.rps).toFixed(2)}x` : 'n/a',
+    ],
+    [
+      `(c) CPU per request at ${settings.rate} req/s <= 1.3x (e)'s`,
+      mesh?.fixedCpuPer1000 && floor?.fixedCpuPer1000
+        ? mesh.fixedCpuPer1000 <= 1.3 * floor.fixedCpuPer1000
+        : undefined,
+      mesh?.fixedCpuPer1000 && floor?.fixedCpuPer1000
+        ? `${(mesh.fixedCpuPer1000 / floor.fixedCpuPer1000).toFixed(2)}x`
+        : 'n/a',
+    ],
+    [
+      '(d) trails (c) by less than (f) trails (b)',
+      weighted?.rps && mesh?.rps && nginxWeighted?.rps && nginx?.rps
+        ? weighted.rps / mesh.rps > nginxWeighted.rps / nginx.rps
+        : undefined,
+      weighted?.rps && mesh?.rps && nginxWeighted?.rps && nginx?.rps
+        ? `${change(weighted.rps, mesh.rps)} against ${change(nginxWeighted.rps, nginx.rps)}`
+        : 'n/a',
+    ],
   ];
   console.log('\ntargets:');
   for (const [what, ok, figure] of targets) {
     console.log(`  ${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'}  ${what}: ${figure}`);
   }
-  const floor = byName.get('e');
   if (floor?.rps && mesh?.rps) {
     console.log(
       `\n(c) against the bare-socket floor (e): ${(mesh.rps / floor.rps).toFixed(2)}x its throughput, ` +
