@@ -1,14 +1,14 @@
-/** Heads longer than this are parsed every time (a response head is typically 150–400 bytes). */
+/** Heads longer than this are parsed every time (a response head is typically 150–400 bytes, a request head less). */
 const capacity = 1024;
 
 /**
  * The bytes of the head that one `MessageHead` parsed last, to tell whether the next head repeats
  * them. The heads on one connection mostly do, byte for byte: an upstream's answers have the same
  * fields and sizes and a Date that changes once a second; a client's requests the same target and
- * fields (HPACK rests on the same observation). A head equal to
- * the last one parses to what its `MessageHead` already holds, so the parse is skipped: comparing
- * costs about a tenth of reading the field lines. Only bytes that parsed without error are
- * remembered, so a repeat needs no check of its own.
+ * fields (HPACK rests on the same observation). A head equal to the last one parses to what its
+ * `MessageHead` already holds, so the parse is skipped: comparing costs about a tenth of reading
+ * the field lines. Only bytes that parsed without error are remembered, so a repeat needs no check
+ * of its own.
  */
 export class RepeatedHead {
   private readonly bytes = Buffer.allocUnsafe(capacity);
